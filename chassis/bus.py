@@ -1,0 +1,78 @@
+"""The event bus every service publishes to and consumes from.
+
+Two implementations share these semantics: `RabbitBus` (aio-pika, production and the tests of the
+bus) and `InProcessBus` (embedded `crm dev` without `AMQP_URL`).
+
+- `publish` returns only once the broker has confirmed the message (persistent, routing key =
+  event type, message id = envelope id).
+- `subscribe(service, handlers)` consumes the service's own queue `crm.<service>`, bound to the
+  types it handles. A message is acknowledged only after its handler returned; a handler is
+  responsible for committing its effect (and its inbox entry) before it returns.
+- A body that does not parse as `Envelope[<its type>]` goes to `crm.<service>.dead` at once,
+  with the reason. A handler that raises is retried after each of `retry_delays_s`, then
+  dead-lettered with the last error as its reason.
+"""
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from contracts.envelope import Envelope, Event
+
+Handler = Callable[[Envelope[Any]], Awaitable[None]]
+EXCHANGE = "crm.events"
+
+
+def queue_name(service: str) -> str:
+    return f"crm.{service}"
+
+
+def dead_letter_queue_name(service: str) -> str:
+    return f"crm.{service}.dead"
+
+
+class Poison(Exception):
+    """A message no retry can fix: it is dead-lettered at once with this reason."""
+
+
+def decode(body: bytes, handlers: Mapping[type[Event], Handler]) -> tuple[Envelope[Any], Handler]:
+    """Parse a message body into its typed envelope and pick its handler, or raise `Poison`."""
+    by_type = {event_type.type: (event_type, handler) for event_type, handler in handlers.items()}
+    envelope_type = _peek_type(body)
+    if envelope_type not in by_type:
+        raise Poison(f"no handler for event type {envelope_type!r}")
+    event_type, handler = by_type[envelope_type]
+    try:
+        return Envelope[event_type].model_validate_json(body), handler  # type: ignore[valid-type]
+    except ValidationError as e:
+        raise Poison(f"invalid {envelope_type} event: {_describe(e)}") from e
+
+
+def _peek_type(body: bytes) -> str:
+    try:
+        parsed = json.loads(body)
+    except ValueError as e:
+        raise Poison(f"body is not JSON: {e}") from e
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("type"), str):
+        raise Poison("body is not a CloudEvents envelope: no string 'type'")
+    return parsed["type"]
+
+
+def _describe(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors(include_url=False)
+    )
+
+
+class Bus(Protocol):
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def is_ready(self) -> bool: ...
+
+    async def publish(self, body: bytes, *, event_type: str, message_id: str) -> None: ...
+
+    async def subscribe(self, service: str, handlers: Mapping[type[Event], Handler]) -> None: ...

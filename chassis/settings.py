@@ -1,0 +1,36 @@
+"""Configuration from the environment: one `Settings` for every process kind."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "crm-dev-secret-not-for-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    crm_env: Literal["dev", "test", "prod"] = "dev"
+    mongo_url: str | None = Field(None, description="unset: an embedded nx-27017 under data_dir")
+    amqp_url: str | None = Field(None, description="unset: the in-process bus")
+    jwt_secret: str = DEV_JWT_SECRET
+    jwks_url: str | None = None
+    data_dir: Path = Path(".crm")
+    # A failed handler is retried after each of these delays, then dead-lettered.
+    retry_delays_s: list[float] = [0.5, 2.0, 10.0, 30.0, 60.0]
+    prefetch: int = 32
+    outbox_poll_s: float = 1.0
+    publish_source: str = "crm"
+    log_level: str = "INFO"
+    subgraphs: str = ""
+
+    @model_validator(mode="after")
+    def _production_needs_real_secrets(self) -> "Settings":
+        if self.crm_env == "prod":
+            if self.jwt_secret == DEV_JWT_SECRET and not self.jwks_url:
+                raise ValueError("JWT_SECRET or JWKS_URL must be set when CRM_ENV=prod")
+            if not self.mongo_url or not self.amqp_url:
+                raise ValueError("MONGO_URL and AMQP_URL must be set when CRM_ENV=prod")
+        return self

@@ -1,0 +1,26 @@
+"""The published language between services: every event type, in one registry."""
+
+from contracts.complaints import ComplaintEscalated, ComplaintFiled, ComplaintResolved
+from contracts.credit import CreditAlertRaised, CreditHoldChanged, CreditLimitChanged
+from contracts.customer import CustomerLevelChanged, CustomerRegistered, CustomerTerminated, CustomerUpdated
+from contracts.envelope import Envelope, Event
+from contracts.ownership import OwnershipChanged
+from contracts.sales import InvoiceIssued, NoteDishonoured, NoteReceived, NoteSettled, PaymentReceived
+
+INBOUND: tuple[type[Event], ...] = (InvoiceIssued, PaymentReceived, NoteReceived, NoteSettled, NoteDishonoured)
+INTERNAL: tuple[type[Event], ...] = (
+    CustomerRegistered,
+    CustomerUpdated,
+    CustomerLevelChanged,
+    CustomerTerminated,
+    OwnershipChanged,
+    CreditAlertRaised,
+    CreditLimitChanged,
+    CreditHoldChanged,
+    ComplaintFiled,
+    ComplaintResolved,
+    ComplaintEscalated,
+)
+EVENT_TYPES: dict[str, type[Event]] = {e.type: e for e in INBOUND + INTERNAL}
+
+__all__ = ["EVENT_TYPES", "INBOUND", "INTERNAL", "Envelope", "Event"]

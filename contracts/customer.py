@@ -1,0 +1,46 @@
+"""Events the customer service publishes."""
+
+from pydantic import AwareDatetime
+
+from contracts.envelope import Event
+
+
+class CustomerRegistered(Event):
+    type = "customer.registered"
+    customer_id: str
+    code: str
+    name: str
+    kind: str
+    nature: str
+    region: str | None
+    registered_by: str
+    registered_at: AwareDatetime
+
+
+class CustomerUpdated(Event):
+    type = "customer.updated"
+    customer_id: str
+    version: int
+    changed_fields: list[str]
+    updated_by: str
+    updated_at: AwareDatetime
+    region: str | None
+    lifecycle: str
+
+
+class CustomerLevelChanged(Event):
+    type = "customer.level_changed"
+    customer_id: str
+    old_level: str | None
+    new_level: str | None
+    changed_at: AwareDatetime
+
+
+class CustomerTerminated(Event):
+    """CUS-8: the trading relationship ended; the record stays, archived."""
+
+    type = "customer.terminated"
+    customer_id: str
+    reason: str
+    terminated_by: str
+    terminated_at: AwareDatetime
