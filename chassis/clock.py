@@ -1,5 +1,6 @@
 """Time is injected: production reads the wall clock, tests move a `FixedClock` by hand."""
 
+import calendar
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -29,3 +30,10 @@ class FixedClock:
 
     def set(self, at: datetime) -> None:
         self._at = at
+
+
+def add_months(at: datetime, months: int) -> datetime:
+    """The same day `months` calendar months later, clamped to the month's end (31 Jan + 1 = 28/29 Feb)."""
+    month_index = at.month - 1 + months
+    year, month = at.year + month_index // 12, month_index % 12 + 1
+    return at.replace(year=year, month=month, day=min(at.day, calendar.monthrange(year, month)[1]))

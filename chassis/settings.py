@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     outbox_poll_s: float = 1.0
     publish_source: str = "crm"
     log_level: str = "INFO"
+    # Lets several copies of the system share one MongoDB and one broker (tests, previews):
+    # databases become crm_<service>_<instance>, queues crm.<service>.<instance>.
+    instance: str = ""
     subgraphs: str = ""
 
     @model_validator(mode="after")

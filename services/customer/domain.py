@@ -1,0 +1,386 @@
+"""客户档案: the customer card, its classification, its history and its trading lifecycle.
+
+Plain Python: no I/O, no framework; time comes in as `now`.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from chassis.errors import Invalid, RuleViolation
+from chassis.clock import add_months
+
+
+class CustomerKind(StrEnum):
+    COMPANY = "COMPANY"  # 公司类顾客档案卡
+    INDIVIDUAL = "INDIVIDUAL"  # 个人或家庭档案卡
+
+
+class CustomerNature(StrEnum):
+    """CUS-2 性质."""
+
+    GOVERNMENT = "GOVERNMENT"
+    SPECIAL_COMPANY = "SPECIAL_COMPANY"
+    ORDINARY_COMPANY = "ORDINARY_COMPANY"
+    INDIVIDUAL = "INDIVIDUAL"
+    PARTNER = "PARTNER"
+    SERVICE_PROVIDER = "SERVICE_PROVIDER"  # lawyers, auditors, banks, insurers, advertising, PR
+
+
+class Lifecycle(StrEnum):
+    """CUS-2, by trading history."""
+
+    POTENTIAL = "POTENTIAL"  # 潜在: never traded
+    NEW = "NEW"  # 新: first deal within 12 months
+    ESTABLISHED = "ESTABLISHED"  # 老: trading longer
+    DORMANT = "DORMANT"  # no sale for 3 months
+    TERMINATED = "TERMINATED"  # 终止
+
+
+class CustomerLevel(StrEnum):
+    VIP = "VIP"
+    SPECIAL_VIP = "SPECIAL_VIP"
+    A = "A"
+    B = "B"
+    C = "C"
+
+
+class MarketPosition(StrEnum):
+    KEY = "KEY"  # 主力
+    GENERAL = "GENERAL"  # 一般
+    OCCASIONAL = "OCCASIONAL"  # 零散
+
+
+class CompanyType(StrEnum):
+    STATE_OWNED = "STATE_OWNED"  # 国营
+    FOREIGN = "FOREIGN"  # 外资
+    JOINT_VENTURE = "JOINT_VENTURE"  # 合资
+    PRIVATE = "PRIVATE"  # 私营
+    INDIVIDUAL_BUSINESS = "INDIVIDUAL_BUSINESS"  # 个体
+
+
+class QualificationKind(StrEnum):
+    BUSINESS_LICENCE = "BUSINESS_LICENCE"
+    TAX_REGISTRATION = "TAX_REGISTRATION"
+    OTHER = "OTHER"
+
+
+class EndOfTrading(StrEnum):
+    """CUS-8: how a trading relationship ends."""
+
+    DISSOLUTION = "DISSOLUTION"
+    TERMINATION = "TERMINATION"
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    title: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Qualification:
+    kind: QualificationKind
+    number: str
+    expires_on: date | None = None
+
+
+@dataclass(frozen=True)
+class CompanyCard:
+    """CUS-1 公司类顾客档案卡 (name, phone and contacts live on the customer)."""
+
+    legal_representative: str | None = None
+    general_manager: str | None = None
+    purchasing_lead: str | None = None
+    company_type: CompanyType | None = None
+    registered_capital_fen: int | None = None  # paid-in
+    business_scope: str | None = None
+    export_sales: bool | None = None  # domestic (False) or export (True)
+    business_scale: str | None = None
+    founded_on: date | None = None
+    relationship_since: date | None = None
+    payment_terms: str | None = None
+    payment_method: str | None = None
+    qualifications: tuple[Qualification, ...] = ()
+
+
+@dataclass(frozen=True)
+class PersonCard:
+    """CUS-1 个人或家庭档案卡."""
+
+    gender: str | None = None
+    education: str | None = None
+    age_band: str | None = None
+    interests: str | None = None
+    occupation: str | None = None
+    average_income_fen: int | None = None
+    preferred_payment_method: str | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class TradingSurvey:
+    """CUS-8 交易开始调查书, approved by the unit head."""
+
+    summary: str
+    approved_by: str
+    approved_at: datetime
+
+
+@dataclass(frozen=True)
+class Termination:
+    reason: EndOfTrading
+    note: str
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """CUS-7: which field, old → new (values as shown to people: str, int, list...)."""
+
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class Revision:
+    """CUS-7: one version of the card: who, when, what changed."""
+
+    customer_id: str
+    version: int
+    action: str
+    by: str
+    at: datetime
+    changes: tuple[FieldChange, ...]
+
+
+# The fields of a card a person edits; everything else the system keeps.
+CARD_FIELDS = (
+    "name", "nature", "region", "phone", "address", "credit_code", "market_position", "contacts", "company", "person",
+)
+
+
+@dataclass
+class Customer:
+    id: str
+    code: str
+    name: str
+    kind: CustomerKind
+    nature: CustomerNature
+    registered_by: str
+    registered_at: datetime
+    updated_by: str
+    updated_at: datetime
+    region: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    credit_code: str | None = None
+    market_position: MarketPosition | None = None
+    contacts: tuple[Contact, ...] = ()
+    company: CompanyCard | None = None
+    person: PersonCard | None = None
+    level: CustomerLevel | None = None
+    lifecycle: Lifecycle = Lifecycle.POTENTIAL
+    first_sale_at: datetime | None = None
+    last_sale_at: datetime | None = None
+    trading_survey: TradingSurvey | None = None
+    termination: Termination | None = None
+    version: int = 0
+    revisions: list[Revision] = field(default_factory=list, repr=False)  # new since load, saved with it
+
+    # -- registration and edits ------------------------------------------------------------
+
+    @classmethod
+    def register(cls, *, id: str, code: str, by: str, now: datetime, **card: Any) -> "Customer":
+        customer = cls(id=id, code=code, registered_by=by, registered_at=now, updated_by=by, updated_at=now, **card)
+        customer.validate()
+        customer._record("REGISTERED", by, now, [
+            FieldChange(name, None, _shown(getattr(customer, name))) for name in ("kind", *CARD_FIELDS)
+            if getattr(customer, name) not in (None, ())
+        ])
+        return customer
+
+    def update(self, changes: dict[str, Any], *, by: str, now: datetime) -> list[FieldChange]:
+        """CUS-7: apply edits to the card; every changed field is recorded old → new."""
+        self._refuse_if_archived()
+        unknown = set(changes) - set(CARD_FIELDS)
+        if unknown:
+            raise Invalid(sorted(unknown)[0], "is not a field of the card")
+        before = {name: getattr(self, name) for name in changes}
+        for name, value in changes.items():
+            setattr(self, name, value)
+        self.validate()
+        diff = [FieldChange(n, _shown(before[n]), _shown(v)) for n, v in changes.items() if before[n] != v]
+        if diff:
+            self.updated_by, self.updated_at = by, now
+            self._record("UPDATED", by, now, diff)
+        return diff
+
+    def validate(self) -> None:
+        if not self.name or not self.name.strip():
+            raise Invalid("name", "must not be empty")
+        if len(self.name) > 200:
+            raise Invalid("name", "is longer than 200 characters")
+        if self.phone is not None and not PHONE.fullmatch(self.phone):
+            raise Invalid("phone", "must be 5–20 digits, spaces, '+', '-' or parentheses")
+        if self.credit_code is not None and not is_valid_credit_code(self.credit_code):
+            raise Invalid("creditCode", "is not a valid unified social credit code (18 characters, checksum)")
+        if self.kind is CustomerKind.COMPANY and self.person is not None:
+            raise Invalid("person", "a company card has no person/household part")
+        if self.kind is CustomerKind.INDIVIDUAL and self.company is not None:
+            raise Invalid("company", "a person/household card has no company part")
+        for i, contact in enumerate(self.contacts):
+            if not contact.name.strip():
+                raise Invalid(f"contacts[{i}].name", "must not be empty")
+            if contact.phone is not None and not PHONE.fullmatch(contact.phone):
+                raise Invalid(f"contacts[{i}].phone", "must be 5–20 digits, spaces, '+', '-' or parentheses")
+        if self.company and (self.company.registered_capital_fen or 0) < 0:
+            raise Invalid("company.registeredCapitalFen", "must not be negative")
+
+    # -- CUS-8: start and end of trading ------------------------------------------------------
+
+    def start_trading(self, summary: str, *, approved_by: str, now: datetime) -> None:
+        """CUS-8: trading opens with a start-of-trading survey approved by the unit head."""
+        self._refuse_if_archived()
+        if self.trading_survey is not None:
+            raise RuleViolation("CUS-8", f"trading with {self.code} was already approved")
+        if not summary.strip():
+            raise Invalid("survey.summary", "must not be empty")
+        self.trading_survey = TradingSurvey(summary.strip(), approved_by, now)
+        self._record("TRADING_STARTED", approved_by, now, [FieldChange("tradingSurvey", None, summary.strip())])
+
+    def end_trading(self, reason: EndOfTrading, note: str, *, by: str, now: datetime) -> None:
+        """CUS-8: the customer leaves the active list; the record is archived, never deleted."""
+        self._refuse_if_archived()
+        self.termination = Termination(reason, note, by, now)
+        old = self.lifecycle
+        self.lifecycle = Lifecycle.TERMINATED
+        self._record("TERMINATED", by, now, [FieldChange("lifecycle", old.value, self.lifecycle.value)])
+
+    def _refuse_if_archived(self) -> None:
+        if self.termination is not None:
+            raise RuleViolation("CUS-8", f"{self.code} is archived (trading ended); its record is read-only")
+
+    # -- CUS-2: lifecycle from trading history -------------------------------------------------
+
+    def record_sale(self, at: datetime, *, now: datetime) -> None:
+        """An invoice was issued: keep first and last sale, then the lifecycle they imply."""
+        self.first_sale_at = at if self.first_sale_at is None else min(self.first_sale_at, at)
+        self.last_sale_at = at if self.last_sale_at is None else max(self.last_sale_at, at)
+        self.refresh_lifecycle(now)
+
+    def refresh_lifecycle(self, now: datetime) -> bool:
+        """Move to the lifecycle the trading history implies now; True if it changed."""
+        new = lifecycle_at(self.first_sale_at, self.last_sale_at, self.termination is not None, now)
+        if new is self.lifecycle:
+            return False
+        old, self.lifecycle = self.lifecycle, new
+        self._record("LIFECYCLE", "system", now, [FieldChange("lifecycle", old.value, new.value)])
+        return True
+
+    def lifecycle_due_at(self) -> datetime | None:
+        """When time alone will next change the lifecycle (the sweep looks for these)."""
+        if self.termination is not None or self.last_sale_at is None or self.first_sale_at is None:
+            return None
+        if self.lifecycle is Lifecycle.DORMANT:
+            return None
+        dormant_at = add_months(self.last_sale_at, DORMANT_AFTER_MONTHS)
+        if self.lifecycle is Lifecycle.NEW:
+            return min(dormant_at, add_months(self.first_sale_at, NEW_FOR_MONTHS))
+        return dormant_at
+
+    # -- CUS-7 ---------------------------------------------------------------------------------
+
+    def needs_review(self, now: datetime) -> bool:
+        """CUS-7: a card untouched for 12 months is marked for review."""
+        return self.termination is None and add_months(self.updated_at, STALE_AFTER_MONTHS) <= now
+
+    def dedupe_keys(self) -> list[str]:
+        """CUS-12: what makes two registrations the same company."""
+        keys = []
+        if self.credit_code:
+            keys.append(f"credit:{self.credit_code.upper()}")
+        if self.phone:
+            keys.append(f"name+phone:{normalised_name(self.name)}|{normalised_phone(self.phone)}")
+        return keys
+
+    def _record(self, action: str, by: str, now: datetime, changes: list[FieldChange]) -> None:
+        version = self.version + len(self.revisions) + 1
+        self.revisions.append(Revision(self.id, version, action, by, now, tuple(changes)))
+
+
+NEW_FOR_MONTHS = 12
+DORMANT_AFTER_MONTHS = 3
+STALE_AFTER_MONTHS = 12
+
+
+def lifecycle_at(first_sale_at: datetime | None, last_sale_at: datetime | None, terminated: bool, now: datetime
+                 ) -> Lifecycle:
+    """CUS-2: potential (never traded), new (first deal within 12 months), established (longer),
+    dormant (no sale for 3 months), terminated."""
+    if terminated:
+        return Lifecycle.TERMINATED
+    if last_sale_at is None or first_sale_at is None:
+        return Lifecycle.POTENTIAL
+    if add_months(last_sale_at, DORMANT_AFTER_MONTHS) <= now:
+        return Lifecycle.DORMANT
+    if now < add_months(first_sale_at, NEW_FOR_MONTHS):
+        return Lifecycle.NEW
+    return Lifecycle.ESTABLISHED
+
+
+PHONE = re.compile(r"[+()\d][\d \-()]{3,18}\d")
+_PUNCTUATION_OR_SPACE = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalised_name(name: str) -> str:
+    """Full-width → half-width, case folded, without spaces and punctuation: 'ＡＢＣ 有限公司' = 'abc有限公司'."""
+    return _PUNCTUATION_OR_SPACE.sub("", unicodedata.normalize("NFKC", name).casefold())
+
+
+def normalised_phone(phone: str) -> str:
+    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", phone))
+    return digits[2:] if digits.startswith("86") and len(digits) == 13 else digits
+
+
+def search_key(text: str) -> str:
+    """What prefix search compares: case- and width-insensitive, spaces kept."""
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+# GB 32100-2015: the unified social credit code (统一社会信用代码) and its check character.
+_CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_check_char(first17: str) -> str:
+    total = sum(_CREDIT_CODE_CHARS.index(c) * w for c, w in zip(first17, _CREDIT_CODE_WEIGHTS, strict=True))
+    return _CREDIT_CODE_CHARS[(31 - total % 31) % 31]
+
+
+def is_valid_credit_code(code: str) -> bool:
+    code = code.upper()
+    if len(code) != 18 or any(c not in _CREDIT_CODE_CHARS for c in code):
+        return False
+    return credit_code_check_char(code[:17]) == code[17]
+
+
+def _shown(value: Any) -> Any:
+    """A value as the history shows it: enums by name, cards as dicts, tuples as lists."""
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_shown(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {f.name: _shown(getattr(value, f.name)) for f in fields(value) if getattr(value, f.name) not in (None, ())}
+    return value
+
