@@ -60,12 +60,11 @@ async def register_customer(cmd: RegisterCustomer, uow: CustomerUnitOfWork) -> C
 
 async def update_customer(cmd: UpdateCustomer, uow: CustomerUnitOfWork) -> Customer:
     customer = await _load_at(cmd.customer_id, cmd.expected_version, uow)
-    keys_before = customer.dedupe_keys()
     changed = customer.update(cmd.changes, by=cmd.by, now=uow.now())
     if not changed:
         return customer
     await _refuse_duplicates(customer, uow)
-    uow.customers.save(customer, uow, previous_keys=keys_before)
+    uow.customers.save(customer, uow)
     uow.publish(_updated(customer, [c.field for c in changed], cmd.by, uow))
     await uow.commit()
     return customer

@@ -77,6 +77,7 @@ class CustomerStore:
         for name in ("name_key", "code_key", "region", "lifecycle", "nature", "level", "lifecycle_due_at"):
             await self.customers.create_index([(name, ASCENDING)])
         await self.revisions.create_index([("customer_id", ASCENDING), ("version", ASCENDING)], unique=True)
+        await self.dedupe_keys.create_index([("customer_id", ASCENDING)])
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -128,14 +129,12 @@ class CustomerStore:
             )
         return f"C{counter['n']:06d}"
 
-    def save(self, customer: Customer, uow: UnitOfWork, *, previous_keys: list[str] = ()) -> None:
+    def save(self, customer: Customer, uow: UnitOfWork) -> None:
         """Stage the card, its new revisions and its duplicate keys for the unit of work's commit."""
         expected, customer.version = customer.version, customer.version + max(1, len(customer.revisions))
         doc = to_document(customer)
         revisions = [revision_document(r) for r in customer.revisions]
         keys = customer.dedupe_keys()
-        gone = [k for k in previous_keys if k not in keys]
-        added = [k for k in keys if k not in previous_keys]
 
         async def write(session: AsyncClientSession) -> None:
             if expected == 0:
@@ -144,9 +143,10 @@ class CustomerStore:
                 await replace_versioned(self.customers, doc, expected, session)
             if revisions:
                 await self.revisions.insert_many(revisions, session=session)
-            for key in gone:
+            held = {d["_id"] async for d in self.dedupe_keys.find({"customer_id": customer.id}, session=session)}
+            for key in held.difference(keys):
                 await self.dedupe_keys.delete_one({"_id": key, "customer_id": customer.id}, session=session)
-            for key in added:
+            for key in [k for k in keys if k not in held]:
                 try:
                     await self.dedupe_keys.insert_one({"_id": key, "customer_id": customer.id}, session=session)
                 except DuplicateKeyError as e:

@@ -1,0 +1,160 @@
+"""The `crm` command: dev, serve, token, seed, publish, contracts."""
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from chassis.auth import Role, mint_token
+from chassis.embedded import EmbeddedMongo
+from chassis.settings import Settings
+
+SERVICES = ("customer",)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="crm", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser("dev", help="everything in one process on embedded defaults, with demo data")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument("--data-dir", type=Path, default=None, help="embedded data (default .crm/ or DATA_DIR)")
+
+    serve = commands.add_parser("serve", help="one process of one kind, configured by the environment")
+    serve.add_argument("kind", choices=SERVICES)
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+
+    tok = commands.add_parser("token", help="print a dev token (HS256 with JWT_SECRET)")
+    tok.add_argument("--role", action="append", required=True, choices=[r.value for r in Role])
+    tok.add_argument("--user", required=True)
+    tok.add_argument("--region")
+    tok.add_argument("--name")
+    tok.add_argument("--hours", type=float, default=12)
+
+    contracts = commands.add_parser("contracts", help="event contracts for outside publishers")
+    contracts.add_argument("action", choices=["export"])
+    contracts.add_argument("directory", type=Path)
+
+    publish = commands.add_parser("publish", help="publish a sample event to AMQP_URL as finance/ERP would")
+    publish.add_argument("event", choices=["invoice", "payment", "note"])
+    publish.add_argument("--customer", required=True, help="customer id")
+    publish.add_argument("--amount-fen", type=int, required=True)
+    publish.add_argument("--id", help="the invoice/payment/note id (default: a new one)")
+    publish.add_argument("--term-days", type=int, default=30, help="invoice: days until due")
+    publish.add_argument("--salesperson")
+    publish.add_argument("--invoice", action="append", help="payment: invoice ids it settles")
+
+    args = parser.parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    match args.command:
+        case "dev":
+            return _dev(settings, args.port, args.data_dir)
+        case "serve":
+            return _serve(settings, args.kind, args.host, args.port)
+        case "token":
+            print(mint_token(settings.jwt_secret, args.user, args.role, now=datetime.now(UTC), name=args.name,
+                             region=args.region, ttl=timedelta(hours=args.hours)))
+            return 0
+        case "contracts":
+            from contracts.export import export
+
+            for path in export(args.directory):
+                print(path)
+            return 0
+        case "publish":
+            return asyncio.run(_publish(settings, args))
+    return 2
+
+
+def _dev(settings: Settings, port: int, data_dir: Path | None) -> int:
+    import uvicorn
+
+    from crm.dev import all_in_one
+
+    settings = settings.model_copy(update={"data_dir": data_dir or settings.data_dir})
+    embedded = None
+    if not settings.mongo_url:
+        embedded = EmbeddedMongo(settings.data_dir / "mongo").start()
+        settings = settings.model_copy(update={"mongo_url": embedded.url})
+    token = mint_token(settings.jwt_secret, "demo-sales-east", [Role.SALES], now=datetime.now(UTC),
+                       name="Demo Sales (east)", region="east", ttl=timedelta(days=7))
+    print(f"""
+  crm dev: GraphiQL at http://localhost:{port}/graphql
+  Mongo: {"embedded nx-27017 in " + str(settings.data_dir / "mongo") if embedded else settings.mongo_url}
+  Bus:   {settings.amqp_url or "in-process (set AMQP_URL for RabbitMQ)"}
+
+  A dev token (SALES, east, 7 days) — GraphiQL → Headers: {{"Authorization": "Bearer <token>"}}
+  {token}
+
+  Other roles: crm token --role ADMIN --user me
+""", flush=True)
+    try:
+        uvicorn.run(all_in_one(settings), host="127.0.0.1", port=port, log_level="warning")
+    finally:
+        if embedded:
+            embedded.stop()
+    return 0
+
+
+def _serve(settings: Settings, kind: str, host: str, port: int) -> int:
+    import uvicorn
+
+    embedded = None
+    if not settings.mongo_url:
+        if settings.crm_env == "prod":
+            print("MONGO_URL is required when CRM_ENV=prod", file=sys.stderr)
+            return 2
+        embedded = EmbeddedMongo(settings.data_dir / "mongo").start()
+        settings = settings.model_copy(update={"mongo_url": embedded.url})
+    from services.customer.app import create_app
+
+    try:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    finally:
+        if embedded:
+            embedded.stop()
+    return 0
+
+
+async def _publish(settings: Settings, args: argparse.Namespace) -> int:
+    import aio_pika
+
+    from contracts.envelope import Envelope
+    from contracts.sales import InvoiceIssued, NoteReceived, PaymentReceived
+
+    if not settings.amqp_url:
+        print("AMQP_URL is not set (e.g. amqp://guest:guest@localhost:5672/)", file=sys.stderr)
+        return 2
+    now = datetime.now(UTC)
+    event_id = args.id or f"{args.event}-{uuid.uuid4().hex[:12]}"
+    match args.event:
+        case "invoice":
+            data = InvoiceIssued(invoice_id=event_id, customer_id=args.customer, amount_fen=args.amount_fen,
+                                 issued_at=now, due_at=now + timedelta(days=args.term_days),
+                                 salesperson_id=args.salesperson)
+        case "payment":
+            data = PaymentReceived(payment_id=event_id, customer_id=args.customer, amount_fen=args.amount_fen,
+                                   received_at=now, invoice_ids=args.invoice, salesperson_id=args.salesperson)
+        case _:
+            data = NoteReceived(note_id=event_id, customer_id=args.customer, amount_fen=args.amount_fen,
+                                matures_at=now + timedelta(days=args.term_days))
+    envelope = Envelope.wrap(data, source="crm-cli", time=now, id=event_id)
+    connection = await aio_pika.connect(settings.amqp_url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.declare_exchange("crm.events", aio_pika.ExchangeType.TOPIC, durable=True)
+        await exchange.publish(aio_pika.Message(envelope.to_json(), message_id=envelope.id,
+                                                content_type="application/cloudevents+json",
+                                                delivery_mode=aio_pika.DeliveryMode.PERSISTENT), data.type)
+    print(envelope.to_json().decode())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
