@@ -14,7 +14,7 @@ bus) and `InProcessBus` (embedded `crm dev` without `AMQP_URL`).
 """
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -23,6 +23,14 @@ from contracts.envelope import Envelope, Event
 
 Handler = Callable[[Envelope[Any]], Awaitable[None]]
 EXCHANGE = "crm.events"
+CONTENT_TYPE = "application/cloudevents+json"
+
+# Headers a retried or dead-lettered copy carries, so operators see why and how often it failed.
+ATTEMPTS_HEADER = "x-crm-attempts"
+LAST_ERROR_HEADER = "x-crm-last-error"
+REASON_HEADER = "x-crm-reason"
+FAILED_AT_HEADER = "x-crm-failed-at"
+ROUTING_KEY_HEADER = "x-crm-routing-key"
 
 
 def queue_name(service: str) -> str:
@@ -31,6 +39,20 @@ def queue_name(service: str) -> str:
 
 def dead_letter_queue_name(service: str) -> str:
     return f"crm.{service}.dead"
+
+
+def retry_queue_name(service: str, delay_ms: int) -> str:
+    """Where a failed message waits `delay_ms` before it returns to `crm.<service>` (RabbitMQ only)."""
+    return f"crm.{service}.retry.{delay_ms}ms"
+
+
+def retry_delay_s(failed_attempts: int, retry_delays_s: Sequence[float]) -> float | None:
+    """How long to wait after the `failed_attempts`-th failure before trying again; None: give up."""
+    return retry_delays_s[failed_attempts - 1] if failed_attempts <= len(retry_delays_s) else None
+
+
+def failure_reason(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 class Poison(Exception):

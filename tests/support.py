@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import inspect
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
@@ -65,11 +66,13 @@ async def serving(app: FastAPI, default_token: str | None = None) -> AsyncIterat
             yield GraphQL(client, default_token or token("SALES"))
 
 
-async def eventually(check: Callable[[], Awaitable[T]], timeout_s: float = 10.0) -> T:
-    """Polls `check` until it returns a truthy value (no fixed sleeps)."""
+async def eventually(check: Callable[[], Awaitable[T] | T], timeout_s: float = 10.0) -> T:
+    """Polls `check` (plain or async) until it returns a truthy value (no fixed sleeps)."""
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
-        result = await check()
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
         if result:
             return result
         if asyncio.get_running_loop().time() > deadline:

@@ -4,7 +4,7 @@ import asyncio
 from datetime import timedelta
 
 from tests.customer.conftest import CustomerHarness
-from tests.support import error_codes, listening, token
+from tests.support import error_codes, eventually, listening, token
 
 REGISTER = """
 mutation($input: RegisterCustomerInput!) {
@@ -205,12 +205,6 @@ async def test_registration_and_update_are_published_after_commit(archive: Custo
             mine = [e for e in received if e["subject"] == customer["id"]]
             return [e["type"] for e in mine] if len(mine) == 2 else []
 
-        assert await _eventually(both) == ["customer.registered", "customer.updated"]
+        assert await eventually(both) == ["customer.registered", "customer.updated"]
     registered = next(e for e in received if e["type"] == "customer.registered")
     assert registered["specversion"] == "1.0" and registered["data"]["registeredBy"] == "u1"
-
-
-async def _eventually(check):  # noqa: ANN001, ANN202
-    from tests.support import eventually
-
-    return await eventually(check)
