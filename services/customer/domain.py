@@ -5,7 +5,7 @@ Plain Python: no I/O, no framework; time comes in as `now`.
 
 import re
 import unicodedata
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -213,10 +213,10 @@ class Customer:
         unknown = set(changes) - set(CARD_FIELDS)
         if unknown:
             raise Invalid(sorted(unknown)[0], "is not a field of the card")
+        replace(self, **changes).validate()  # a refused edit leaves the card as it was
         before = {name: getattr(self, name) for name in changes}
         for name, value in changes.items():
             setattr(self, name, value)
-        self.validate()
         diff = [FieldChange(n, _shown(before[n]), _shown(v)) for n, v in changes.items() if before[n] != v]
         if diff:
             self.updated_by, self.updated_at = by, now
@@ -346,8 +346,12 @@ def normalised_name(name: str) -> str:
 
 
 def normalised_phone(phone: str) -> str:
-    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", phone))
-    return digits[2:] if digits.startswith("86") and len(digits) == 13 else digits
+    """The number as dialled inside China: +86 138… → 138…, +86 21 6123… → 021 6123…."""
+    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", phone)).removeprefix("00")
+    if digits.startswith("86"):  # domestic numbers start with 0 (landline) or 1 (mobile), never 86
+        rest = digits[2:]
+        return rest if rest.startswith("1") else "0" + rest.removeprefix("0")
+    return digits
 
 
 def search_key(text: str) -> str:

@@ -312,11 +312,11 @@ class Query:
         return Customer.from_domain(found[str(id)], info) if str(id) in found else None
 
     @strawberry.field(description="CUS-10: search and list, ordered by name, with stable cursors")
-    async def customers(self, info: Info, filter: CustomerFilter | None = None, first: int = 20,
+    async def customers(self, info: Info, filter: CustomerFilter | None = None, first: int | None = 20,
                         after: str | None = None) -> CustomerConnection:
         caller(info)
         where = Filter(**vars(filter)) if filter else Filter()
-        page = await service_of(info).store.search(where, first, after)
+        page = await service_of(info).store.search(where, 20 if first is None else first, after)
         edges = [CustomerEdge(node=Customer.from_domain(c, info), cursor=cursor)
                  for c, cursor in zip(page.customers, page.cursors, strict=True)]
         return CustomerConnection(edges=edges, page_info=PageInfo(end_cursor=page.end_cursor,
