@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from chassis.clock import FixedClock
 from services.customer.app import create_app
-from tests.support import START, GraphQL, delete_queues, serving, test_settings
+from tests.support import START, GraphQL, delete_queues, serving, settings_for
 
 
 @dataclass
@@ -24,7 +24,7 @@ class CustomerHarness:
 async def archive(mongo_url: str, amqp_url: str, unique: str) -> AsyncIterator[CustomerHarness]:
     """The customer service on real Mongo wire protocol and real RabbitMQ, at a fixed time."""
     clock = FixedClock(START)
-    app = create_app(test_settings(mongo_url, amqp_url, unique), clock=clock)
+    app = create_app(settings_for(mongo_url, amqp_url, unique), clock=clock)
     async with serving(app) as gql:
         yield CustomerHarness(gql, clock, app)
     queue = f"crm.customer.{unique}"

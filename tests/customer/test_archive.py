@@ -208,3 +208,37 @@ async def test_registration_and_update_are_published_after_commit(archive: Custo
         assert await eventually(both) == ["customer.registered", "customer.updated"]
     registered = next(e for e in received if e["type"] == "customer.registered")
     assert registered["specversion"] == "1.0" and registered["data"]["registeredBy"] == "u1"
+
+
+START_TRADING = """mutation($id: ID!, $v: Int!) {
+  startTrading(id: $id, expectedVersion: $v, survey: "资信良好, 年采购约 200 万") { version tradingSurvey { approvedBy } }
+}"""
+END_TRADING = """mutation($id: ID!, $v: Int!) {
+  endTrading(id: $id, expectedVersion: $v, input: {reason: TERMINATION, note: "长期拖欠"}) { version lifecycle }
+}"""
+
+
+async def test_cus_8_start_of_trading_needs_the_unit_heads_approval(archive: CustomerHarness) -> None:
+    customer = await register(archive)
+    answer = await archive.gql(START_TRADING, {"id": customer["id"], "v": 1})  # a salesperson
+    assert error_codes(answer) == ["FORBIDDEN"]
+    head = token("REGION_MANAGER", user="head-east")
+    started = (await archive.gql.data(START_TRADING, {"id": customer["id"], "v": 1}, as_token=head))["startTrading"]
+    assert started == {"version": 2, "tradingSurvey": {"approvedBy": "head-east"}}
+
+
+async def test_cus_8_ending_trade_archives_the_card_never_deletes_it(archive: CustomerHarness, amqp_url: str) -> None:
+    customer = await register(archive, name="要终止的客户")
+    head = token("SALES_MANAGER", user="head")
+    async with listening(amqp_url, "customer.terminated") as terminated:
+        ended = (await archive.gql.data(END_TRADING, {"id": customer["id"], "v": 1}, as_token=head))["endTrading"]
+        assert ended == {"version": 2, "lifecycle": "TERMINATED"}
+        await eventually(lambda: [e for e in terminated if e["subject"] == customer["id"]])
+    listed = await archive.gql.data(SEARCH, {"filter": {"text": "要终止"}})
+    assert listed["customers"]["totalCount"] == 0  # out of the active list
+    archived = await archive.gql.data(SEARCH, {"filter": {"text": "要终止", "lifecycle": "TERMINATED"}})
+    assert archived["customers"]["totalCount"] == 1
+    history = (await archive.gql.data(HISTORY, {"id": customer["id"]}))["customer"]["history"]
+    assert [h["action"] for h in history] == ["REGISTERED", "TERMINATED"]
+    answer = await archive.gql(UPDATE, {"id": customer["id"], "v": 2, "input": {"name": "复活"}})
+    assert error_codes(answer) == ["RULE_VIOLATION"] and "CUS-8" in answer["errors"][0]["message"]
