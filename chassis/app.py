@@ -133,13 +133,7 @@ def create_service_app(
         ready = all(checks.values())
         return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
 
-    class LazyService:
-        """Resolvers see the service wired in the lifespan."""
-
-        def __getattr__(self, item: str) -> Any:
-            return getattr(state["service"], item)
-
-    app.include_router(graphql_router(schema, verifier, LazyService()), prefix="/graphql")
+    app.include_router(graphql_router(schema, verifier, lambda: state["service"]), prefix="/graphql")
     return app
 
 

@@ -1,6 +1,7 @@
 """The GraphQL skin every service shares: request context, error codes, the `/graphql` router."""
 
 import logging
+from collections.abc import Callable
 from typing import Any, Generic, NewType, TypeVar
 
 import strawberry
@@ -104,13 +105,17 @@ def _formatted(error: GraphQLError, request: Request) -> dict[str, Any]:
     return formatted
 
 
-def graphql_router(schema: strawberry.federation.Schema, verifier: TokenVerifier, service: object) -> ServiceRouter:
+def graphql_router(
+    schema: strawberry.federation.Schema, verifier: TokenVerifier, service: Callable[[], object]
+) -> ServiceRouter:
+    """`service()` gives what the lifespan wired, for resolvers to reach as `info.context.service`."""
+
     async def context(request: Request) -> ServiceContext[Any]:
         try:
             principal: Principal | Unauthenticated = verifier.from_header(request.headers.get("authorization"))
         except Unauthenticated as e:
             principal = e
-        return ServiceContext(service, principal, getattr(request.state, "request_id", "-"))
+        return ServiceContext(service(), principal, getattr(request.state, "request_id", "-"))
 
     return ServiceRouter(schema, context_getter=context, graphql_ide="graphiql")
 
