@@ -1,0 +1,102 @@
+"""The processes as people start them: `crm dev` (make run) and `crm serve customer` (compose)."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from chassis.embedded import free_port
+from tests.support import delete_queues, eventually
+
+CRM = [sys.executable, "-m", "crm.cli"]
+
+
+@contextmanager
+def running(args: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[str]:
+    with log.open("wb") as out:
+        process = subprocess.Popen(CRM + args, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def crm(*args: str, env: dict[str, str] | None = None) -> str:
+    return subprocess.run(CRM + list(args), env={**os.environ, **(env or {})}, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+async def ready(client: httpx.AsyncClient, base: str, log: Path) -> bool:
+    try:
+        return (await client.get(f"{base}/readyz")).status_code == 200
+    except httpx.TransportError:
+        assert "Traceback" not in log.read_text(errors="replace"), log.read_text(errors="replace")
+        return False
+
+
+async def graphql(client: httpx.AsyncClient, base: str, token: str, query: str, **variables: object) -> dict:
+    response = await client.post(f"{base}/graphql", json={"query": query, "variables": variables},
+                                 headers={"authorization": f"Bearer {token}"})
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+async def test_make_run_serves_graphiql_where_a_dev_token_registers_searches_updates_and_reads_history(
+        tmp_path: Path) -> None:
+    port = free_port()
+    env = {"MONGO_URL": "", "AMQP_URL": ""}  # the embedded defaults, as on a fresh machine
+    with running(["dev", "--port", str(port), "--data-dir", str(tmp_path / "crm")], env, port,
+                 tmp_path / "dev.log") as base:
+        async with httpx.AsyncClient(timeout=10) as client:
+            await eventually(lambda: ready(client, base, tmp_path / "dev.log"), 30)
+            page = await client.get(f"{base}/graphql", headers={"accept": "text/html"})
+            assert page.status_code == 200 and "graphiql" in page.text.lower()
+            token = crm("token", "--role", "SALES", "--user", "rep-1", "--region", "east")
+
+            demo = await graphql(client, base, token, "{ customers { totalCount } }")
+            assert demo["customers"]["totalCount"] > 0  # demo data seeded once
+            added = await graphql(client, base, token, """mutation {
+              registerCustomer(input: {name: "苏州新客户", kind: COMPANY, nature: ORDINARY_COMPANY, region: "east"})
+              { id version } }""")
+            customer = added["registerCustomer"]
+            found = await graphql(client, base, token, """query { customers(filter: {text: "苏州"}) {
+              edges { node { id } } } }""")
+            assert [e["node"]["id"] for e in found["customers"]["edges"]] == [customer["id"]]
+            await graphql(client, base, token, """mutation($id: ID!) {
+              updateCustomer(id: $id, expectedVersion: 1, input: {phone: "0512-6666 0001"}) { version } }""",
+                          id=customer["id"])
+            history = await graphql(client, base, token, """query($id: ID!) {
+              customer(id: $id) { history { action by changes { field new } } } }""", id=customer["id"])
+            assert history["customer"]["history"][-1] == {
+                "action": "UPDATED", "by": "rep-1", "changes": [{"field": "phone", "new": "0512-6666 0001"}]}
+
+
+async def test_serve_customer_consumes_an_invoice_published_with_the_cli(
+        tmp_path: Path, mongo_url: str, amqp_url: str, unique: str) -> None:
+    port = free_port()
+    env = {"MONGO_URL": mongo_url, "AMQP_URL": amqp_url, "CRM_INSTANCE": unique, "PORT": str(port),
+           "OUTBOX_POLL_S": "0.2"}
+    try:
+        with running(["serve", "customer"], env, port, tmp_path / "serve.log") as base:
+            async with httpx.AsyncClient(timeout=10) as client:
+                await eventually(lambda: ready(client, base, tmp_path / "serve.log"), 30)
+                token = crm("token", "--role", "SALES", "--user", "rep-2")
+                customer = (await graphql(client, base, token, """mutation {
+                  registerCustomer(input: {name: "发票客户", kind: COMPANY, nature: ORDINARY_COMPANY}) { id } }"""
+                                          ))["registerCustomer"]
+                crm("publish", "invoice", "--customer", customer["id"], "--amount-fen", "250000", env=env)
+
+                async def lifecycle() -> str | None:
+                    card = await graphql(client, base, token, "query($id: ID!) { customer(id: $id) { lifecycle } }",
+                                         id=customer["id"])
+                    return card["customer"]["lifecycle"] if card["customer"]["lifecycle"] == "NEW" else None
+
+                assert await eventually(lifecycle, 15) == "NEW"
+    finally:
+        await delete_queues(amqp_url, f"crm.customer.{unique}", f"crm.customer.{unique}.dead")
