@@ -34,11 +34,15 @@ def mongo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if url := os.environ.get("TEST_MONGO_URL"):
         yield url
     elif DOCKER:
-        from testcontainers.mongodb import MongoDbContainer
+        # Real MongoDB as a single-node replica set (transactions need one), no auth.
+        from testcontainers.core.container import DockerContainer
+        from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
-        with MongoDbContainer("mongo:7", command="--replSet rs0 --bind_ip_all") as mongo:
-            mongo.exec("mongosh --quiet --eval 'rs.initiate()'")
-            yield mongo.get_connection_url() + "/?directConnection=true"
+        mongo = (DockerContainer("mongo:7").with_command("--replSet rs0 --bind_ip_all").with_exposed_ports(27017)
+                 .waiting_for(LogMessageWaitStrategy("Waiting for connections")))
+        with mongo:
+            mongo.exec(["mongosh", "--quiet", "--eval", "rs.initiate(); while (!db.hello().isWritablePrimary) sleep(100)"])
+            yield f"mongodb://{mongo.get_container_host_ip()}:{mongo.get_exposed_port(27017)}/?directConnection=true"
     else:
         embedded = EmbeddedMongo(tmp_path_factory.mktemp("nx-27017")).start()
         yield embedded.url
@@ -48,7 +52,7 @@ def mongo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def amqp_url() -> Iterator[str]:
     if DOCKER and "AMQP_URL" not in os.environ:
-        from testcontainers.rabbitmq import RabbitMqContainer
+        from testcontainers.community.rabbitmq import RabbitMqContainer
 
         with RabbitMqContainer("rabbitmq:3.13-management") as rabbit:
             params = rabbit.get_connection_params()
