@@ -7,33 +7,8 @@ from typing import Any
 from chassis.errors import Conflict
 from contracts.customer import CustomerRegistered, CustomerTerminated, CustomerUpdated
 from contracts.sales import InvoiceIssued
-from services.customer.domain import (
-    CompanyCard,
-    Contact,
-    Customer,
-    CustomerKind,
-    CustomerNature,
-    EndOfTrading,
-    MarketPosition,
-    PersonCard,
-)
+from services.customer.domain import Customer, EndOfTrading
 from services.customer.store import CustomerUnitOfWork, duplicate
-
-
-@dataclass(frozen=True)
-class RegisterCustomer:
-    name: str
-    kind: CustomerKind
-    nature: CustomerNature
-    by: str
-    region: str | None = None
-    phone: str | None = None
-    address: str | None = None
-    credit_code: str | None = None
-    market_position: MarketPosition | None = None
-    contacts: tuple[Contact, ...] = ()
-    company: CompanyCard | None = None
-    person: PersonCard | None = None
 
 
 @dataclass(frozen=True)
@@ -44,15 +19,15 @@ class UpdateCustomer:
     changes: dict[str, Any] = field(default_factory=dict)
 
 
-async def register_customer(cmd: RegisterCustomer, uow: CustomerUnitOfWork) -> Customer:
-    card = {k: v for k, v in vars(cmd).items() if k != "by"}
+async def register_customer(card: dict[str, Any], by: str, uow: CustomerUnitOfWork) -> Customer:
+    """`card`: name, kind, nature and any other fields of `Customer` a person fills in."""
     code = await uow.customers.next_code()  # a refused registration leaves a gap in the codes: harmless
-    customer = Customer.register(id=str(uuid.uuid4()), code=code, by=cmd.by, now=uow.now(), **card)
+    customer = Customer.register(id=str(uuid.uuid4()), code=code, by=by, now=uow.now(), **card)
     await _refuse_duplicates(customer, uow)  # CUS-12
     uow.customers.save(customer, uow)
     uow.publish(CustomerRegistered(
         customer_id=customer.id, code=customer.code, name=customer.name, kind=customer.kind.value,
-        nature=customer.nature.value, region=customer.region, registered_by=cmd.by, registered_at=uow.now(),
+        nature=customer.nature.value, region=customer.region, registered_by=by, registered_at=uow.now(),
     ))
     await uow.commit()
     return customer

@@ -277,11 +277,10 @@ class EndTradingInput:
     note: str
 
 
-def _card(input: Any, names: list[str]) -> dict[str, Any]:
+def _card(input: Any) -> dict[str, Any]:
     """GraphQL input → domain values, for the fields given."""
     card: dict[str, Any] = {}
-    for name in names:
-        value = getattr(input, name)
+    for name, value in vars(input).items():
         if value is strawberry.UNSET:
             continue
         if name == "contacts":
@@ -291,8 +290,8 @@ def _card(input: Any, names: list[str]) -> dict[str, Any]:
                 domain.Qualification(**vars(q)) for q in value.qualifications)})
         elif name == "person" and value is not None:
             value = domain.PersonCard(**vars(value))
-        elif isinstance(value, str):
-            value = value.strip() or None if name != "name" else value.strip()
+        elif type(value) is str:  # not the enums, which are str too
+            value = value.strip() if name == "name" else (value.strip() or None)  # blank text clears a field
         card[name] = value
     return card
 
@@ -334,18 +333,16 @@ class Mutation:
     @strawberry.mutation(description="CUS-1, CUS-12: a new card; a duplicate is refused naming the existing one")
     async def register_customer(self, info: Info, input: RegisterCustomerInput) -> Customer:
         principal = _editor(info)
-        fields = [f for f in vars(input) if f not in ("name", "kind", "nature")]
-        cmd = handlers.RegisterCustomer(name=input.name.strip(), kind=input.kind, nature=input.nature,
-                                        by=principal.user_id, **_card(input, fields))
-        service = service_of(info)
-        return Customer.from_domain(await handlers.register_customer(cmd, service.uow()), info)
+        customer = await handlers.register_customer(_card(input), principal.user_id,
+                                                    service_of(info).uow())
+        return Customer.from_domain(customer, info)
 
     @strawberry.mutation(description="CUS-7: every change is kept as who / when / field / old → new")
     async def update_customer(self, info: Info, id: strawberry.ID,
                               expected_version: int, input: UpdateCustomerInput) -> Customer:
         principal = _editor(info)
         cmd = handlers.UpdateCustomer(str(id), expected_version, principal.user_id,
-                                      _card(input, list(vars(input))))
+                                      _card(input))
         return Customer.from_domain(await handlers.update_customer(cmd, service_of(info).uow()), info)
 
     @strawberry.mutation(description="CUS-8: the unit head approves the start-of-trading survey")
