@@ -12,8 +12,8 @@ from pathlib import Path
 from chassis.auth import Role, mint_token
 from chassis.embedded import EmbeddedMongo
 from chassis.settings import Settings
+from crm.services import SERVICES, app_factory
 
-SERVICES = ("customer",)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--data-dir", type=Path, default=None, help="embedded data (default .crm/ or DATA_DIR)")
 
     serve = commands.add_parser("serve", help="one process of one kind, configured by the environment")
-    serve.add_argument("kind", choices=SERVICES)
+    serve.add_argument("kind", choices=list(SERVICES))
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
 
@@ -112,10 +112,8 @@ def _serve(settings: Settings, kind: str, host: str, port: int) -> int:
             return 2
         embedded = EmbeddedMongo(settings.data_dir / "mongo").start()
         settings = settings.model_copy(update={"mongo_url": embedded.url})
-    from services.customer.app import create_app
-
     try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+        uvicorn.run(app_factory(kind)(settings), host=host, port=port, log_level=settings.log_level.lower())
     finally:
         if embedded:
             embedded.stop()

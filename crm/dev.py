@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from chassis.app import make_bus
 from chassis.settings import Settings
 from crm.seed import seed_once
-from services.customer.app import create_app as customer_app
+from crm.services import SERVICES, app_factory
 
 log = logging.getLogger("crm.dev")
 
@@ -17,14 +17,16 @@ log = logging.getLogger("crm.dev")
 def all_in_one(settings: Settings) -> FastAPI:
     """The services share one bus (in-process unless AMQP_URL) and one Mongo."""
     bus = make_bus(settings)
-    customer = customer_app(settings, bus=bus)
+    apps = {name: app_factory(name)(settings, bus=bus) for name in SERVICES}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await bus.start()
         try:
-            async with customer.router.lifespan_context(customer):
-                seeded = await seed_once(customer.state.crm["service"])
+            async with contextlib.AsyncExitStack() as running:
+                for service in apps.values():
+                    await running.enter_async_context(service.router.lifespan_context(service))
+                seeded = await seed_once(apps["customer"].state.crm["service"])
                 if seeded:
                     log.info("seeded %s demo customers", seeded)
                 yield
@@ -32,6 +34,9 @@ def all_in_one(settings: Settings) -> FastAPI:
             await bus.close()
 
     app = FastAPI(title="crm dev", lifespan=lifespan)
+    for name, service in apps.items():
+        if name != "customer":
+            app.mount(f"/subgraphs/{name}", service)
     # Until the gateway lands, the customer subgraph is the graph.
-    app.mount("/", customer)
+    app.mount("/", apps["customer"])
     return app
