@@ -162,19 +162,19 @@ class Customer:
         )
 
 
-@strawberry.type
+@strawberry.federation.type(shareable=True)  # ownership's `pool` answers with it too
 class CustomerEdge:
     node: Customer
     cursor: str
 
 
-@strawberry.type
+@strawberry.federation.type(shareable=True)  # ownership's `pool` answers with it too
 class PageInfo:
     end_cursor: str | None
     has_next_page: bool
 
 
-@strawberry.type
+@strawberry.federation.type(shareable=True)  # ownership's `pool` answers with it too
 class CustomerConnection:
     edges: list[CustomerEdge]
     page_info: PageInfo
