@@ -39,8 +39,10 @@ class OutboxRelay:
         self._database.outbox_pending.clear()
         sent = 0
         while True:
-            cursor = self._database.outbox.find({}).sort([("created_at", 1), ("position", 1)]).limit(BATCH)
-            batch = await cursor.to_list(BATCH)
+            # Read between commits, never during one: only committed events may leave.
+            async with self._database.write_lock:
+                cursor = self._database.outbox.find({}).sort([("created_at", 1), ("position", 1)]).limit(BATCH)
+                batch = await cursor.to_list(BATCH)
             for doc in batch:
                 try:
                     await asyncio.wait_for(

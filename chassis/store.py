@@ -14,7 +14,7 @@ from typing import Any
 
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from chassis.clock import Clock
 from chassis.errors import Conflict
@@ -51,10 +51,16 @@ class Database:
         await self.db.command("ping")
 
     async def run_in_transaction(self, writes: list[Write]) -> None:
-        async with self.write_lock, self.client.start_session() as session:
-            async with await session.start_transaction():
-                for write in writes:
-                    await write(session)
+        try:
+            async with self.write_lock, self.client.start_session() as session:
+                async with await session.start_transaction():
+                    for write in writes:
+                        await write(session)
+        except PyMongoError as e:
+            # Another replica wrote the same document first: the same answer as a stale version.
+            if e.has_error_label("TransientTransactionError"):
+                raise Conflict(f"a concurrent change won ({e}); reload and retry") from e
+            raise
 
 
 class AlreadyConsumed(Exception):
