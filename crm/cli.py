@@ -24,8 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--port", type=int, default=8000)
     dev.add_argument("--data-dir", type=Path, default=None, help="embedded data (default .crm/ or DATA_DIR)")
 
-    serve = commands.add_parser("serve", help="one process of one kind, configured by the environment")
-    serve.add_argument("kind", choices=list(SERVICES))
+    serve = commands.add_parser("serve", help="one process of one kind, configured by the environment "
+                                "(the gateway reads SUBGRAPHS=name=url,...)")
+    serve.add_argument("kind", choices=[*SERVICES, "gateway"])
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
 
@@ -105,6 +106,11 @@ def _dev(settings: Settings, port: int, data_dir: Path | None) -> int:
 def _serve(settings: Settings, kind: str, host: str, port: int) -> int:
     import uvicorn
 
+    if kind == "gateway":
+        from gateway.app import create_gateway_app
+
+        uvicorn.run(create_gateway_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+        return 0
     embedded = None
     if not settings.mongo_url:
         if settings.crm_env == "prod":

@@ -1,42 +1,49 @@
-"""`crm dev`: every subgraph that exists, in one process on one port, on embedded defaults."""
+"""`crm dev`: every subgraph and the gateway, in one process on one port, on embedded defaults."""
 
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+import httpx
 from fastapi import FastAPI
 
 from chassis.app import make_bus
 from chassis.settings import Settings
 from crm.seed import seed_once
 from crm.services import SERVICES, app_factory
+from gateway.app import create_gateway_app
 
 log = logging.getLogger("crm.dev")
 
 
 def all_in_one(settings: Settings) -> FastAPI:
-    """The services share one bus (in-process unless AMQP_URL) and one Mongo."""
+    """The services share one bus (in-process unless AMQP_URL) and one Mongo; the gateway reaches
+    them in-process, over the same GraphQL-over-HTTP interface it uses in production."""
     bus = make_bus(settings)
-    apps = {name: app_factory(name)(settings, bus=bus) for name in SERVICES}
+    services = {name: app_factory(name)(settings, bus=bus) for name in SERVICES}
+    gateway = create_gateway_app(
+        settings,
+        {name: f"http://{name}/graphql" for name in services},
+        transports={name: httpx.ASGITransport(app=app) for name, app in services.items()},
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await bus.start()
         try:
             async with contextlib.AsyncExitStack() as running:
-                for service in apps.values():
+                for service in services.values():
                     await running.enter_async_context(service.router.lifespan_context(service))
-                seeded = await seed_once(apps["customer"].state.crm["service"])
+                seeded = await seed_once(services["customer"].state.crm["service"])
                 if seeded:
                     log.info("seeded %s demo customers", seeded)
+                await running.enter_async_context(gateway.router.lifespan_context(gateway))
                 yield
         finally:
             await bus.close()
 
     app = FastAPI(title="crm dev", lifespan=lifespan)
-    for name, service in apps.items():
-        if name != "customer":
-            app.mount(f"/subgraphs/{name}", service)
-    # Until the gateway lands, the customer subgraph is the graph.
-    app.mount("/", apps["customer"])
+    for name, service in services.items():
+        app.mount(f"/subgraphs/{name}", service)  # each subgraph on its own, for debugging
+    app.mount("/", gateway)
     return app

@@ -100,3 +100,37 @@ async def test_serve_customer_consumes_an_invoice_published_with_the_cli(
                 assert await eventually(lifecycle, 15) == "NEW"
     finally:
         await delete_queues(amqp_url, f"crm.customer.{unique}", f"crm.customer.{unique}.dead")
+
+
+async def test_a_query_through_the_gateway_equals_the_same_query_sent_to_the_customer_subgraph(
+        tmp_path: Path, mongo_url: str, amqp_url: str, unique: str) -> None:
+    customer_port, gateway_port = free_port(), free_port()
+    env = {"MONGO_URL": mongo_url, "AMQP_URL": amqp_url, "CRM_INSTANCE": unique}
+    subgraphs = f"customer=http://127.0.0.1:{customer_port}/graphql"
+    try:
+        with running(["serve", "customer"], {**env, "PORT": str(customer_port)}, customer_port,
+                     tmp_path / "customer.log") as subgraph, \
+             running(["serve", "gateway"], {**env, "PORT": str(gateway_port), "SUBGRAPHS": subgraphs},
+                     gateway_port, tmp_path / "gateway.log") as gateway:
+            async with httpx.AsyncClient(timeout=10) as client:
+                await eventually(lambda: ready(client, subgraph, tmp_path / "customer.log"), 30)
+                await eventually(lambda: ready(client, gateway, tmp_path / "gateway.log"), 30)
+                token = crm("token", "--role", "SALES", "--user", "rep-3", "--region", "east")
+                for name in ("网关客户甲", "网关客户乙", "Gateway Customer C"):
+                    await graphql(client, gateway, token, """mutation($name: String!) {
+                      registerCustomer(input: {name: $name, kind: COMPANY, nature: ORDINARY_COMPANY, region: "east"})
+                      { id } }""", name=name)
+                queries = [
+                    ("""query { customers(first: 2) { totalCount pageInfo { hasNextPage endCursor }
+                         edges { cursor node { id code name kind lifecycle version } } } }""", {}),
+                    ("""query($f: CustomerFilter) { a: customers(filter: $f) { edges { node { __typename name
+                         ...Card } } } } fragment Card on Customer { region contacts { name } history { action } }""",
+                     {"f": {"text": "网关"}}),
+                    ("""query { me { id roles region } nobody: customer(id: "nobody") { id } }""", {}),
+                ]
+                for query, variables in queries:
+                    direct = await graphql(client, subgraph, token, query, **variables)
+                    through = await graphql(client, gateway, token, query, **variables)
+                    assert through == direct
+    finally:
+        await delete_queues(amqp_url, f"crm.customer.{unique}", f"crm.customer.{unique}.dead")

@@ -1,0 +1,171 @@
+"""The gateway's HTTP face: `/graphql` (GraphiQL on GET from a browser), `/schema.graphql`, `/healthz`, `/readyz`.
+
+Start-up composes the subgraphs, asking each for its SDL until it answers. Every operation needs a
+valid bearer token before anything is fetched; the one exception is introspection in `dev`, so that
+GraphiQL can show the schema before a token is pasted into its headers.
+"""
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+import anyio
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from graphql import OperationType
+from strawberry.http.ides import get_graphql_ide_html
+
+from chassis.auth import Role, TokenVerifier, mint_token
+from chassis.clock import SystemClock
+from chassis.errors import Unauthenticated
+from chassis.settings import Settings
+from gateway.compose import compose
+from gateway.pipeline import Gateway, Limits, request_error
+from gateway.subgraphs import SubgraphClient, fetch_sdls, parse_subgraphs
+
+log = logging.getLogger("gateway")
+
+
+def create_gateway_app(
+    settings: Settings,
+    subgraphs: Mapping[str, str] | None = None,
+    *,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    sdls: Mapping[str, str] | None = None,
+    limits: Limits | None = None,
+    subgraph_timeout_s: float | Mapping[str, float] = 10.0,
+) -> FastAPI:
+    """`subgraphs`: name → URL, default `settings.subgraphs` (`name=url,...`). `sdls`: name → SDL to
+    compose from instead of asking the subgraphs (checked-in files). `transports`: name → httpx
+    transport, for serving subgraphs in-process in tests. `subgraph_timeout_s`: one bound for every
+    subgraph, or name → bound (10 s for those not named)."""
+    urls = dict(subgraphs) if subgraphs is not None else parse_subgraphs(settings.subgraphs)
+    verifier = TokenVerifier(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        clients = {
+            name: SubgraphClient(
+                name,
+                url,
+                timeout_s=_timeout_s(subgraph_timeout_s, name),
+                transport=(transports or {}).get(name),
+            )
+            for name, url in urls.items()
+        }
+        try:
+            texts = dict(sdls) if sdls is not None else await fetch_sdls(clients, _service_headers(settings))
+            supergraph = compose({name: texts[name] for name in urls})  # CompositionError stops start-up
+            app.state.gateway = Gateway(
+                supergraph, clients, limits=limits or Limits(), introspection=settings.crm_env != "prod"
+            )
+            log.info("gateway composed subgraphs %s", ", ".join(f"{n}={u}" for n, u in urls.items()))
+            yield
+        finally:
+            for client in clients.values():
+                await client.aclose()
+
+    app = FastAPI(title="CRM gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+
+    async def respond(
+        request: Request, query: object, variables: object, operation_name: object, *, read_only: bool = False
+    ) -> Response:
+        started = time.perf_counter()
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        gateway: Gateway = request.app.state.gateway
+        if not isinstance(query, str) or not query.strip():
+            return _refusal("send a GraphQL document in `query`", request_id)
+        if not isinstance(variables, dict | None) or not isinstance(operation_name, str | None):
+            return _refusal("`variables` must be an object and `operationName` a string", request_id)
+        authorization = request.headers.get("authorization")
+        try:
+            if settings.jwks_url:
+                await anyio.to_thread.run_sync(verifier.from_header, authorization)  # may fetch the key set
+            else:
+                verifier.from_header(authorization)
+        except Unauthenticated as e:
+            # Outside dev, before any parsing: an anonymous caller learns nothing about the schema.
+            if settings.crm_env != "dev" or not gateway.prepare(query, operation_name).introspection_only:
+                log.info("request_id=%s refused: %s", request_id, e.message)
+                return _json({"errors": [{"message": e.message, "extensions": e.extensions}]}, request_id)
+        prepared = gateway.prepare(query, operation_name)
+        operation = prepared.operation
+        if read_only and operation is not None and operation.operation != OperationType.QUERY:
+            return _refusal("mutations need POST", request_id, 405)
+        headers = {"x-request-id": request_id} | ({"authorization": authorization} if authorization else {})
+        body = await gateway.execute(prepared, variables, headers)
+        name = operation.name.value if operation is not None and operation.name else "-"
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        errors = len(body.get("errors", ()))
+        log.info("request_id=%s operation=%s errors=%d ms=%.1f", request_id, name, errors, elapsed_ms)
+        return _json(body, request_id)
+
+    @app.post("/graphql")
+    async def graphql_post(request: Request) -> Response:
+        try:
+            payload = await request.json()
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+            return _refusal("the body must be a JSON object with `query`", request_id)
+        return await respond(
+            request, payload.get("query"), payload.get("variables"), payload.get("operationName")
+        )
+
+    @app.get("/graphql")
+    async def graphql_get(request: Request) -> Response:
+        params = request.query_params
+        # GraphiQL lives on introspection, which production refuses: no point serving it there.
+        if (
+            "query" not in params
+            and "text/html" in request.headers.get("accept", "")
+            and settings.crm_env != "prod"
+        ):
+            return HTMLResponse(get_graphql_ide_html().replace("Strawberry GraphiQL", "CRM GraphiQL"))
+        try:
+            variables = json.loads(params["variables"]) if params.get("variables") else None
+        except ValueError:
+            variables = "not JSON"
+        return await respond(
+            request, params.get("query"), variables, params.get("operationName"), read_only=True
+        )
+
+    @app.get("/schema.graphql")
+    async def composed_schema(request: Request) -> Response:
+        return PlainTextResponse(request.app.state.gateway.supergraph.sdl)
+
+    @app.get("/healthz")
+    async def healthz(request: Request) -> dict:
+        return {"status": "ok", "subgraphs": list(request.app.state.gateway.supergraph.subgraphs)}
+
+    @app.get("/readyz")
+    async def readyz(request: Request) -> dict:
+        """Ready once composed: start-up waits for every subgraph before it serves at all."""
+        return {"ready": True, "subgraphs": list(request.app.state.gateway.supergraph.subgraphs)}
+
+    return app
+
+
+def _json(body: dict, request_id: str, status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers={"x-request-id": request_id})
+
+
+def _timeout_s(bounds: float | Mapping[str, float], subgraph: str) -> float:
+    return bounds if isinstance(bounds, int | float) else bounds.get(subgraph, 10.0)
+
+
+def _refusal(message: str, request_id: str, status: int = 400) -> JSONResponse:
+    return _json({"errors": [request_error(message, "BAD_REQUEST")]}, request_id, status)
+
+
+def _service_headers(settings: Settings) -> dict[str, str]:
+    """Asking for SDL: a SERVICE token when we hold the shared secret, in case a subgraph wants one."""
+    if settings.jwks_url:
+        return {}
+    token = mint_token(settings.jwt_secret, "gateway", [Role.SERVICE], now=SystemClock().now())
+    return {"authorization": f"Bearer {token}"}
