@@ -219,8 +219,6 @@ async def test_a_server_without_federation_stops_start_up_instead_of_being_waite
 def test_the_services_checked_in_sdls_compose_with_customer_joined_across_them() -> None:
     services = Path(__file__).resolve().parents[2] / "services"
     sdls = {p.parent.name: p.read_text() for p in sorted(services.glob("*/schema.graphql"))}
-    if "customer" not in sdls:
-        pytest.skip("the customer service has not checked in its SDL yet")
     ordered = {"customer": sdls.pop("customer")} | sdls  # the owner of Customer first, as in SUBGRAPHS
     supergraph = compose(ordered)
     customer = supergraph.schema.get_type("Customer")
