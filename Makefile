@@ -1,6 +1,7 @@
 # make run        all-in-one dev server on http://localhost:8000 (embedded Mongo, demo data, dev token)
 # make test       the whole suite against a real RabbitMQ (installed/started if needed); PYTEST_ARGS=...
 # make bench      every bench/*.py, each printing its figures
+# make schemas    rewrite each service's checked-in SDL (services/<name>/schema.graphql) from its code
 # make contracts  JSON Schema + AsyncAPI for outside publishers into build/contracts
 # make clean      build artefacts and caches (keeps .venv and the dev data in .crm/)
 SHELL := /bin/sh
@@ -10,7 +11,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test bench contracts clean distclean install rabbitmq
+.PHONY: run test bench schemas contracts clean distclean install rabbitmq
 
 run: $(STAMP)
 	$(BIN)/crm dev
@@ -23,6 +24,9 @@ bench: $(STAMP) rabbitmq
 		[ -f "$$script" ] || continue; found=1; \
 		echo "== $$script"; $(BIN)/python "$$script"; \
 	done; [ -n "$$found" ] || echo "no benchmarks in bench/"
+
+schemas: $(STAMP)
+	$(BIN)/crm schemas
 
 contracts: $(STAMP)
 	$(BIN)/crm contracts export build/contracts

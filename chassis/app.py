@@ -127,7 +127,8 @@ def create_service_app(
         checks = {"mongo": False, "bus": False}
         if runtime:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(runtime.database.ping(), 2.0)
+                async with asyncio.timeout(2.0):
+                    await runtime.database.ping()
                 checks["mongo"] = True
             checks["bus"] = runtime.bus.is_ready()
         ready = all(checks.values())

@@ -5,6 +5,7 @@ harmless. If the broker is down the events wait in the outbox and go out when it
 """
 
 import asyncio
+import contextlib
 import logging
 
 from chassis.bus import Bus
@@ -29,10 +30,10 @@ class OutboxRelay:
                 await self.relay_pending()
             except Exception:  # the relay must outlive any one failure; the events stay in the outbox
                 log.exception("outbox relay pass failed")
-            try:
-                await asyncio.wait_for(self._database.outbox_pending.wait(), self._poll_s)
-            except TimeoutError:
-                pass
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the cancel that stops the relay.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._poll_s):
+                    await self._database.outbox_pending.wait()
 
     async def relay_pending(self) -> int:
         """Publish what is waiting; returns how many went out."""
@@ -45,10 +46,8 @@ class OutboxRelay:
                 batch = await cursor.to_list(BATCH)
             for doc in batch:
                 try:
-                    await asyncio.wait_for(
-                        self._bus.publish(doc["body"].encode(), event_type=doc["type"], message_id=doc["_id"]),
-                        PUBLISH_TIMEOUT_S,
-                    )
+                    async with asyncio.timeout(PUBLISH_TIMEOUT_S):
+                        await self._bus.publish(doc["body"].encode(), event_type=doc["type"], message_id=doc["_id"])
                 except Exception as e:
                     if not self._failing:
                         log.warning("cannot publish (%s); %s event(s) wait in the outbox", e, len(batch) - sent)

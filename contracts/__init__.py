@@ -4,7 +4,7 @@ from contracts.complaints import ComplaintEscalated, ComplaintFiled, ComplaintRe
 from contracts.credit import CreditAlertRaised, CreditHoldChanged, CreditLimitChanged
 from contracts.customer import CustomerLevelChanged, CustomerRegistered, CustomerTerminated, CustomerUpdated
 from contracts.envelope import Envelope, Event
-from contracts.ownership import OwnershipChanged
+from contracts.ownership import CommissionHoldChanged, OwnershipChanged
 from contracts.sales import InvoiceIssued, NoteDishonoured, NoteReceived, NoteSettled, PaymentReceived
 
 INBOUND: tuple[type[Event], ...] = (InvoiceIssued, PaymentReceived, NoteReceived, NoteSettled, NoteDishonoured)
@@ -14,6 +14,7 @@ INTERNAL: tuple[type[Event], ...] = (
     CustomerLevelChanged,
     CustomerTerminated,
     OwnershipChanged,
+    CommissionHoldChanged,
     CreditAlertRaised,
     CreditLimitChanged,
     CreditHoldChanged,

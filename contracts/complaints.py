@@ -13,6 +13,11 @@ class ComplaintFiled(Event):
     severity: str
     first_responder_id: str
     filed_at: AwareDatetime
+    # Added by the complaints service (all optional, so older consumers and producers still fit):
+    reference: str | None = None  # the number the customer is told (CP000123)
+    region: str | None = None
+    product: str | None = None
+    due_at: AwareDatetime | None = None  # CMP-4: when it must be acknowledged
 
 
 class ComplaintResolved(Event):
@@ -21,6 +26,9 @@ class ComplaintResolved(Event):
     customer_id: str
     responsibility: str
     resolved_at: AwareDatetime
+    kind: str | None = None  # CMP-1: a PRODUCT_QUALITY dispute can justify late payment (CRD-8)
+    remedy: str | None = None  # CMP-6: APOLOGY, REPLACEMENT or MONEY
+    amount_fen: int | None = None  # the money remedy's amount
 
 
 class ComplaintEscalated(Event):
@@ -32,3 +40,6 @@ class ComplaintEscalated(Event):
     escalated_to: str | None
     reason: str
     escalated_at: AwareDatetime
+    deadline: str | None = None  # ACKNOWLEDGE or RESOLUTION
+    due_at: AwareDatetime | None = None
+    handler_id: str | None = None

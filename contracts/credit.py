@@ -1,6 +1,6 @@
 """Events the credit service publishes."""
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from contracts.envelope import Event
 
@@ -13,8 +13,10 @@ class CreditAlertRaised(Event):
     level: int
     exposure_fen: int
     limit_fen: int
-    recipients: list[str]
+    recipients: list[str]  # user ids and role names, a regional role as "REGION_MANAGER:<region>"
     raised_at: AwareDatetime
+    salesperson_id: str | None = None
+    region: str | None = None
 
 
 class CreditLimitChanged(Event):
@@ -37,3 +39,5 @@ class CreditHoldChanged(Event):
     on_hold: bool
     reason: str
     changed_at: AwareDatetime
+    emergency_id: str | None = None  # the emergency report that put the hold on or whose decision lifted it
+    countermeasures: list[str] = Field(default_factory=list)  # what the manager decided (GUARANTOR, ...)

@@ -16,3 +16,17 @@ class OwnershipChanged(Event):
     region: str | None = None
     changed_by: str | None = None
     changed_at: AwareDatetime
+    in_pool: bool = False
+    expires_at: AwareDatetime | None = None  # when the new owner's claim runs out (OWN-1 / OWN-3)
+    reason: str | None = None  # why it went to the pool: NO_DEAL, NO_SALE, RELEASED, HANDED_BACK
+
+
+class CommissionHoldChanged(Event):
+    """OWN-7 / OWN-8: a handover or transfer case put a salesperson's commission on hold, or lifted it."""
+
+    type = "ownership.commission_hold_changed"
+    salesperson_id: str
+    case_id: str
+    on_hold: bool
+    reason: str
+    changed_at: AwareDatetime

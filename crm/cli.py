@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import importlib
 import logging
 import os
 import sys
@@ -37,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     tok.add_argument("--name")
     tok.add_argument("--hours", type=float, default=12)
 
+    commands.add_parser("schemas", help="write each service's SDL to services/<name>/schema.graphql")
+
     contracts = commands.add_parser("contracts", help="event contracts for outside publishers")
     contracts.add_argument("action", choices=["export"])
     contracts.add_argument("directory", type=Path)
@@ -61,6 +64,13 @@ def main(argv: list[str] | None = None) -> int:
         case "token":
             print(mint_token(settings.jwt_secret, args.user, args.role, now=datetime.now(UTC), name=args.name,
                              region=args.region, ttl=timedelta(hours=args.hours)))
+            return 0
+        case "schemas":
+            for name in SERVICES:
+                module = importlib.import_module(f"services.{name}.schema")
+                path = Path(module.__file__).with_name("schema.graphql")
+                path.write_text(module.schema.as_str() + "\n")
+                print(path)
             return 0
         case "contracts":
             from contracts.export import export

@@ -1,0 +1,338 @@
+"""客户归属 / 客户池: who owns each customer, the pool of unowned ones, and the rules that move them.
+
+Plain Python: no I/O, no framework; time comes in as `now`.
+
+The clock of an owner's claim (OWN-1, OWN-3): while the customer has never bought, whoever owns it
+has 2 months from taking it to close a deal; once it has bought, 3 months from the later of the
+last sale and taking it. A claim that ran out puts the customer back in the pool at the instant
+it ran out (`expires_at`), whether a sweep or a command notices it first.
+"""
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from chassis.clock import add_months
+from chassis.errors import Invalid, RuleViolation
+
+FIRST_CONTACT_MONTHS = 2  # OWN-1: no deal within 2 months → back to the pool
+NO_SALE_MONTHS = 3  # OWN-3: bought before, no sale for 3 consecutive months → back to the pool
+SYSTEM = "system"
+
+
+class Basis(StrEnum):
+    """OWN-10: why the current owner owns the customer; LAPSE: it went back to the pool."""
+
+    FIRST_CONTACT = "FIRST_CONTACT"  # 首问负责, OWN-1
+    FIRST_DEAL = "FIRST_DEAL"  # 首单成交, OWN-2
+    REFERRAL = "REFERRAL"  # 有情客户, OWN-4
+    ASSIGNMENT = "ASSIGNMENT"  # 分配, OWN-9
+    TRANSFER = "TRANSFER"  # 交转客户, OWN-8
+    HANDOVER = "HANDOVER"  # 离职交接, OWN-7
+    CLAIM = "CLAIM"  # from the pool, OWN-5
+    LAPSE = "LAPSE"  # back to the pool
+
+
+class PoolReason(StrEnum):
+    """Why a customer is in the pool (客户池, OWN-5)."""
+
+    UNOWNED = "UNOWNED"  # 无主客户: registered by someone who does not sell, never owned
+    NO_DEAL = "NO_DEAL"  # OWN-1: no deal within 2 months
+    NO_SALE = "NO_SALE"  # OWN-3: 3 months without a sale
+    RELEASED = "RELEASED"  # OWN-6: given back by hand, with a report
+    HANDED_BACK = "HANDED_BACK"  # OWN-7: a departing salesperson's customer handed to the pool
+
+
+@dataclass(frozen=True)
+class PoolRules:
+    """OWN-5, configurable: how many customers one salesperson may own; the previous owner's cooldown."""
+
+    max_customers: int = 200
+    cooldown_days: int = 30
+
+
+@dataclass(frozen=True)
+class Report:
+    """OWN-6 (定期清理): before a customer goes back, the owner says how things stand."""
+
+    situation: str
+    contacts: str
+    progress: str
+    by: str
+    at: datetime
+
+    @classmethod
+    def filed(cls, *, situation: str, contacts: str, progress: str, by: str, now: datetime) -> "Report":
+        for name, text in (("situation", situation), ("contacts", contacts), ("progress", progress)):
+            if not text or not text.strip():
+                raise Invalid(f"report.{name}", "must not be empty (OWN-6: situation, contacts, how far talks went)")
+        return cls(situation.strip(), contacts.strip(), progress.strip(), by, now)
+
+
+@dataclass(frozen=True)
+class Change:
+    """OWN-10: one change of owner (or of the basis the owner holds it on): from, to, basis, when, by."""
+
+    from_owner: str | None
+    to_owner: str | None
+    basis: Basis
+    at: datetime
+    by: str
+    reason: PoolReason | None = None  # when it went to the pool
+    report: Report | None = None  # OWN-6, when it went to the pool
+    note: str | None = None  # OWN-4 referral note, OWN-7/8 summary
+    receivables_fen: int | None = None  # OWN-7/8: the receivables position handed over
+
+
+@dataclass(frozen=True)
+class Load:
+    """How many customers a salesperson owns, and when the first of them is due back in the pool."""
+
+    owned: int
+    next_lapse_at: datetime | None = None
+
+
+@dataclass
+class Ownership:
+    """The owner of one customer, or its place in the pool, with every change (OWN-10)."""
+
+    customer_id: str
+    since: datetime  # since the current owner holds it on its basis, or since it is in the pool
+    region: str | None = None
+    owner_id: str | None = None
+    basis: Basis | None = None  # None: in the pool and never owned
+    pool_reason: PoolReason | None = PoolReason.UNOWNED
+    first_deal_at: datetime | None = None
+    last_sale_at: datetime | None = None
+    terminated: bool = False  # CUS-8: archived customers leave the pool
+    pending_report: Report | None = None  # OWN-6: filed ahead of a return
+    history: list[Change] = field(default_factory=list)
+    version: int = 0
+
+    # -- how it starts: OWN-1 ---------------------------------------------------------------------
+
+    @classmethod
+    def registered(cls, customer_id: str, *, region: str | None, registered_by: str, registered_at: datetime,
+                   by_salesperson: bool) -> "Ownership":
+        """OWN-1: the salesperson who first registers a customer owns it; anyone else's goes to the pool."""
+        ownership = cls(customer_id=customer_id, since=registered_at, region=region)
+        if by_salesperson:
+            ownership._to_owner(registered_by, Basis.FIRST_CONTACT, by=registered_by, at=registered_at)
+        return ownership
+
+    # -- questions ----------------------------------------------------------------------------------
+
+    @property
+    def in_pool(self) -> bool:
+        return self.owner_id is None
+
+    @property
+    def has_bought(self) -> bool:
+        return self.first_deal_at is not None or self.last_sale_at is not None
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """When the current claim runs out (OWN-1: 2 months without a deal; OWN-3: 3 without a sale)."""
+        if self.owner_id is None or self.terminated:
+            return None
+        if not self.has_bought:
+            return add_months(self.since, FIRST_CONTACT_MONTHS)
+        active = max(t for t in (self.since, self.first_deal_at, self.last_sale_at) if t is not None)
+        return add_months(active, NO_SALE_MONTHS)
+
+    def is_live(self, at: datetime) -> bool:
+        """An owner's claim that has not run out at `at`."""
+        expires = self.expires_at
+        return self.owner_id is not None and (expires is None or at < expires)
+
+    def available_at(self) -> datetime | None:
+        """Since when it is in the pool (or will be, when the claim runs out); None: never (archived)."""
+        if self.terminated:
+            return None
+        return self.since if self.owner_id is None else self.expires_at
+
+    def lapse_reason(self) -> PoolReason:
+        return PoolReason.NO_SALE if self.has_bought else PoolReason.NO_DEAL
+
+    def cooldown_until(self, salesperson_id: str, rules: PoolRules) -> datetime | None:
+        """OWN-5: a previous owner may not re-claim for `cooldown_days` after losing the customer."""
+        lost = [c.at for c in self.history if c.from_owner == salesperson_id and c.to_owner != salesperson_id]
+        return max(lost) + timedelta(days=rules.cooldown_days) if lost else None
+
+    # -- time: OWN-1, OWN-3, OWN-6 ------------------------------------------------------------------
+
+    def lapse_if_due(self, now: datetime) -> Change | None:
+        """OWN-1 / OWN-3: a claim that ran out returns the customer to the pool, at the instant it ran out.
+        The owner's report filed ahead goes with it (OWN-6); `Change.report` None means none was filed."""
+        expires = self.expires_at
+        if expires is None or now < expires:
+            return None
+        report, self.pending_report = self.pending_report, None
+        return self._to_pool(self.lapse_reason(), by=SYSTEM, at=expires, report=report)
+
+    # -- events from outside: OWN-2, OWN-3 --------------------------------------------------------
+
+    def record_payment(self, salesperson_id: str | None, received_at: datetime) -> Change | None:
+        """OWN-2: the salesperson who first closes a deal owns the customer once finance confirms the
+        payment; this overrides a claim that had run out at that time, never a live one."""
+        first = self.first_deal_at is None
+        live = self.is_live(received_at)  # judged before the deal restarts the clock
+        self.first_deal_at = received_at if first else min(self.first_deal_at, received_at)
+        if not first or salesperson_id is None or self.terminated:
+            return None
+        if live and self.owner_id != salesperson_id:
+            return None  # OWN-2: a live claim of someone else is never overridden
+        return self._to_owner(salesperson_id, Basis.FIRST_DEAL, by=SYSTEM, at=received_at)
+
+    def record_sale(self, issued_at: datetime) -> None:
+        """OWN-3: the last sale restarts the 3-month clock."""
+        self.last_sale_at = issued_at if self.last_sale_at is None else max(self.last_sale_at, issued_at)
+
+    def terminate(self) -> None:
+        """CUS-8: an archived customer leaves the pool and its claim stops running; history stays."""
+        self.terminated = True
+
+    # -- commands: OWN-4, OWN-5, OWN-6, OWN-9 -------------------------------------------------------
+
+    def claim(self, salesperson_id: str, load: Load, rules: PoolRules, now: datetime) -> Change:
+        """OWN-5: any salesperson may claim a pool customer, within the cap and outside their cooldown."""
+        self._refuse_unless_in_pool("OWN-5", "only pool customers can be claimed")
+        until = self.cooldown_until(salesperson_id, rules)
+        if until is not None and now < until:
+            raise RuleViolation(
+                "OWN-5", f"you owned this customer until recently: a previous owner may re-claim it only after "
+                f"a cooldown of {rules.cooldown_days} days, which lifts on {until.date().isoformat()}",
+                limit=rules.cooldown_days, cooldownDays=rules.cooldown_days, liftsAt=until.isoformat())
+        refuse_over_cap(salesperson_id, load, rules)
+        return self._to_owner(salesperson_id, Basis.CLAIM, by=salesperson_id, at=now)
+
+    def assign(self, salesperson_id: str, load: Load, rules: PoolRules, *, by: str, now: datetime) -> Change:
+        """OWN-9: the regional manager assigns an unowned customer."""
+        self._refuse_unless_in_pool("OWN-9", "only unowned customers are assigned; move an owned one by transfer")
+        refuse_over_cap(salesperson_id, load, rules)
+        return self._to_owner(salesperson_id, Basis.ASSIGNMENT, by=by, at=now)
+
+    def refer(self, salesperson_id: str, load: Load, rules: PoolRules, *, by: str, note: str | None,
+              now: datetime) -> Change:
+        """OWN-4 (有情客户): a customer brought by management, handed to a salesperson, marked as a referral."""
+        self._refuse_unless_in_pool("OWN-4", "a referral hands over an unowned customer")
+        refuse_over_cap(salesperson_id, load, rules)
+        return self._to_owner(salesperson_id, Basis.REFERRAL, by=by, at=now, note=note)
+
+    def file_report(self, report: Report) -> None:
+        """OWN-6: the owner files the report ahead of a return; it goes with the customer to the pool."""
+        if self.owner_id != report.by:
+            raise RuleViolation("OWN-6", "only the current owner files the report for a customer they own",
+                                ownerId=self.owner_id)
+        self.pending_report = report
+
+    def attach_late_report(self, lapsed_at: datetime, report: Report) -> None:
+        """OWN-6: the report that was missing when the customer went back automatically, filed late."""
+        for i, change in enumerate(self.history):
+            if change.to_owner is None and change.from_owner == report.by and change.at == lapsed_at:
+                self.history[i] = replace(change, report=report)
+                return
+        raise RuleViolation("OWN-6", "no return of this customer from you is waiting for a report")
+
+    def release(self, report: Report, *, by: str, now: datetime) -> Change:
+        """OWN-6: back to the pool by hand, with the report (situation, contacts, progress)."""
+        if self.owner_id is None:
+            raise RuleViolation("OWN-6", "the customer is already in the pool", poolReason=_value(self.pool_reason))
+        self.pending_report = None
+        return self._to_pool(PoolReason.RELEASED, by=by, at=now, report=report)
+
+    def hand_over(self, successor_id: str | None, basis: Basis, *, summary: str, receivables_fen: int, by: str,
+                  now: datetime) -> Change:
+        """OWN-7 / OWN-8: to a named successor (or the pool) with a summary and the receivables position."""
+        if successor_id is None:  # the summary is the report (OWN-6)
+            return self._to_pool(PoolReason.HANDED_BACK, by=by, at=now, report=None, note=summary,
+                                 receivables_fen=receivables_fen)
+        return self._to_owner(successor_id, basis, by=by, at=now, note=summary, receivables_fen=receivables_fen)
+
+    # -- moves ----------------------------------------------------------------------------------------
+
+    def _refuse_unless_in_pool(self, rule: str, why: str) -> None:
+        if self.terminated:
+            raise RuleViolation(rule, "the customer is archived (trading ended): it is not in the pool")
+        if self.owner_id is not None:
+            expires = self.expires_at
+            until = f" until {expires.date().isoformat()}" if expires else ""
+            raise RuleViolation(
+                rule, f"the customer is owned by {self.owner_id} on the basis {self.basis}{until}: {why}",
+                ownerId=self.owner_id, basis=_value(self.basis), expiresAt=expires.isoformat() if expires else None)
+
+    def _to_owner(self, owner_id: str, basis: Basis, *, by: str, at: datetime, note: str | None = None,
+                  receivables_fen: int | None = None) -> Change:
+        change = Change(self.owner_id, owner_id, basis, at, by, note=note, receivables_fen=receivables_fen)
+        self.owner_id, self.basis, self.since, self.pool_reason = owner_id, basis, at, None
+        self.pending_report = None
+        self.history.append(change)
+        return change
+
+    def _to_pool(self, reason: PoolReason, *, by: str, at: datetime, report: Report | None,
+                 note: str | None = None, receivables_fen: int | None = None) -> Change:
+        change = Change(self.owner_id, None, Basis.LAPSE, at, by, reason=reason, report=report, note=note,
+                        receivables_fen=receivables_fen)
+        self.owner_id, self.basis, self.since, self.pool_reason = None, Basis.LAPSE, at, reason
+        self.history.append(change)
+        return change
+
+
+def refuse_over_cap(salesperson_id: str, load: Load, rules: PoolRules, incoming: int = 1) -> None:
+    """OWN-5: a salesperson may own at most `max_customers`; it lifts when one of theirs goes back."""
+    if load.owned + incoming <= rules.max_customers:
+        return
+    lifts = (f"; the first of them is due back in the pool on {load.next_lapse_at.date().isoformat()}"
+             if load.next_lapse_at else "")
+    raise RuleViolation(
+        "OWN-5", f"{salesperson_id} owns {load.owned} customers and the limit is {rules.max_customers}{lifts}",
+        limit=rules.max_customers, owned=load.owned,
+        liftsAt=load.next_lapse_at.isoformat() if load.next_lapse_at else None)
+
+
+# -- salespeople and assignment: OWN-9 -----------------------------------------------------------------
+
+
+@dataclass
+class Salesperson:
+    """A salesperson as ownership knows them: region and capacity (ability) for assignment."""
+
+    id: str
+    name: str
+    region: str
+    capacity_weight: float = 1.0
+    active: bool = True
+    version: int = 0
+
+    def validate(self) -> None:
+        if not self.id.strip():
+            raise Invalid("id", "must not be empty")
+        if not self.name.strip():
+            raise Invalid("name", "must not be empty")
+        if not self.region.strip():
+            raise Invalid("region", "must not be empty")
+        if not 0 < self.capacity_weight <= 100:
+            raise Invalid("capacityWeight", "must be above 0 and at most 100")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    salesperson: Salesperson
+    owned: int
+
+    @property
+    def load_ratio(self) -> float:
+        return self.owned / self.salesperson.capacity_weight
+
+
+def suggest_assignees(salespeople: list[Salesperson], owned: dict[str, int], *, region: str | None,
+                      rules: PoolRules, excluded: frozenset[str] = frozenset()) -> list[Candidate]:
+    """OWN-9: active salespeople of the region below the cap, lowest load relative to capacity first."""
+    candidates = [Candidate(s, owned.get(s.id, 0)) for s in salespeople
+                  if s.active and (region is None or s.region == region) and s.id not in excluded
+                  and owned.get(s.id, 0) < rules.max_customers]
+    return sorted(candidates, key=lambda c: (c.load_ratio, c.owned, c.salesperson.name, c.salesperson.id))
+
+
+def _value(enum: StrEnum | None) -> str | None:
+    return enum.value if enum is not None else None

@@ -1,0 +1,295 @@
+"""Use cases of ownership: one function per command or consumed event.
+
+Every use case first lets time act (`_lapsed`): a claim that ran out goes back to the pool at the
+instant it ran out, whether the sweep or a command is first to look.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from chassis.auth import Principal, Role
+from chassis.errors import Conflict, Forbidden, RuleViolation
+from contracts.customer import CustomerRegistered, CustomerTerminated, CustomerUpdated
+from contracts.ownership import OwnershipChanged
+from contracts.sales import InvoiceIssued, PaymentReceived
+from services.ownership.domain import (
+    SYSTEM,
+    Candidate,
+    Change,
+    Ownership,
+    PoolReason,
+    PoolRules,
+    Report,
+    Salesperson,
+    suggest_assignees,
+)
+from services.ownership.store import OwnershipStore, OwnershipUnitOfWork
+
+log = logging.getLogger("crm.ownership")
+
+# Who may move someone else's customer or maintain salespeople.
+MANAGERS = (Role.REGION_MANAGER, Role.SALES_MANAGER, Role.GENERAL_MANAGER, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class ReportFields:
+    """OWN-6: situation, contacts, how far talks went."""
+
+    situation: str
+    contacts: str
+    progress: str
+
+    def filed(self, by: str, now: datetime) -> Report:
+        return Report.filed(situation=self.situation, contacts=self.contacts, progress=self.progress, by=by, now=now)
+
+
+# -- consumed events ---------------------------------------------------------------------------------
+
+
+async def on_customer_registered(event: CustomerRegistered, uow: OwnershipUnitOfWork) -> None:
+    """OWN-1: the registering salesperson owns the customer by first contact; others' go to the pool."""
+    if await uow.store.find(event.customer_id) is not None:
+        return  # heard of already
+    seller = await uow.store.find_salesperson(event.registered_by)
+    ownership = Ownership.registered(event.customer_id, region=event.region, registered_by=event.registered_by,
+                                     registered_at=event.registered_at,
+                                     by_salesperson=seller is not None and seller.active)
+    first_contact = list(ownership.history)
+    await _save(ownership, first_contact + lapsed(ownership, uow.now()), uow)  # heard of late: maybe lapsed
+
+
+async def on_payment_received(event: PaymentReceived, uow: OwnershipUnitOfWork) -> None:
+    """OWN-2: first deal, once finance confirms receipt. Before the registration: NotFound, retried."""
+    ownership = await uow.store.get(event.customer_id)
+    changes = lapsed(ownership, event.received_at)  # a claim that had run out before the payment came
+    if change := ownership.record_payment(event.salesperson_id, event.received_at):
+        changes.append(change)
+    await _save(ownership, [*changes, *lapsed(ownership, uow.now())], uow)
+
+
+async def on_invoice_issued(event: InvoiceIssued, uow: OwnershipUnitOfWork) -> None:
+    """OWN-3: the last sale restarts the 3-month clock."""
+    ownership = await uow.store.get(event.customer_id)
+    changes = lapsed(ownership, event.issued_at)
+    ownership.record_sale(event.issued_at)
+    await _save(ownership, [*changes, *lapsed(ownership, uow.now())], uow)
+
+
+async def on_customer_updated(event: CustomerUpdated, uow: OwnershipUnitOfWork) -> None:
+    """The customer's region decides who may assign it (OWN-9) and where it shows in the pool."""
+    ownership = await uow.store.get(event.customer_id)
+    if ownership.region != event.region:
+        ownership.region = event.region
+        await _save(ownership, lapsed(ownership, uow.now()), uow)
+
+
+async def on_customer_terminated(event: CustomerTerminated, uow: OwnershipUnitOfWork) -> None:
+    """CUS-8: an archived customer leaves the pool; its history stays."""
+    ownership = await uow.store.get(event.customer_id)
+    if not ownership.terminated:
+        changes = lapsed(ownership, event.terminated_at)
+        ownership.terminate()
+        await _save(ownership, changes, uow)
+
+
+SUBSCRIPTIONS = {
+    CustomerRegistered: on_customer_registered,
+    PaymentReceived: on_payment_received,
+    InvoiceIssued: on_invoice_issued,
+    CustomerUpdated: on_customer_updated,
+    CustomerTerminated: on_customer_terminated,
+}
+
+
+# -- time: OWN-1, OWN-3, OWN-6 -------------------------------------------------------------------------
+
+
+async def lapse_if_due(customer_id: str, uow: OwnershipUnitOfWork) -> bool:
+    """The sweep's step for one customer; True if it went back to the pool."""
+    ownership = await uow.store.get(customer_id)
+    changes = lapsed(ownership, uow.now())
+    if changes:
+        await _save(ownership, changes, uow)
+    return bool(changes)
+
+
+# -- the pool: OWN-4, OWN-5, OWN-6, OWN-9 -----------------------------------------------------------------
+
+
+async def claim_customer(customer_id: str, claimant: Principal, rules: PoolRules, uow: OwnershipUnitOfWork
+                         ) -> Ownership:
+    """OWN-5: exactly one of many concurrent claims wins (versioned save); the others are told who won."""
+    ownership = await uow.store.get(customer_id)
+    await active_salesperson(claimant.user_id, uow, "only active salespeople claim pool customers")
+    now = uow.now()
+    changes = lapsed(ownership, now)
+    changes.append(ownership.claim(claimant.user_id, await uow.store.load_of(claimant.user_id), rules, now))
+    stage(ownership, changes, uow)
+    uow.store.refuse_over_cap_at_commit(claimant.user_id, 1, rules, uow)
+    try:
+        await uow.commit()
+    except Conflict:
+        current = await uow.store.get(customer_id)
+        lapsed(current, now)
+        if current.owner_id is None:
+            raise Conflict("the customer changed while you claimed it; look again and retry") from None
+        expires = current.expires_at
+        raise RuleViolation(
+            "OWN-5", f"someone claimed it first: {current.owner_id} owns it on the basis {current.basis}"
+            + (f" until {expires.date().isoformat()}" if expires else ""),
+            ownerId=current.owner_id, basis=current.basis.value if current.basis else None,
+            expiresAt=expires.isoformat() if expires else None) from None
+    return ownership
+
+
+async def release_customer(customer_id: str, report: ReportFields, by: Principal, uow: OwnershipUnitOfWork
+                           ) -> Ownership:
+    """OWN-6: back to the pool by hand with the report; a salesperson releases only their own."""
+    ownership = await uow.store.get(customer_id)
+    now = uow.now()
+    changes = lapsed(ownership, now)
+    if ownership.owner_id != by.user_id:
+        _require_manager_of(by, ownership.region, "a salesperson releases only their own customers")
+    changes.append(ownership.release(report.filed(by.user_id, now), by=by.user_id, now=now))
+    await _save(ownership, changes, uow)
+    return ownership
+
+
+async def file_return_report(customer_id: str, report: ReportFields, by: str, uow: OwnershipUnitOfWork
+                             ) -> Ownership:
+    """OWN-6: the owner's report ahead of a return, or the one missing after an automatic return."""
+    ownership = await uow.store.get(customer_id)
+    now = uow.now()
+    filed = report.filed(by, now)
+    if ownership.owner_id == by:
+        ownership.file_report(filed)  # it goes with the customer if time returns it
+        await _save(ownership, lapsed(ownership, now), uow)
+        return ownership
+    missing = await uow.store.missing_report(customer_id, by)
+    if missing is None:
+        raise RuleViolation("OWN-6", "you do not own this customer and no report of yours is missing for it")
+    ownership.attach_late_report(missing.lapsed_at, filed)
+    uow.store.clear_missing_report(missing, uow)
+    await _save(ownership, lapsed(ownership, now), uow)
+    return ownership
+
+
+async def assign_customer(customer_id: str, salesperson_id: str, manager: Principal, rules: PoolRules,
+                          uow: OwnershipUnitOfWork) -> Ownership:
+    """OWN-9: the regional manager assigns an unowned customer to a salesperson of the region."""
+    return await _hand_out(customer_id, salesperson_id, manager, rules, uow, referral=False, note=None)
+
+
+async def refer_customer(customer_id: str, salesperson_id: str, manager: Principal, rules: PoolRules,
+                         note: str | None, uow: OwnershipUnitOfWork) -> Ownership:
+    """OWN-4 (有情客户): management hands a customer it brought to a salesperson, marked as a referral."""
+    return await _hand_out(customer_id, salesperson_id, manager, rules, uow, referral=True,
+                           note=(note or "").strip() or None)
+
+
+async def _hand_out(customer_id: str, salesperson_id: str, manager: Principal, rules: PoolRules,
+                    uow: OwnershipUnitOfWork, *, referral: bool, note: str | None) -> Ownership:
+    ownership = await uow.store.get(customer_id)
+    seller = await active_salesperson(salesperson_id, uow, "customers go to active salespeople")
+    if not manager.has_any(Role.SALES_MANAGER, Role.GENERAL_MANAGER, Role.ADMIN):  # a regional manager
+        require_region(manager, seller.region, f"{seller.id} works in {seller.region}")
+        require_region(manager, ownership.region, f"the customer is in {ownership.region}")
+    now = uow.now()
+    changes = lapsed(ownership, now)
+    load = await uow.store.load_of(salesperson_id)
+    if referral:
+        changes.append(ownership.refer(salesperson_id, load, rules, by=manager.user_id, note=note, now=now))
+    else:
+        changes.append(ownership.assign(salesperson_id, load, rules, by=manager.user_id, now=now))
+    stage(ownership, changes, uow)
+    uow.store.refuse_over_cap_at_commit(salesperson_id, 1, rules, uow)
+    await uow.commit()
+    return ownership
+
+
+async def assignment_candidates(customer_id: str, region_hint: str | None, rules: PoolRules,
+                                store: OwnershipStore, now: datetime) -> list[Candidate]:
+    """OWN-9: who should get this customer: lowest load relative to capacity in its region first."""
+    ownership = await store.get(customer_id)
+    region = ownership.region or region_hint
+    people = await store.salespeople_in(region)
+    owned = await store.loads([s.id for s in people])
+    cooling = frozenset(s.id for s in people
+                        if (until := ownership.cooldown_until(s.id, rules)) is not None and now < until)
+    return suggest_assignees(people, owned, region=region, rules=rules,
+                             excluded=cooling | ({ownership.owner_id} if ownership.owner_id else set()))
+
+
+# -- salespeople -------------------------------------------------------------------------------------
+
+
+async def save_salesperson(salesperson: Salesperson, by: Principal, uow: OwnershipUnitOfWork) -> Salesperson:
+    """ADMIN anywhere, a regional manager in their region: add or change a salesperson's record."""
+    existing = await uow.store.find_salesperson(salesperson.id)
+    if not by.has_any(Role.ADMIN):
+        require_region(by, salesperson.region, f"{salesperson.id} would work in {salesperson.region}")
+        if existing:
+            require_region(by, existing.region, f"{existing.id} works in {existing.region}")
+    salesperson.validate()
+    salesperson.version = existing.version if existing else 0
+    uow.store.save_salesperson(salesperson, uow)
+    await uow.commit()
+    return salesperson
+
+
+# -- shared steps ------------------------------------------------------------------------------------
+
+
+def lapsed(ownership: Ownership, at: datetime) -> list[Change]:
+    change = ownership.lapse_if_due(at)
+    return [change] if change else []
+
+
+async def _save(ownership: Ownership, changes: list[Change], uow: OwnershipUnitOfWork) -> None:
+    stage(ownership, changes, uow)
+    await uow.commit()
+
+
+def stage(ownership: Ownership, changes: list[Change], uow: OwnershipUnitOfWork) -> None:
+    """Save, publish one `ownership.changed` per change, flag missing reports (OWN-6)."""
+    uow.store.save(ownership, uow)
+    for change in changes:
+        last = change is changes[-1] and change.to_owner == ownership.owner_id
+        uow.publish(changed_event(ownership, change, expires_at=ownership.expires_at if last else None))
+        if automatic_return_without_report(change):
+            uow.store.flag_missing_report(ownership.customer_id, change, uow)
+
+
+def automatic_return_without_report(change: Change) -> bool:
+    """OWN-6: returned by the 2-month / 3-month rules and its owner had filed no report."""
+    return (change.by == SYSTEM and change.to_owner is None and change.from_owner is not None
+            and change.reason in (PoolReason.NO_DEAL, PoolReason.NO_SALE) and change.report is None)
+
+
+def changed_event(ownership: Ownership, change: Change, *, expires_at: datetime | None = None) -> OwnershipChanged:
+    return OwnershipChanged(
+        customer_id=ownership.customer_id, previous_owner_id=change.from_owner, owner_id=change.to_owner,
+        basis=change.basis.value, region=ownership.region, changed_by=change.by, changed_at=change.at,
+        in_pool=change.to_owner is None, expires_at=expires_at,
+        reason=change.reason.value if change.reason else None)
+
+
+async def active_salesperson(salesperson_id: str, uow: OwnershipUnitOfWork, why: str) -> Salesperson:
+    seller = await uow.store.find_salesperson(salesperson_id)
+    if seller is None or not seller.active:
+        raise Forbidden(f"{salesperson_id} is not an active salesperson: {why}", salespersonId=salesperson_id)
+    return seller
+
+
+def _require_manager_of(principal: Principal, region: str | None, why: str) -> None:
+    if not principal.has_any(*MANAGERS):
+        raise Forbidden(why)
+    if not principal.has_any(Role.SALES_MANAGER, Role.GENERAL_MANAGER, Role.ADMIN):
+        require_region(principal, region, f"the customer is in {region}")
+
+
+def require_region(principal: Principal, region: str | None, what: str) -> None:
+    """A regional role acts in its own region (a token without a region is not limited)."""
+    if principal.region is not None and region is not None and region != principal.region:
+        raise Forbidden(f"you act in {principal.region}; {what}", region=principal.region)

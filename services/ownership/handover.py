@@ -1,0 +1,153 @@
+"""离职交接 / 交转客户: a departing salesperson's handover (OWN-7) and the transfer of one customer (OWN-8).
+
+Plain Python: no I/O, no framework; time comes in as `now`.
+
+Both are a case approved by the regional manager: per customer a successor (or, on leaving, the
+pool), a truthful summary and the receivables position. While a handover is open, or a transfer
+lacks its summary or receivables, the salesperson's commission is on hold.
+"""
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+from chassis.errors import Invalid, RuleViolation
+from services.ownership.domain import Basis
+
+
+class CaseKind(StrEnum):
+    HANDOVER = "HANDOVER"  # 离职交接, OWN-7: every customer of a departing salesperson
+    TRANSFER = "TRANSFER"  # 交转客户, OWN-8: one customer to another salesperson
+
+
+class CaseReason(StrEnum):
+    LEAVING = "LEAVING"  # OWN-7
+    JOB_CHANGE = "JOB_CHANGE"  # OWN-8
+    CUSTOMER_REQUEST = "CUSTOMER_REQUEST"  # OWN-8
+
+
+class CaseStatus(StrEnum):
+    OPEN = "OPEN"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One customer of the case: where it goes, what the successor must know, what is owed."""
+
+    customer_id: str
+    successor_id: str | None = None
+    to_pool: bool = False  # OWN-7 only: nobody takes it, it goes to the pool
+    summary: str | None = None
+    receivables_fen: int | None = None
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.summary) and self.receivables_fen is not None and bool(self.successor_id or self.to_pool)
+
+
+@dataclass
+class HandoverCase:
+    id: str
+    kind: CaseKind
+    reason: CaseReason
+    salesperson_id: str
+    region: str | None
+    opened_by: str
+    opened_at: datetime
+    items: list[Item] = field(default_factory=list)
+    status: CaseStatus = CaseStatus.OPEN
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    note: str | None = None
+    version: int = 0
+
+    @classmethod
+    def handover(cls, id: str, salesperson_id: str, region: str | None, customer_ids: list[str], *, by: str,
+                 now: datetime) -> "HandoverCase":
+        """OWN-7: one item per customer the departing salesperson owns now."""
+        return cls(id, CaseKind.HANDOVER, CaseReason.LEAVING, salesperson_id, region, by, now,
+                   [Item(c) for c in sorted(customer_ids)])
+
+    @classmethod
+    def transfer(cls, id: str, salesperson_id: str, region: str | None, item: Item, reason: CaseReason, *,
+                 by: str, now: datetime) -> "HandoverCase":
+        """OWN-8: one customer to a named salesperson."""
+        if reason is CaseReason.LEAVING:
+            raise Invalid("reason", "a departing salesperson's customers go by handover (OWN-7)")
+        if not item.successor_id or item.to_pool:
+            raise Invalid("toSalespersonId", "a transfer names the salesperson who takes the customer")
+        if item.successor_id == salesperson_id:
+            raise Invalid("toSalespersonId", "already owns the customer")
+        case = cls(id, CaseKind.TRANSFER, reason, salesperson_id, region, by, now)
+        case.items = [_checked(item)]
+        return case
+
+    @property
+    def basis(self) -> Basis:
+        return Basis.HANDOVER if self.kind is CaseKind.HANDOVER else Basis.TRANSFER
+
+    @property
+    def rule(self) -> str:
+        return "OWN-7" if self.kind is CaseKind.HANDOVER else "OWN-8"
+
+    @property
+    def commission_on_hold(self) -> bool:
+        """OWN-7: on hold until every customer is handed over cleanly; OWN-8: while incomplete."""
+        if self.status is not CaseStatus.OPEN:
+            return False
+        return self.kind is CaseKind.HANDOVER or bool(self.incomplete())
+
+    def incomplete(self) -> list[str]:
+        return [i.customer_id for i in self.items if not i.complete]
+
+    def record(self, item: Item) -> None:
+        """Fill in (or correct) one customer's successor, summary and receivables."""
+        self._refuse_unless_open()
+        item = _checked(item)
+        if self.kind is CaseKind.TRANSFER:
+            current = self.items[0]
+            if item.customer_id != current.customer_id:
+                raise Invalid("customerId", f"this transfer is about {current.customer_id}")
+            if item.to_pool or (item.successor_id not in (None, current.successor_id)):
+                raise Invalid("successorId", "a transfer's successor is fixed when it is requested")
+            item = replace(item, successor_id=current.successor_id, to_pool=False)
+        elif item.successor_id == self.salesperson_id:
+            raise Invalid("successorId", "the departing salesperson cannot succeed themself")
+        self.items = [i for i in self.items if i.customer_id != item.customer_id] + [item]
+        self.items.sort(key=lambda i: i.customer_id)
+
+    def approve(self, owned_now: set[str], *, by: str, now: datetime) -> list[Item]:
+        """The regional manager approves once every customer is handed over cleanly; returns the moves."""
+        self._refuse_unless_open()
+        missing = self.incomplete()
+        listed = {i.customer_id for i in self.items}
+        if self.kind is CaseKind.HANDOVER:
+            missing += sorted(owned_now - listed)  # customers gained since the handover started
+        if missing:
+            raise RuleViolation(
+                self.rule, f"not every customer is handed over cleanly (successor or pool, summary, receivables): "
+                f"{', '.join(missing)}", missing=missing)
+        self.status, self.decided_by, self.decided_at = CaseStatus.APPROVED, by, now
+        return [i for i in self.items if i.customer_id in owned_now]
+
+    def reject(self, note: str, *, by: str, now: datetime) -> None:
+        self._refuse_unless_open()
+        if not note.strip():
+            raise Invalid("note", "say why the case is rejected")
+        self.status, self.decided_by, self.decided_at, self.note = CaseStatus.REJECTED, by, now, note.strip()
+
+    def _refuse_unless_open(self) -> None:
+        if self.status is not CaseStatus.OPEN:
+            raise RuleViolation(self.rule, f"case {self.id} is already {self.status.value.lower()}",
+                                status=self.status.value)
+
+
+def _checked(item: Item) -> Item:
+    summary = item.summary.strip() if item.summary else None
+    if item.receivables_fen is not None and item.receivables_fen < 0:
+        raise Invalid("receivablesFen", "must not be negative")
+    if item.successor_id and item.to_pool:
+        raise Invalid("toPool", "a customer goes to a successor or to the pool, not both")
+    return replace(item, summary=summary or None)

@@ -1,0 +1,137 @@
+"""The handover (OWN-7) and transfer (OWN-8) part of the ownership subgraph: cases, their queries and mutations."""
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types.info import Info
+
+from chassis.auth import Role
+from chassis.graphql import Fen, caller, service_of
+from services.ownership import handover, handover_handlers
+
+HandoverKind = strawberry.enum(handover.CaseKind, name="HandoverKind")
+HandoverReason = strawberry.enum(handover.CaseReason, name="HandoverReason")
+HandoverStatus = strawberry.enum(handover.CaseStatus, name="HandoverStatus")
+
+MANAGERS = (Role.REGION_MANAGER, Role.SALES_MANAGER, Role.GENERAL_MANAGER, Role.ADMIN)
+
+
+@strawberry.type(description="OWN-7/OWN-8: one customer of a handover or transfer")
+class HandoverItem:
+    customer_id: strawberry.ID
+    successor_id: strawberry.ID | None
+    to_pool: bool
+    summary: str | None
+    receivables_fen: Fen | None
+    complete: bool
+
+
+@strawberry.type(description="OWN-7 离职交接 / OWN-8 交转客户, approved by the regional manager")
+class HandoverCase:
+    id: strawberry.ID
+    kind: HandoverKind
+    reason: HandoverReason
+    salesperson_id: strawberry.ID
+    region: str | None
+    status: HandoverStatus
+    commission_hold: bool
+    items: list[HandoverItem]
+    incomplete: list[strawberry.ID]
+    opened_by: str
+    opened_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    note: str | None
+    version: int
+
+    @classmethod
+    def from_domain(cls, c: handover.HandoverCase) -> "HandoverCase":
+        return cls(
+            id=strawberry.ID(c.id), kind=c.kind, reason=c.reason, salesperson_id=strawberry.ID(c.salesperson_id),
+            region=c.region, status=c.status, commission_hold=c.commission_on_hold,
+            items=[HandoverItem(customer_id=strawberry.ID(i.customer_id), successor_id=i.successor_id,
+                                to_pool=i.to_pool, summary=i.summary, receivables_fen=i.receivables_fen,
+                                complete=i.complete) for i in c.items],
+            incomplete=[strawberry.ID(i) for i in c.incomplete()], opened_by=c.opened_by, opened_at=c.opened_at,
+            decided_by=c.decided_by, decided_at=c.decided_at, note=c.note, version=c.version)
+
+
+@strawberry.input(description="OWN-7: where one customer goes, what the successor must know, what is owed")
+class HandoverItemInput:
+    customer_id: strawberry.ID
+    successor_id: strawberry.ID | None = None
+    to_pool: bool = False
+    summary: str | None = None
+    receivables_fen: Fen | None = None
+
+
+@strawberry.input(description="OWN-8: one customer to another salesperson")
+class TransferInput:
+    customer_id: strawberry.ID
+    to_salesperson_id: strawberry.ID
+    reason: HandoverReason
+    summary: str | None = None
+    receivables_fen: Fen | None = None
+
+
+def _item(input: HandoverItemInput) -> handover.Item:
+    return handover.Item(str(input.customer_id), str(input.successor_id) if input.successor_id else None,
+                         input.to_pool, input.summary, input.receivables_fen)
+
+
+@strawberry.type
+class HandoverQuery:
+    @strawberry.field
+    async def handover_case(self, info: Info, id: strawberry.ID) -> HandoverCase | None:
+        caller(info)
+        found = await service_of(info).store.find_case(str(id))
+        return HandoverCase.from_domain(found) if found else None
+
+    @strawberry.field
+    async def handover_cases(self, info: Info, salesperson_id: strawberry.ID | None = None,
+                             status: HandoverStatus | None = None) -> list[HandoverCase]:
+        caller(info)
+        found = await service_of(info).store.cases_of(str(salesperson_id) if salesperson_id else None, status)
+        return [HandoverCase.from_domain(c) for c in found]
+
+
+@strawberry.type
+class HandoverMutation:
+    @strawberry.mutation(description="OWN-7: a departing salesperson's customers to successors or the pool")
+    async def start_handover(self, info: Info, salesperson_id: strawberry.ID) -> HandoverCase:
+        principal = caller(info)
+        principal.require(Role.SALES, *MANAGERS)
+        return HandoverCase.from_domain(
+            await handover_handlers.start_handover(str(salesperson_id), principal, service_of(info).uow()))
+
+    @strawberry.mutation(description="OWN-8: one customer to another salesperson, for the regional manager to approve")
+    async def request_transfer(self, info: Info, input: TransferInput) -> HandoverCase:
+        principal = caller(info)
+        principal.require(Role.SALES, *MANAGERS)
+        item = handover.Item(str(input.customer_id), str(input.to_salesperson_id), False, input.summary,
+                             input.receivables_fen)
+        return HandoverCase.from_domain(await handover_handlers.request_transfer(
+            str(input.customer_id), item, input.reason, principal, service_of(info).uow()))
+
+    @strawberry.mutation(description="OWN-7/OWN-8: successor (or pool), summary and receivables of one customer")
+    async def record_handover_item(self, info: Info, case_id: strawberry.ID, input: HandoverItemInput
+                                   ) -> HandoverCase:
+        principal = caller(info)
+        principal.require(Role.SALES, *MANAGERS)
+        return HandoverCase.from_domain(
+            await handover_handlers.record_item(str(case_id), _item(input), principal, service_of(info).uow()))
+
+    @strawberry.mutation(description="OWN-7/OWN-8: the regional manager approves; the customers move, the hold lifts")
+    async def approve_handover(self, info: Info, case_id: strawberry.ID) -> HandoverCase:
+        principal = caller(info)
+        principal.require(Role.REGION_MANAGER)
+        service = service_of(info)
+        return HandoverCase.from_domain(
+            await handover_handlers.approve_case(str(case_id), principal, service.rules, service.uow()))
+
+    @strawberry.mutation(description="OWN-7/OWN-8: the regional manager rejects; nothing moves, the hold lifts")
+    async def reject_handover(self, info: Info, case_id: strawberry.ID, note: str) -> HandoverCase:
+        principal = caller(info)
+        principal.require(Role.REGION_MANAGER)
+        return HandoverCase.from_domain(
+            await handover_handlers.reject_case(str(case_id), note, principal, service_of(info).uow()))

@@ -1,0 +1,376 @@
+"""Ownership in MongoDB: one document per customer, the salespeople, missing reports, handover cases.
+
+Collections (database `crm_ownership`):
+- `ownerships`: `_id` = customer id, `version` for optimistic saves (a claim race is many versioned
+  saves of one document: exactly one wins). History is kept inside (OWN-10). `available_at` (when it
+  is or will be in the pool) orders the pool and `expires_at` drives the lapse sweep.
+- `salespeople`: region, capacity weight, active (OWN-9).
+- `missing_reports`: OWN-6, one per automatic return without a report; `_id` = customer + instant.
+- `cases`: OWN-7 / OWN-8 handovers and transfers; `open_cases`: `_id` = what may have one open case
+  at a time ("handover:<salesperson>", "transfer:<customer>"): the unique `_id` settles races.
+"""
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
+
+from chassis.errors import Conflict, Invalid, NotFound
+from chassis.store import Database, UnitOfWork, replace_versioned
+from services.ownership.domain import (
+    Basis,
+    Change,
+    Load,
+    Ownership,
+    PoolReason,
+    PoolRules,
+    Report,
+    Salesperson,
+    refuse_over_cap,
+)
+from services.ownership.handover import CaseKind, CaseReason, CaseStatus, HandoverCase, Item
+
+MAX_PAGE = 100
+
+
+@dataclass(frozen=True)
+class PoolFilter:
+    region: str | None = None
+    reason: PoolReason | None = None
+
+
+@dataclass(frozen=True)
+class PoolPage:
+    ownerships: list[Ownership]
+    cursors: list[str]
+    end_cursor: str | None
+    has_next_page: bool
+    total_count: int
+
+
+@dataclass(frozen=True)
+class MissingReport:
+    """OWN-6: a customer went back automatically and its owner had filed no report."""
+
+    customer_id: str
+    salesperson_id: str
+    lapsed_at: datetime
+    reason: PoolReason
+
+
+class OwnershipStore:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        db = database.db
+        self.ownerships = db["ownerships"]
+        self.salespeople = db["salespeople"]
+        self.missing_reports = db["missing_reports"]
+        self.cases = db["cases"]
+        self.open_cases = db["open_cases"]
+
+    async def ensure_indexes(self) -> None:
+        for name in ("owner_id", "expires_at", "available_at", "region"):
+            await self.ownerships.create_index([(name, ASCENDING)])
+        await self.salespeople.create_index([("region", ASCENDING)])
+        await self.missing_reports.create_index([("salesperson_id", ASCENDING)])
+        await self.cases.create_index([("salesperson_id", ASCENDING), ("status", ASCENDING)])
+
+    # -- ownership ------------------------------------------------------------------------------
+
+    async def get(self, customer_id: str) -> Ownership:
+        found = await self.find(customer_id)
+        if found is None:
+            raise NotFound(f"no customer {customer_id} (ownership has not heard of its registration)",
+                           id=customer_id)
+        return found
+
+    async def find(self, customer_id: str) -> Ownership | None:
+        doc = await self.ownerships.find_one({"_id": customer_id})
+        return to_ownership(doc) if doc else None
+
+    async def get_many(self, customer_ids: list[str]) -> dict[str, Ownership]:
+        return {d["_id"]: to_ownership(d) async for d in self.ownerships.find({"_id": {"$in": customer_ids}})}
+
+    async def pool(self, where: PoolFilter, first: int, after: str | None, now: datetime) -> PoolPage:
+        """OWN-5: pool customers, longest in the pool first; a claim that ran out counts from its expiry."""
+        if not 1 <= first <= MAX_PAGE:
+            raise Invalid("first", f"must be between 1 and {MAX_PAGE}")
+        query: dict[str, Any] = {"terminated": False, "available_at": {"$lte": now}}
+        if where.region is not None:
+            query["region"] = where.region
+        if where.reason is not None:
+            query["listed_reason"] = where.reason.value
+        total = await self.ownerships.count_documents(query)
+        if after:
+            at, last_id = _decode_cursor(after)
+            query = {"$and": [query, {"$or": [{"available_at": {"$gt": at}},
+                                              {"available_at": at, "_id": {"$gt": last_id}}]}]}
+        cursor = self.ownerships.find(query).sort([("available_at", ASCENDING), ("_id", ASCENDING)]).limit(first + 1)
+        docs = await cursor.to_list(first + 1)
+        page = docs[:first]
+        cursors = [_encode_cursor(d["available_at"], d["_id"]) for d in page]
+        return PoolPage([to_ownership(d) for d in page], cursors, cursors[-1] if cursors else after,
+                        len(docs) > first, total)
+
+    async def due_for_lapse(self, now: datetime, limit: int = 500) -> list[str]:
+        cursor = self.ownerships.find({"expires_at": {"$lte": now}}, {"_id": 1}).sort("expires_at", 1).limit(limit)
+        return [d["_id"] async for d in cursor]
+
+    async def owned_by(self, salesperson_id: str) -> list[str]:
+        cursor = self.ownerships.find({"owner_id": salesperson_id, "terminated": False}, {"_id": 1}).sort("_id", 1)
+        return [d["_id"] async for d in cursor]
+
+    async def load_of(self, salesperson_id: str) -> Load:
+        owned = {"owner_id": salesperson_id, "terminated": False}
+        count = await self.ownerships.count_documents(owned)
+        first = await self.ownerships.find(owned, {"expires_at": 1}).sort("expires_at", 1).limit(1).to_list(1)
+        return Load(count, first[0].get("expires_at") if first else None)
+
+    async def loads(self, salesperson_ids: list[str]) -> dict[str, int]:
+        pipeline = [{"$match": {"owner_id": {"$in": salesperson_ids}, "terminated": False}},
+                    {"$group": {"_id": "$owner_id", "n": {"$sum": 1}}}]
+        return {d["_id"]: d["n"] async for d in await self.ownerships.aggregate(pipeline)}
+
+    def save(self, ownership: Ownership, uow: UnitOfWork) -> None:
+        """Stage the ownership for the unit of work's commit: insert at version 0, else a versioned replace."""
+        expected, ownership.version = ownership.version, ownership.version + 1
+        doc = to_document(ownership)
+
+        async def write(session: AsyncClientSession) -> None:
+            if expected == 0:
+                try:
+                    await self.ownerships.insert_one(doc, session=session)
+                except DuplicateKeyError as e:
+                    raise Conflict(f"{ownership.customer_id} is already known", expectedVersion=0) from e
+            else:
+                await replace_versioned(self.ownerships, doc, expected, session)
+
+        uow.stage(write)
+
+    def refuse_over_cap_at_commit(self, salesperson_id: str, incoming: int, rules: PoolRules,
+                                  uow: UnitOfWork) -> None:
+        """OWN-5 again inside the transaction, after the saves: concurrent gains cannot pass the cap together."""
+
+        async def check(session: AsyncClientSession) -> None:
+            owned = await self.ownerships.count_documents({"owner_id": salesperson_id, "terminated": False},
+                                                          session=session)
+            refuse_over_cap(salesperson_id, Load(owned - incoming), rules, incoming)
+
+        uow.stage(check)
+
+    # -- OWN-6: missing reports -------------------------------------------------------------------
+
+    def flag_missing_report(self, customer_id: str, change: Change, uow: UnitOfWork) -> None:
+        doc = {"_id": f"{customer_id}:{change.at.isoformat()}", "customer_id": customer_id,
+               "salesperson_id": change.from_owner, "lapsed_at": change.at,
+               "reason": change.reason.value if change.reason else None}
+        uow.stage(lambda s: self.missing_reports.insert_one(doc, session=s))
+
+    async def missing_reports_of(self, salesperson_id: str) -> list[MissingReport]:
+        cursor = self.missing_reports.find({"salesperson_id": salesperson_id}).sort("lapsed_at", 1)
+        return [MissingReport(d["customer_id"], d["salesperson_id"], d["lapsed_at"], PoolReason(d["reason"]))
+                async for d in cursor]
+
+    async def missing_report(self, customer_id: str, salesperson_id: str) -> MissingReport | None:
+        found = [m for m in await self.missing_reports_of(salesperson_id) if m.customer_id == customer_id]
+        return found[-1] if found else None
+
+    def clear_missing_report(self, missing: MissingReport, uow: UnitOfWork) -> None:
+        key = f"{missing.customer_id}:{missing.lapsed_at.isoformat()}"
+
+        async def delete(session: AsyncClientSession) -> None:
+            if (await self.missing_reports.delete_one({"_id": key}, session=session)).deleted_count == 0:
+                raise Conflict(f"the missing report of {missing.customer_id} was filed meanwhile")
+
+        uow.stage(delete)
+
+    # -- salespeople ------------------------------------------------------------------------------
+
+    async def salesperson(self, salesperson_id: str) -> Salesperson:
+        found = await self.find_salesperson(salesperson_id)
+        if found is None:
+            raise NotFound(f"no salesperson {salesperson_id}: an admin or the regional manager adds them first",
+                           id=salesperson_id)
+        return found
+
+    async def find_salesperson(self, salesperson_id: str) -> Salesperson | None:
+        doc = await self.salespeople.find_one({"_id": salesperson_id})
+        return to_salesperson(doc) if doc else None
+
+    async def salespeople_in(self, region: str | None) -> list[Salesperson]:
+        query = {} if region is None else {"region": region}
+        return [to_salesperson(d) async for d in self.salespeople.find(query).sort([("name", 1), ("_id", 1)])]
+
+    def save_salesperson(self, salesperson: Salesperson, uow: UnitOfWork) -> None:
+        expected, salesperson.version = salesperson.version, salesperson.version + 1
+        doc = {"_id": salesperson.id, "name": salesperson.name, "region": salesperson.region,
+               "capacity_weight": salesperson.capacity_weight, "active": salesperson.active,
+               "version": salesperson.version}
+
+        async def write(session: AsyncClientSession) -> None:
+            if expected == 0:
+                try:
+                    await self.salespeople.insert_one(doc, session=session)
+                except DuplicateKeyError as e:
+                    raise Conflict(f"salesperson {salesperson.id} was added meanwhile; reload", expectedVersion=0) from e
+            else:
+                await replace_versioned(self.salespeople, doc, expected, session)
+
+        uow.stage(write)
+
+    # -- OWN-7 / OWN-8: cases ---------------------------------------------------------------------
+
+    async def case(self, case_id: str) -> HandoverCase:
+        found = await self.find_case(case_id)
+        if found is None:
+            raise NotFound(f"no handover or transfer case {case_id}", id=case_id)
+        return found
+
+    async def find_case(self, case_id: str) -> HandoverCase | None:
+        doc = await self.cases.find_one({"_id": case_id})
+        return to_case(doc) if doc else None
+
+    async def cases_of(self, salesperson_id: str | None, status: CaseStatus | None) -> list[HandoverCase]:
+        query: dict[str, Any] = {}
+        if salesperson_id is not None:
+            query["salesperson_id"] = salesperson_id
+        if status is not None:
+            query["status"] = status.value
+        return [to_case(d) async for d in self.cases.find(query).sort([("opened_at", 1), ("_id", 1)])]
+
+    async def open_case_for(self, key: str) -> str | None:
+        doc = await self.open_cases.find_one({"_id": key})
+        return doc["case_id"] if doc else None
+
+    def save_case(self, case: HandoverCase, uow: UnitOfWork) -> None:
+        expected, case.version = case.version, case.version + 1
+        doc = case_document(case)
+        key = open_key(case)
+
+        async def write(session: AsyncClientSession) -> None:
+            if expected == 0:
+                await self.cases.insert_one(doc, session=session)
+                try:
+                    await self.open_cases.insert_one({"_id": key, "case_id": case.id}, session=session)
+                except DuplicateKeyError as e:
+                    raise Conflict(f"there is already an open case for {key.split(':', 1)[1]}", openCase=key) from e
+            else:
+                await replace_versioned(self.cases, doc, expected, session)
+                if case.status is not CaseStatus.OPEN:
+                    await self.open_cases.delete_one({"_id": key, "case_id": case.id}, session=session)
+
+        uow.stage(write)
+
+
+def open_key(case: HandoverCase) -> str:
+    if case.kind is CaseKind.HANDOVER:
+        return f"handover:{case.salesperson_id}"
+    return f"transfer:{case.items[0].customer_id}"
+
+
+def _encode_cursor(at: datetime, customer_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([at.isoformat(), customer_id]).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, customer_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(at), str(customer_id)
+    except (ValueError, TypeError) as e:
+        raise Invalid("after", "is not a cursor this list handed out") from e
+
+
+# -- documents <-> domain ------------------------------------------------------------------------------
+
+
+def to_document(o: Ownership) -> dict[str, Any]:
+    return {
+        "_id": o.customer_id,
+        "region": o.region,
+        "owner_id": o.owner_id,
+        "basis": _v(o.basis),
+        "since": o.since,
+        "pool_reason": _v(o.pool_reason),
+        "first_deal_at": o.first_deal_at,
+        "last_sale_at": o.last_sale_at,
+        "terminated": o.terminated,
+        "pending_report": vars(o.pending_report) if o.pending_report else None,
+        "history": [_change_doc(c) for c in o.history],
+        "version": o.version,
+        # derived, for queries:
+        "expires_at": o.expires_at,
+        "available_at": o.available_at(),
+        "listed_reason": _v(o.pool_reason if o.in_pool else o.lapse_reason()),
+    }
+
+
+def to_ownership(d: dict[str, Any]) -> Ownership:
+    return Ownership(
+        customer_id=d["_id"],
+        since=d["since"],
+        region=d.get("region"),
+        owner_id=d.get("owner_id"),
+        basis=Basis(d["basis"]) if d.get("basis") else None,
+        pool_reason=PoolReason(d["pool_reason"]) if d.get("pool_reason") else None,
+        first_deal_at=d.get("first_deal_at"),
+        last_sale_at=d.get("last_sale_at"),
+        terminated=d.get("terminated", False),
+        pending_report=Report(**d["pending_report"]) if d.get("pending_report") else None,
+        history=[_change(c) for c in d.get("history") or []],
+        version=d["version"],
+    )
+
+
+def _change_doc(c: Change) -> dict[str, Any]:
+    return {"from": c.from_owner, "to": c.to_owner, "basis": c.basis.value, "at": c.at, "by": c.by,
+            "reason": _v(c.reason), "report": vars(c.report) if c.report else None, "note": c.note,
+            "receivables_fen": c.receivables_fen}
+
+
+def _change(d: dict[str, Any]) -> Change:
+    return Change(d.get("from"), d.get("to"), Basis(d["basis"]), d["at"], d["by"],
+                  reason=PoolReason(d["reason"]) if d.get("reason") else None,
+                  report=Report(**d["report"]) if d.get("report") else None, note=d.get("note"),
+                  receivables_fen=d.get("receivables_fen"))
+
+
+def to_salesperson(d: dict[str, Any]) -> Salesperson:
+    return Salesperson(id=d["_id"], name=d["name"], region=d["region"], capacity_weight=float(d["capacity_weight"]),
+                       active=bool(d["active"]), version=d["version"])
+
+
+def case_document(c: HandoverCase) -> dict[str, Any]:
+    return {
+        "_id": c.id, "kind": c.kind.value, "reason": c.reason.value, "salesperson_id": c.salesperson_id,
+        "region": c.region, "opened_by": c.opened_by, "opened_at": c.opened_at,
+        "items": [vars(i) for i in c.items], "status": c.status.value, "decided_by": c.decided_by,
+        "decided_at": c.decided_at, "note": c.note, "version": c.version,
+        "commission_hold": c.commission_on_hold,
+    }
+
+
+def to_case(d: dict[str, Any]) -> HandoverCase:
+    return HandoverCase(
+        id=d["_id"], kind=CaseKind(d["kind"]), reason=CaseReason(d["reason"]), salesperson_id=d["salesperson_id"],
+        region=d.get("region"), opened_by=d["opened_by"], opened_at=d["opened_at"],
+        items=[Item(**{**i, "to_pool": bool(i.get("to_pool"))}) for i in d.get("items") or []],
+        status=CaseStatus(d["status"]), decided_by=d.get("decided_by"), decided_at=d.get("decided_at"),
+        note=d.get("note"), version=d["version"],
+    )
+
+
+def _v(enum: Any) -> str | None:
+    return enum.value if enum is not None else None
+
+
+class OwnershipUnitOfWork(UnitOfWork):
+    """A unit of work that knows ownership: `uow.store.get(...)`, `uow.store.save(o, uow)`."""
+
+    def __init__(self, store: OwnershipStore, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.store = store

@@ -1,0 +1,36 @@
+"""The checked-in SDL is what the ownership subgraph serves (frontends generate code from the file)."""
+
+from pathlib import Path
+
+from services.ownership.schema import schema
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_checked_in_sdl_matches_the_code() -> None:
+    checked_in = (ROOT / "services" / "ownership" / "schema.graphql").read_text()
+    assert checked_in == schema.as_str() + "\n", (
+        "services/ownership/schema.graphql is stale: write `schema.as_str() + '\\n'` of services.ownership.schema to it")
+
+
+def test_ownership_subgraph_keeps_the_public_contract() -> None:
+    sdl = schema.as_str()
+    for line in ('type Customer @key(fields: "id")',
+                 "pool(filter: PoolFilter = null, first: Int = 20, after: String = null): CustomerConnection!",
+                 "claimCustomer(customerId: ID!): Ownership!",
+                 "releaseCustomer(customerId: ID!, report: ReleaseReportInput!): Ownership!",
+                 "assignCustomer(customerId: ID!, salespersonId: ID!): Ownership!",
+                 "ownership: Ownership", "ownerId: ID", "expiresAt: DateTime", "inPool: Boolean!"):
+        assert line in sdl, line
+
+
+def test_the_connection_types_are_shareable_and_the_same_as_the_customer_subgraphs() -> None:
+    from services.customer.schema import schema as customer_schema
+
+    def block(sdl: str, name: str) -> str:
+        start = sdl.index(f"type {name} ")
+        return sdl[start:sdl.index("}", start) + 1]
+
+    for name in ("CustomerConnection", "CustomerEdge", "PageInfo"):
+        assert block(schema.as_str(), name) == block(customer_schema.as_str(), name)
+        assert "@shareable" in block(schema.as_str(), name)
