@@ -1,17 +1,6 @@
-"""The checked-in SDL is what the ownership subgraph serves (frontends generate code from the file)."""
-
-from pathlib import Path
+"""The ownership subgraph keeps the public contract (drift of the checked-in SDL: tests/unit/test_schema_files.py)."""
 
 from services.ownership.schema import schema
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_checked_in_sdl_matches_the_code() -> None:
-    checked_in = (ROOT / "services" / "ownership" / "schema.graphql").read_text()
-    assert checked_in == schema.as_str() + "\n", (
-        "services/ownership/schema.graphql is stale: write `schema.as_str() + '\\n'` of services.ownership.schema to it")
-
 
 def test_ownership_subgraph_keeps_the_public_contract() -> None:
     sdl = schema.as_str()

@@ -1,0 +1,79 @@
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from chassis.clock import FixedClock
+from chassis.consume import consumer
+from contracts.customer import CustomerRegistered
+from contracts.envelope import Envelope
+from services.complaints.app import create_app
+from services.complaints.handlers import on_customer_registered
+from services.complaints.settings import ComplaintSettings
+from tests.support import START, GraphQL, delete_queues, serving, settings_for
+
+MANAGER = "manager-east"  # u1's manager: escalations of u1's complaints go here
+
+
+@dataclass
+class ComplaintsHarness:
+    gql: GraphQL
+    clock: FixedClock
+    app: FastAPI
+
+    @property
+    def service(self):  # the wired ComplaintsService: store, uow(), policy, sweep
+        return self.app.state.crm["service"]
+
+    @property
+    def outbox(self):
+        return self.app.state.crm["runtime"].database.outbox
+
+    async def a_customer(self, region: str | None = "east", customer_id: str | None = None) -> str:
+        """A customer the service heard of, as if customer.registered had arrived."""
+        envelope = Envelope[CustomerRegistered].model_validate(customer_registered(customer_id, region))
+        await consumer(self.service.uow, on_customer_registered)(envelope)
+        return envelope.data.customer_id
+
+    async def sweep(self) -> int:
+        return await self.service.sweep_deadlines()
+
+
+def customer_registered(customer_id: str | None = None, region: str | None = "east",
+                        at: datetime = START) -> dict[str, Any]:
+    """The JSON the customer service puts on the wire for a registration."""
+    customer_id = customer_id or str(uuid.uuid4())
+    return {
+        "specversion": "1.0", "id": str(uuid.uuid4()), "source": "customer", "type": "customer.registered",
+        "time": at.isoformat(), "subject": customer_id, "datacontenttype": "application/json",
+        "data": {"customerId": customer_id, "code": "C000042", "name": "华东机电有限公司", "kind": "COMPANY",
+                 "nature": "ORDINARY_COMPANY", "region": region, "registeredBy": "u1",
+                 "registeredAt": at.isoformat()},
+    }
+
+
+@pytest.fixture
+async def desk(mongo_url: str, amqp_url: str, unique: str) -> AsyncIterator[ComplaintsHarness]:
+    """The complaints service on real Mongo wire protocol and real RabbitMQ, at a fixed time (a Monday)."""
+    clock = FixedClock(START)
+    app = create_app(settings_for(mongo_url, amqp_url, unique), clock=clock,
+                     complaint_settings=ComplaintSettings(managers={"u1": MANAGER}, sweep_every_s=3600))
+    import asyncio, sys
+    async def dump():
+        await asyncio.sleep(8)
+        for t in asyncio.all_tasks():
+            print("TASK", t.get_name(), file=open("/tmp/dbg2.txt","a"))
+            t.print_stack(file=open("/tmp/dbg2.txt","a"))
+    async with serving(app) as gql:
+        yield ComplaintsHarness(gql, clock, app)
+        print("TEARDOWN start", file=open("/tmp/dbg2.txt","a"))
+        d = asyncio.create_task(dump())
+    print("TEARDOWN lifespan done", file=open("/tmp/dbg2.txt","a"))
+    queue = f"crm.complaints.{unique}"
+    await delete_queues(amqp_url, queue, f"{queue}.dead", f"{queue}.retry.50ms", f"{queue}.retry.100ms")
+    print("TEARDOWN queues done", file=open("/tmp/dbg2.txt","a"))
+    d.cancel()

@@ -1,0 +1,83 @@
+"""CRD-1 / CRD-4 / CRD-5 through the subgraph: the profile, the credit check, ageing and overdue lists."""
+
+from datetime import timedelta
+
+from tests.credit.conftest import FINANCE, REGION_MANAGER, CreditHarness, invoice, owner_changed, payment
+from tests.support import START, error_codes, token
+
+YUAN = 100
+CHECK = """query($id: ID!, $amount: Fen!) { creditCheck(customerId: $id, amountFen: $amount) {
+  allowed customerId amountFen exposureFen limitFen availableFen reasons { code detail shortfallFen invoiceIds } } }"""
+AGEING = """query($id: ID) { creditAgeing(customerId: $id) { totalFen overdueFen buckets { bucket amountFen } } }"""
+OVERDUE = """{ overdueInvoices { customerId invoiceId balanceFen daysOverdue bucket } }"""
+
+
+async def check(credit: CreditHarness, customer_id: str, amount_fen: int) -> dict:
+    return (await credit.gql.data(CHECK, {"id": customer_id, "amount": amount_fen}))["creditCheck"]
+
+
+async def test_crd_1_a_registered_customer_is_cash_only_until_a_limit_is_approved(credit: CreditHarness) -> None:
+    customer_id = await credit.register()
+    profile = await credit.profile(customer_id)
+    assert (profile["rating"], profile["limitFen"], profile["termDays"], profile["status"]) == (
+        None, 0, 0, "CASH_ONLY")
+    decision = await check(credit, customer_id, 100)
+    assert not decision["allowed"] and [r["code"] for r in decision["reasons"]] == ["NO_CREDIT"]
+    await credit.grant(customer_id, 50_000_000 * YUAN, rating="A", term_days=60)  # beyond GraphQL's 32-bit Int
+    profile = await credit.profile(customer_id)
+    assert (profile["rating"], profile["limitFen"], profile["termDays"], profile["status"]) == (
+        "A", 5_000_000_000, 60, "IN_GOOD_STANDING")
+
+
+async def test_crd_4_credit_check_allows_within_the_limit_and_refuses_with_machine_readable_reasons(
+        credit: CreditHarness) -> None:
+    customer_id = await credit.register()
+    await credit.grant(customer_id, 10_000 * YUAN, term_days=30)
+    await credit.deliver(invoice(customer_id, "INV-OLD", 2_000 * YUAN, issued=START - timedelta(days=45)))
+    await credit.deliver(invoice(customer_id, "INV-NEW", 5_000 * YUAN))
+    decision = await check(credit, customer_id, 1_000 * YUAN)
+    assert not decision["allowed"]
+    assert [(r["code"], r["invoiceIds"]) for r in decision["reasons"]] == [("OVERDUE", ["INV-OLD"])]
+    await credit.deliver(payment(customer_id, "PAY-1", 2_000 * YUAN, invoices=["INV-OLD"]))
+    assert (await check(credit, customer_id, 5_000 * YUAN))["allowed"]  # exactly at the limit
+    over = await check(credit, customer_id, 5_000 * YUAN + 1)
+    assert over["reasons"] == [{"code": "OVER_LIMIT", "shortfallFen": 1, "invoiceIds": [],
+                                "detail": over["reasons"][0]["detail"]}]
+    assert (over["exposureFen"], over["limitFen"], over["availableFen"]) == (500_000, 1_000_000, 500_000)
+
+
+async def test_crd_4_unknown_customer_and_bad_amounts_are_errors_not_answers(credit: CreditHarness) -> None:
+    assert error_codes(await credit.gql(CHECK, {"id": "nobody", "amount": 1})) == ["NOT_FOUND"]
+    customer_id = await credit.register()
+    assert error_codes(await credit.gql(CHECK, {"id": customer_id, "amount": 0})) == ["VALIDATION"]
+    assert error_codes(await credit.gql(CHECK, {"id": customer_id, "amount": 1.5})) == ["VALIDATION"]
+    assert error_codes(await credit.gql(CHECK, {"id": customer_id, "amount": 1}, as_token=None)) == [
+        "UNAUTHENTICATED"]
+
+
+async def test_crd_5_ageing_per_customer_and_overall_and_the_overdue_list_scoped_to_the_caller(
+        credit: CreditHarness) -> None:
+    mine, theirs, west = await credit.register(), await credit.register(), await credit.register(region="west")
+    await credit.deliver(owner_changed(mine, "rep-1"))
+    await credit.deliver(owner_changed(theirs, "rep-2"))
+    await credit.deliver(owner_changed(west, "rep-3"))
+    for customer_id, yuan, days_ago in [(mine, 100, 10), (mine, 200, 45), (mine, 300, 75), (mine, 400, 130),
+                                        (theirs, 500, 40), (west, 700, 0)]:
+        await credit.deliver(invoice(customer_id, f"INV-{yuan}", yuan * YUAN, issued=START - timedelta(days=days_ago),
+                                     term_days=30))
+    one = (await credit.gql.data(AGEING, {"id": mine}))["creditAgeing"]
+    assert {b["bucket"]: b["amountFen"] for b in one["buckets"]} == {
+        "CURRENT": 10_000, "DAYS_1_30": 20_000, "DAYS_31_60": 30_000, "DAYS_61_90": 0, "OVER_90": 40_000}
+    assert (one["totalFen"], one["overdueFen"]) == (100_000, 90_000)
+    overall = (await credit.gql.data(AGEING, as_token=FINANCE))["creditAgeing"]
+    assert (overall["totalFen"], overall["overdueFen"]) == (220_000, 140_000)
+    assert (await credit.gql.data(AGEING, as_token=REGION_MANAGER))["creditAgeing"]["totalFen"] == 150_000
+    assert (await credit.gql.data(AGEING))["creditAgeing"]["totalFen"] == 100_000  # rep-1: their own
+
+    overdue = (await credit.gql.data(OVERDUE, as_token=FINANCE))["overdueInvoices"]
+    assert [(o["invoiceId"], o["daysOverdue"], o["bucket"]) for o in overdue] == [
+        ("INV-400", 100, "OVER_90"), ("INV-300", 45, "DAYS_31_60"), ("INV-200", 15, "DAYS_1_30"),
+        ("INV-500", 10, "DAYS_1_30")]
+    assert [o["invoiceId"] for o in (await credit.gql.data(OVERDUE))["overdueInvoices"]] == [
+        "INV-400", "INV-300", "INV-200"]
+    assert (await credit.gql.data(OVERDUE, as_token=token("SERVICE", user="svc")))["overdueInvoices"] == []
