@@ -2,6 +2,7 @@
 
 from services.ownership.schema import schema
 
+
 def test_ownership_subgraph_keeps_the_public_contract() -> None:
     sdl = schema.as_str()
     for line in ('type Customer @key(fields: "id")',
