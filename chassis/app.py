@@ -62,7 +62,8 @@ def make_bus(settings: Settings) -> Bus:
     if settings.amqp_url:
         from chassis.rabbit import RabbitBus
 
-        return RabbitBus(settings.amqp_url, retry_delays_s=settings.retry_delays_s, prefetch=settings.prefetch)
+        return RabbitBus(settings.amqp_url, retry_delays_s=settings.retry_delays_s, prefetch=settings.prefetch,
+                         queue_expires_s=settings.queue_expires_s)
     return InProcessBus(retry_delays_s=settings.retry_delays_s, prefetch=settings.prefetch)
 
 

@@ -56,8 +56,18 @@ class CopyNotRouted(Exception):
 
 
 class RabbitBus:
-    def __init__(self, amqp_url: str, *, retry_delays_s: Sequence[float], prefetch: int = 32) -> None:
+    def __init__(
+        self,
+        amqp_url: str,
+        *,
+        retry_delays_s: Sequence[float],
+        prefetch: int = 32,
+        queue_expires_s: float | None = None,
+    ) -> None:
+        """`queue_expires_s`: let the broker delete this bus's queues once unused that long (test and
+        preview copies of the system); production queues never expire."""
         self._url = amqp_url
+        self._expiry = {"x-expires": round(queue_expires_s * 1000)} if queue_expires_s else {}
         self._retry_delays_s = list(retry_delays_s)
         self._prefetch = prefetch
         self._connection: AbstractRobustConnection | None = None
@@ -115,10 +125,10 @@ class RabbitBus:
         channel = await self._connection.channel(publisher_confirms=True)
         await channel.set_qos(prefetch_count=self._prefetch)
         exchange = await _declare_exchange(channel)
-        queue = await channel.declare_queue(queue_name(service), durable=True, arguments=QUORUM)
+        queue = await channel.declare_queue(queue_name(service), durable=True, arguments=QUORUM | self._expiry)
         for event_type in handlers:
             await queue.bind(exchange, routing_key=event_type.type)
-        consumer = _Consumer(service, handlers, channel, self._retry_delays_s)
+        consumer = _Consumer(service, handlers, channel, self._retry_delays_s, self._expiry)
         await consumer.declare(dead_letter_queue_name(service), QUORUM)
 
         async def on_message(message: AbstractIncomingMessage) -> None:
@@ -141,16 +151,18 @@ class _Consumer:
         handlers: Mapping[type[Event], Handler],
         channel: AbstractChannel,
         retry_delays_s: Sequence[float],
+        expiry: dict[str, int],
     ) -> None:
         self.service = service
         self._handlers = handlers
         self._channel = channel
         self._retry_delays_s = retry_delays_s
+        self._expiry = expiry
         self._declared: set[str] = set()
 
     async def declare(self, name: str, arguments: dict[str, Any]) -> None:
         if name not in self._declared:
-            await self._channel.declare_queue(name, durable=True, arguments=arguments)
+            await self._channel.declare_queue(name, durable=True, arguments=arguments | self._expiry)
             self._declared.add(name)
 
     async def handle(self, message: AbstractIncomingMessage) -> None:

@@ -10,7 +10,7 @@ DEV_JWT_SECRET = "crm-dev-secret-not-for-production"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
 
     crm_env: Literal["dev", "test", "prod"] = "dev"
     mongo_url: str | None = Field(None, description="unset: an embedded nx-27017 under data_dir")
@@ -26,7 +26,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Lets several copies of the system share one MongoDB and one broker (tests, previews):
     # databases become crm_<service>_<instance>, queues crm.<service>.<instance>.
-    instance: str = ""
+    instance: str = Field("", validation_alias="CRM_INSTANCE")
+    # Such copies' queues may expire once unused this long, so a crashed one leaves nothing behind.
+    queue_expires_s: float | None = None
     subgraphs: str = ""
 
     @model_validator(mode="after")

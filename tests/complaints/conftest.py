@@ -62,18 +62,7 @@ async def desk(mongo_url: str, amqp_url: str, unique: str) -> AsyncIterator[Comp
     clock = FixedClock(START)
     app = create_app(settings_for(mongo_url, amqp_url, unique), clock=clock,
                      complaint_settings=ComplaintSettings(managers={"u1": MANAGER}, sweep_every_s=3600))
-    import asyncio, sys
-    async def dump():
-        await asyncio.sleep(8)
-        for t in asyncio.all_tasks():
-            print("TASK", t.get_name(), file=open("/tmp/dbg2.txt","a"))
-            t.print_stack(file=open("/tmp/dbg2.txt","a"))
     async with serving(app) as gql:
         yield ComplaintsHarness(gql, clock, app)
-        print("TEARDOWN start", file=open("/tmp/dbg2.txt","a"))
-        d = asyncio.create_task(dump())
-    print("TEARDOWN lifespan done", file=open("/tmp/dbg2.txt","a"))
     queue = f"crm.complaints.{unique}"
     await delete_queues(amqp_url, queue, f"{queue}.dead", f"{queue}.retry.50ms", f"{queue}.retry.100ms")
-    print("TEARDOWN queues done", file=open("/tmp/dbg2.txt","a"))
-    d.cancel()

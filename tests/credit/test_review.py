@@ -86,9 +86,10 @@ async def test_crd_8_replicas_sweeping_at_once_review_each_profile_once(credit: 
     customers = [await credit.register() for _ in range(4)]
     credit.clock.set(APRIL_10)
     first, second = await asyncio.gather(credit.service.quarterly_review(), credit.service.quarterly_review())
-    reviewed = sorted(o.customer_id for o in first + second)
-    assert reviewed == sorted(customers), (customers, [o.customer_id for o in first], [o.customer_id for o in second])
-    assert len(await credit.service.store.find_reviews(None, "2026Q1")) == 4
+    # (on a broker shared with other test runs, their customer.registered events add profiles: count ours)
+    assert sorted(o.customer_id for o in first + second if o.customer_id in customers) == sorted(customers)
+    for customer_id in customers:
+        assert len(await credit.service.store.find_reviews(customer_id, "2026Q1")) == 1
     assert await credit.service.quarterly_review() == []
 
 

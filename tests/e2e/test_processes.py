@@ -81,7 +81,7 @@ async def test_serve_customer_consumes_an_invoice_published_with_the_cli(
         tmp_path: Path, mongo_url: str, amqp_url: str, unique: str) -> None:
     port = free_port()
     env = {"MONGO_URL": mongo_url, "AMQP_URL": amqp_url, "CRM_INSTANCE": unique, "PORT": str(port),
-           "OUTBOX_POLL_S": "0.2"}
+           "OUTBOX_POLL_S": "0.2", "QUEUE_EXPIRES_S": "300"}
     try:
         with running(["serve", "customer"], env, port, tmp_path / "serve.log") as base:
             async with httpx.AsyncClient(timeout=10) as client:
@@ -105,7 +105,7 @@ async def test_serve_customer_consumes_an_invoice_published_with_the_cli(
 async def test_a_query_through_the_gateway_equals_the_same_query_sent_to_the_customer_subgraph(
         tmp_path: Path, mongo_url: str, amqp_url: str, unique: str) -> None:
     customer_port, gateway_port = free_port(), free_port()
-    env = {"MONGO_URL": mongo_url, "AMQP_URL": amqp_url, "CRM_INSTANCE": unique}
+    env = {"MONGO_URL": mongo_url, "AMQP_URL": amqp_url, "CRM_INSTANCE": unique, "QUEUE_EXPIRES_S": "300"}
     subgraphs = f"customer=http://127.0.0.1:{customer_port}/graphql"
     try:
         with running(["serve", "customer"], {**env, "PORT": str(customer_port)}, customer_port,
