@@ -7,6 +7,7 @@ from typing import Any, Generic, NewType, TypeVar
 import strawberry
 from graphql import GraphQLError
 from starlette.requests import Request
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.config import StrawberryConfig
@@ -70,7 +71,9 @@ class ServiceSchema(strawberry.federation.Schema):
     """A service's subgraph: knows `Fen`; logs only the errors nobody expected."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, config=StrawberryConfig(scalar_map={Fen: FEN_SCALAR}), **kwargs)
+        # Clients send the same few documents again and again: parse and validate each once.
+        caches = [lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)]
+        super().__init__(*args, config=StrawberryConfig(scalar_map={Fen: FEN_SCALAR}), extensions=caches, **kwargs)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         for error in errors:
