@@ -1,6 +1,6 @@
 """The published language between services: every event type, in one registry."""
 
-from contracts.complaints import ComplaintEscalated, ComplaintFiled, ComplaintResolved
+from contracts.complaints import ComplaintEscalated, ComplaintFiled, ComplaintReopened, ComplaintResolved
 from contracts.credit import CreditAlertRaised, CreditHoldChanged, CreditLimitChanged
 from contracts.customer import CustomerLevelChanged, CustomerRegistered, CustomerTerminated, CustomerUpdated
 from contracts.envelope import Envelope, Event
@@ -21,6 +21,7 @@ INTERNAL: tuple[type[Event], ...] = (
     ComplaintFiled,
     ComplaintResolved,
     ComplaintEscalated,
+    ComplaintReopened,
 )
 EVENT_TYPES: dict[str, type[Event]] = {e.type: e for e in INBOUND + INTERNAL}
 

@@ -31,6 +31,18 @@ class ComplaintResolved(Event):
     amount_fen: int | None = None  # the money remedy's amount
 
 
+class ComplaintReopened(Event):
+    """A resolved or closed complaint is open again (its dispute, CRD-8, is live again)."""
+
+    type = "complaint.reopened"
+    complaint_id: str
+    customer_id: str
+    kind: str
+    reason: str
+    reopened_by: str
+    reopened_at: AwareDatetime
+
+
 class ComplaintEscalated(Event):
     """CMP-4: past its deadline, the complaint went to the handler's manager."""
 

@@ -11,7 +11,7 @@ REGENERATE = ".venv/bin/python -c 'from services.credit.schema import schema; pr
 
 def test_checked_in_sdl_matches_the_code() -> None:
     checked_in = (ROOT / "services" / "credit" / "schema.graphql").read_text()
-    assert checked_in == schema.as_str() + "\n", f"services/credit/schema.graphql is stale: {REGENERATE}"
+    assert checked_in == schema.as_str() + "\n", f"services/credit/schema.graphql is stale: `make schemas` or {REGENERATE}"
 
 
 def test_credit_subgraph_keeps_the_public_contract() -> None:

@@ -13,17 +13,9 @@ from services.complaints.analysis import percentile, summarise
 from services.complaints.calendar import WorkingCalendar
 from services.complaints.claims import ClaimStatus
 from services.complaints.deadlines import DeadlineKind, DeadlinePolicy
-from services.complaints.domain import (
-    FLOW,
-    IN_PLACE,
-    Action,
-    Complaint,
-    ComplaintKind,
-    ComplaintStatus,
-    KnownCustomer,
-    Severity,
-)
+from services.complaints.domain import Complaint, ComplaintKind, KnownCustomer, Severity
 from services.complaints.findings import Meeting, Party, Remedy, Responsibility
+from services.complaints.flow import FLOW, IN_PLACE, Action, ComplaintStatus
 from services.complaints.settings import ComplaintSettings
 
 # -- builders ------------------------------------------------------------------------------------
@@ -535,6 +527,7 @@ def test_cmp_5_a_finding_that_settles_it_without_a_remedy_may_close_from_investi
     complaint.close(by="alice", now=MONDAY + hours(4))
 
     assert complaint.status is ComplaintStatus.CLOSED and complaint.due_at is None
+    assert complaint.resolved_at == MONDAY + hours(4) and complaint.time_to_resolve == hours(4)  # CMP-7
 
 
 def test_cmp_5_findings_are_recorded_during_investigation_only():

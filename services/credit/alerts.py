@@ -1,0 +1,51 @@
+"""CRD-3 utilisation alerts: the levels, who hears of them, and how a person finds their own."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum
+
+# Alert recipients that are not a person: a role (everyone holding it), or a role in one region.
+FINANCE = "FINANCE"  # 财务部 / 商务部
+SALES_MANAGER = "SALES_MANAGER"  # 销售部经理
+PRODUCT_CENTRE = "PRODUCT_CENTRE"  # 产品中心 (no role in the system: a consumer of credit.alert_raised)
+REGION_MANAGER = "REGION_MANAGER"  # 大区经理, "REGION_MANAGER:<region>" for one region
+
+
+class AlertLevel(IntEnum):
+    """CRD-3: share of the limit (percent) at which people are told."""
+
+    WARNING = 80
+    HIGH = 90
+    OVER_LIMIT = 100
+
+    def reached(self, exposure_fen: int, limit_fen: int) -> bool:
+        return limit_fen > 0 and exposure_fen * 100 >= self.value * limit_fen
+
+
+def alert_recipients(level: AlertLevel, salesperson_id: str | None, region: str | None) -> list[str]:
+    """CRD-3: at 80 % the salesperson, the regional manager and finance; from 90 % also the sales
+    manager and the product centre. A person by user id, a role by name ("REGION_MANAGER:east")."""
+    recipients = [salesperson_id] if salesperson_id else []
+    recipients += [f"{REGION_MANAGER}:{region}" if region else REGION_MANAGER, FINANCE]
+    if level >= AlertLevel.HIGH:
+        recipients += [SALES_MANAGER, PRODUCT_CENTRE]
+    return recipients
+
+
+def recipient_keys(user_id: str, roles: list[str], region: str | None) -> list[str]:
+    """What an alert names when it is meant for this person: them, their roles, their roles here."""
+    keys = [user_id, *roles]
+    keys += [f"{role}:{region}" for role in roles if region]
+    return keys
+
+
+@dataclass(frozen=True)
+class Alert:
+    """CRD-3: exposure crossed `level` % of the limit going up."""
+
+    customer_id: str
+    level: AlertLevel
+    exposure_fen: int
+    limit_fen: int
+    recipients: tuple[str, ...]
+    raised_at: datetime

@@ -1,0 +1,415 @@
+"""Credit in MongoDB: profiles with their ledger, alerts, requests, reviews and investigation reports.
+
+Collections (database `crm_credit`):
+- `profiles`: one document per customer (`_id` = customer id), `version` for optimistic saves; the
+  ledger (invoices, payments, notes) lives inside it, so one versioned replace keeps every payment
+  of a customer consistent. Derived top-level fields (`exposure_fen`, `earliest_open_due_at`,
+  `salesperson_id`, `investigation_due_at`, ...) are for queries only.
+- `note_owners`: `_id` = note id → customer id (note.settled / note.dishonoured name only the note).
+- `alerts`: CRD-3, one document per alert raised, `recipients` a flat array of strings.
+- `requests`: CRD-7 change requests; `reviews`: CRD-8, `_id` = "<customer>:<quarter>" (once per
+  quarter, even with several replicas); `investigations`: CRD-9 reports filed.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from chassis.errors import NotFound
+from chassis.store import Database, UnitOfWork, replace_versioned
+from services.credit.alerts import Alert, AlertLevel
+from services.credit.approval import CreditRequest, Decision, Origin, RequestStatus, Step, StepRecord, Terms
+from services.credit.domain import AcceptedReason, CreditProfile, CreditRating
+from services.credit.emergency import Countermeasure, Emergency, EmergencyKind, EmergencyStatus
+from services.credit.ledger import Allocation, Invoice, InvoiceSource, Note, NoteStatus, Payment
+from services.credit.limits import LimitCalculation, LimitMethod
+from services.credit.review import Direction, ReviewOutcome
+
+MAX_LIST = 500
+NEWEST_ALERTS_FIRST = [("raised_at", DESCENDING), ("version", DESCENDING), ("level", DESCENDING)]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose customers a caller may list: all (None, None), one region, or one salesperson's."""
+
+    region: str | None = None
+    salesperson_id: str | None = None
+    nobody: bool = False
+
+    def query(self) -> dict[str, Any]:
+        if self.nobody:
+            return {"_id": {"$in": []}}
+        query: dict[str, Any] = {}
+        if self.region is not None:
+            query["region"] = self.region
+        if self.salesperson_id is not None:
+            query["salesperson_id"] = self.salesperson_id
+        return query
+
+
+@dataclass(frozen=True)
+class StoredAlert:
+    id: str
+    alert: Alert
+
+
+@dataclass(frozen=True)
+class InvestigationReport:
+    id: str
+    customer_id: str
+    summary: str
+    rating: CreditRating | None
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class StoredReview:
+    outcome: ReviewOutcome
+    reviewed_at: datetime
+    request_id: str | None
+
+
+class CreditStore:
+    def __init__(self, database: Database) -> None:
+        db = database.db
+        self.profiles = db["profiles"]
+        self.note_owners = db["note_owners"]
+        self.alerts = db["alerts"]
+        self.requests = db["requests"]
+        self.reviews = db["reviews"]
+        self.investigations = db["investigations"]
+
+    async def ensure_indexes(self) -> None:
+        for name in ("region", "salesperson_id", "earliest_open_due_at", "investigation_due_at",
+                     "last_reviewed_quarter", "on_hold", "receivables_fen"):
+            await self.profiles.create_index([(name, ASCENDING)])
+        await self.alerts.create_index([("customer_id", ASCENDING), ("raised_at", DESCENDING)])
+        await self.alerts.create_index([("recipients", ASCENDING)])
+        await self.requests.create_index([("customer_id", ASCENDING), ("applied_at", DESCENDING)])
+        await self.requests.create_index([("status", ASCENDING), ("step", ASCENDING)])
+        await self.reviews.create_index([("customer_id", ASCENDING), ("quarter", ASCENDING)])
+        await self.investigations.create_index([("customer_id", ASCENDING), ("at", DESCENDING)])
+
+    # -- profiles --------------------------------------------------------------------------------
+
+    async def find(self, customer_id: str) -> CreditProfile | None:
+        doc = await self.profiles.find_one({"_id": customer_id})
+        return to_profile(doc) if doc else None
+
+    async def get(self, customer_id: str) -> CreditProfile:
+        profile = await self.find(customer_id)
+        if profile is None:
+            raise NotFound(f"no credit profile for customer {customer_id} (not registered yet?)", id=customer_id)
+        return profile
+
+    async def get_many(self, customer_ids: list[str]) -> dict[str, CreditProfile]:
+        return {d["_id"]: to_profile(d) async for d in self.profiles.find({"_id": {"$in": customer_ids}})}
+
+    async def find_customer_of_note(self, note_id: str) -> str | None:
+        doc = await self.note_owners.find_one({"_id": note_id})
+        return doc["customer_id"] if doc else None
+
+    async def customer_of_note(self, note_id: str) -> str:
+        """note.settled / note.dishonoured name only the note: whose it is (NotFound until it was received)."""
+        customer_id = await self.find_customer_of_note(note_id)
+        if customer_id is None:
+            raise NotFound(f"no note {note_id} received yet", noteId=note_id)
+        return customer_id
+
+    async def with_receivables(self, scope: Scope, limit: int = MAX_LIST) -> list[CreditProfile]:
+        """CRD-5: profiles with anything open, for the overall ageing."""
+        query = {**scope.query(), "receivables_fen": {"$gt": 0}}
+        return [to_profile(d) async for d in self.profiles.find(query).sort("_id", ASCENDING).limit(limit)]
+
+    async def overdue(self, now: datetime, scope: Scope, limit: int = MAX_LIST) -> list[CreditProfile]:
+        """CRD-5: profiles whose earliest open invoice is due before now (the domain says which are overdue)."""
+        query = {**scope.query(), "earliest_open_due_at": {"$lt": now}}
+        cursor = self.profiles.find(query).sort("earliest_open_due_at", ASCENDING).limit(limit)
+        return [to_profile(d) async for d in cursor]
+
+    async def investigations_due(self, by: datetime, scope: Scope, limit: int = MAX_LIST) -> list[CreditProfile]:
+        """CRD-9: profiles whose next report is due by then."""
+        query = {**scope.query(), "investigation_due_at": {"$lte": by}}
+        cursor = self.profiles.find(query).sort("investigation_due_at", ASCENDING).limit(limit)
+        return [to_profile(d) async for d in cursor]
+
+    async def on_hold(self, scope: Scope, limit: int = MAX_LIST) -> list[CreditProfile]:
+        cursor = self.profiles.find({**scope.query(), "on_hold": True}).sort("_id", ASCENDING).limit(limit)
+        return [to_profile(d) async for d in cursor]
+
+    async def due_for_review(self, quarter: str, quarter_end: datetime, limit: int = MAX_LIST) -> list[str]:
+        """CRD-8: profiles that existed in the quarter and were not reviewed for it yet."""
+        # $nin, not $ne: the stand-in nx-27017 drops null fields from a $ne combined with another condition.
+        query = {"last_reviewed_quarter": {"$nin": [quarter]}, "registered_at": {"$lt": quarter_end}}
+        return [d["_id"] async for d in self.profiles.find(query, {"_id": 1}).sort("_id", ASCENDING).limit(limit)]
+
+    def save(self, profile: CreditProfile, uow: UnitOfWork) -> None:
+        """Stage the profile and the alerts it raised for the unit of work's commit."""
+        expected, profile.version = profile.version, profile.version + 1
+        doc = profile_document(profile)
+        alerts = [alert_document(f"{profile.customer_id}:{profile.version}:{e.level.value}", profile.version, e)
+                  for e in profile.events if isinstance(e, Alert)]
+
+        async def write(session: AsyncClientSession) -> None:
+            if expected == 0:
+                await self.profiles.insert_one(doc, session=session)
+            else:
+                await replace_versioned(self.profiles, doc, expected, session)
+            if alerts:
+                await self.alerts.insert_many(alerts, session=session)
+
+        uow.stage(write)
+
+    def link_note(self, note_id: str, customer_id: str, uow: UnitOfWork) -> None:
+        doc = {"_id": note_id, "customer_id": customer_id}
+        uow.stage(lambda session: self.note_owners.insert_one(doc, session=session))
+
+    # -- alerts ------------------------------------------------------------------------------------
+
+    async def alerts_for(self, keys: list[str], customer_id: str | None, limit: int) -> list[StoredAlert]:
+        """CRD-3: the alerts meant for someone (any of their recipient keys), newest first."""
+        query: dict[str, Any] = {"recipients": {"$in": keys}}
+        if customer_id is not None:
+            query["customer_id"] = customer_id
+        cursor = self.alerts.find(query).sort(NEWEST_ALERTS_FIRST).limit(limit)
+        return [to_alert(d) async for d in cursor]
+
+    async def alerts_of(self, customer_id: str, limit: int) -> list[StoredAlert]:
+        cursor = self.alerts.find({"customer_id": customer_id}).sort(NEWEST_ALERTS_FIRST).limit(limit)
+        return [to_alert(d) async for d in cursor]
+
+    # -- requests ----------------------------------------------------------------------------------
+
+    async def find_request(self, request_id: str) -> CreditRequest | None:
+        doc = await self.requests.find_one({"_id": request_id})
+        return to_request(doc) if doc else None
+
+    async def get_request(self, request_id: str) -> CreditRequest:
+        request = await self.find_request(request_id)
+        if request is None:
+            raise NotFound(f"no credit request {request_id}", id=request_id)
+        return request
+
+    async def find_requests(self, *, customer_id: str | None = None, status: RequestStatus | None = None,
+                            steps: list[Step] | None = None, limit: int = MAX_LIST) -> list[CreditRequest]:
+        query: dict[str, Any] = {}
+        if customer_id is not None:
+            query["customer_id"] = customer_id
+        if status is not None:
+            query["status"] = status.value
+        if steps is not None:
+            query["step"] = {"$in": [s.value for s in steps]}
+        cursor = self.requests.find(query).sort([("applied_at", DESCENDING), ("_id", ASCENDING)]).limit(limit)
+        return [to_request(d) async for d in cursor]
+
+    def save_request(self, request: CreditRequest, uow: UnitOfWork) -> None:
+        expected, request.version = request.version, request.version + 1
+        doc = request_document(request)
+
+        async def write(session: AsyncClientSession) -> None:
+            if expected == 0:
+                await self.requests.insert_one(doc, session=session)
+            else:
+                await replace_versioned(self.requests, doc, expected, session)
+
+        uow.stage(write)
+
+    # -- reviews and investigations ------------------------------------------------------------------
+
+    def add_review(self, outcome: ReviewOutcome, request_id: str | None, uow: UnitOfWork) -> None:
+        """Inserted, never replaced: a second replica reviewing the same quarter fails on the `_id`."""
+        doc = review_document(outcome, uow.now(), request_id)
+        uow.stage(lambda session: self.reviews.insert_one(doc, session=session))
+
+    async def find_reviews(self, customer_id: str | None, quarter: str | None, limit: int = MAX_LIST
+                           ) -> list[StoredReview]:
+        query: dict[str, Any] = {}
+        if customer_id is not None:
+            query["customer_id"] = customer_id
+        if quarter is not None:
+            query["quarter"] = quarter
+        cursor = self.reviews.find(query).sort([("quarter", DESCENDING), ("customer_id", ASCENDING)]).limit(limit)
+        return [to_review(d) async for d in cursor]
+
+    def add_investigation(self, report: InvestigationReport, uow: UnitOfWork) -> None:
+        doc = {"_id": report.id, "customer_id": report.customer_id, "summary": report.summary,
+               "rating": _value(report.rating), "by": report.by, "at": report.at}
+        uow.stage(lambda session: self.investigations.insert_one(doc, session=session))
+
+    async def investigations_of(self, customer_id: str, limit: int = 50) -> list[InvestigationReport]:
+        cursor = self.investigations.find({"customer_id": customer_id}).sort("at", DESCENDING).limit(limit)
+        return [InvestigationReport(d["_id"], d["customer_id"], d["summary"], _rating(d.get("rating")), d["by"],
+                                    d["at"]) async for d in cursor]
+
+
+# -- documents <-> domain ---------------------------------------------------------------------------
+
+
+def profile_document(p: CreditProfile) -> dict[str, Any]:
+    return {
+        "_id": p.customer_id,
+        "region": p.region,
+        "registered_by": p.registered_by,
+        "registered_at": p.registered_at,
+        "rating": _value(p.rating),
+        "limit_fen": p.limit_fen,
+        "term_days": p.term_days,
+        "rated_at": p.rated_at,
+        "owner_known": p.owner_known,
+        "owner_id": p.owner_id,
+        "owner_changed_at": p.owner_changed_at,
+        "invoices": [{**vars(i), "source": i.source.value} for i in p.invoices],
+        "notes": [{**vars(n), "status": n.status.value} for n in p.notes],
+        "payments": [{"payment_id": x.payment_id, "amount_fen": x.amount_fen, "received_at": x.received_at,
+                      "allocations": [vars(a) for a in x.allocations], "to_balance_fen": x.to_balance_fen}
+                     for x in p.payments],
+        "credit_balance_fen": p.credit_balance_fen,
+        "alerted": sorted(level.value for level in p.alerted),
+        "emergencies": [{**vars(e), "kind": e.kind.value, "status": e.status.value,
+                         "countermeasures": [m.value for m in e.countermeasures]} for e in p.emergencies],
+        "accepted_reasons": [vars(r) for r in p.accepted_reasons.values()],
+        "last_investigation_at": p.last_investigation_at,
+        "last_reviewed_quarter": p.last_reviewed_quarter,
+        "open_request_id": p.open_request_id,
+        # derived, for queries
+        "exposure_fen": p.exposure_fen,
+        "receivables_fen": p.receivables_fen,
+        "notes_fen": p.notes_fen,
+        "on_hold": p.on_hold,
+        "salesperson_id": p.salesperson_id,
+        "earliest_open_due_at": p.earliest_open_due_at(),
+        "investigation_due_at": p.investigation_due_at(),
+        "version": p.version,
+    }
+
+
+def to_profile(d: dict[str, Any]) -> CreditProfile:
+    return CreditProfile(
+        customer_id=d["_id"],
+        region=d.get("region"),
+        registered_by=d["registered_by"],
+        registered_at=d["registered_at"],
+        rating=_rating(d.get("rating")),
+        limit_fen=d["limit_fen"],
+        term_days=d["term_days"],
+        rated_at=d.get("rated_at"),
+        owner_known=bool(d.get("owner_known")),
+        owner_id=d.get("owner_id"),
+        owner_changed_at=d.get("owner_changed_at"),
+        invoices=[Invoice(**{**i, "source": InvoiceSource(i["source"])}) for i in d.get("invoices") or []],
+        notes=[Note(**{**n, "status": NoteStatus(n["status"])}) for n in d.get("notes") or []],
+        payments=[Payment(x["payment_id"], x["amount_fen"], x["received_at"],
+                          tuple(Allocation(**a) for a in x["allocations"]), x["to_balance_fen"])
+                  for x in d.get("payments") or []],
+        credit_balance_fen=d.get("credit_balance_fen", 0),
+        alerted={AlertLevel(level) for level in d.get("alerted") or []},
+        emergencies=[Emergency(**{**e, "kind": EmergencyKind(e["kind"]), "status": EmergencyStatus(e["status"]),
+                                  "countermeasures": tuple(Countermeasure(m) for m in e["countermeasures"])})
+                     for e in d.get("emergencies") or []],
+        accepted_reasons={r["invoice_id"]: AcceptedReason(**r) for r in d.get("accepted_reasons") or []},
+        last_investigation_at=d.get("last_investigation_at"),
+        last_reviewed_quarter=d.get("last_reviewed_quarter"),
+        open_request_id=d.get("open_request_id"),
+        version=d["version"],
+    )
+
+
+def alert_document(alert_id: str, version: int, a: Alert) -> dict[str, Any]:
+    """`version`: the profile's, so alerts raised in the same instant still sort newest first."""
+    return {"_id": alert_id, "customer_id": a.customer_id, "level": a.level.value, "exposure_fen": a.exposure_fen,
+            "limit_fen": a.limit_fen, "recipients": list(a.recipients), "raised_at": a.raised_at,
+            "version": version}
+
+
+def to_alert(d: dict[str, Any]) -> StoredAlert:
+    return StoredAlert(d["_id"], Alert(d["customer_id"], AlertLevel(d["level"]), d["exposure_fen"], d["limit_fen"],
+                                       tuple(d["recipients"]), d["raised_at"]))
+
+
+def _terms_doc(t: Terms | None) -> dict[str, Any] | None:
+    return None if t is None else {"rating": _value(t.rating), "limit_fen": t.limit_fen, "term_days": t.term_days}
+
+
+def _terms(d: dict[str, Any] | None) -> Terms | None:
+    return None if d is None else Terms(_rating(d.get("rating")), d.get("limit_fen"), d.get("term_days"))
+
+
+def request_document(r: CreditRequest) -> dict[str, Any]:
+    calculation = r.calculation
+    return {
+        "_id": r.id,
+        "customer_id": r.customer_id,
+        "region": r.region,
+        "origin": r.origin.value,
+        "requested": _terms_doc(r.requested),
+        "justification": r.justification,
+        "applied_by": r.applied_by,
+        "applied_at": r.applied_at,
+        # Decimal inputs are kept as strings: exact, and BSON has no plain decimal.
+        "calculation": {"method": calculation.method.value, "limit_fen": calculation.limit_fen,
+                        "explanation": calculation.explanation,
+                        "inputs": {k: str(v) if isinstance(v, Decimal) else v for k, v in calculation.inputs.items()}}
+        if calculation else None,
+        "proposed": _terms_doc(r.proposed),
+        "status": r.status.value,
+        "step": _value(r.step),
+        "history": [{"step": h.step, "role": h.role, "by": h.by, "at": h.at, "decision": h.decision.value,
+                     "comment": h.comment, "terms": _terms_doc(h.terms)} for h in r.history],
+        "version": r.version,
+    }
+
+
+def to_request(d: dict[str, Any]) -> CreditRequest:
+    c = d.get("calculation")
+    return CreditRequest(
+        id=d["_id"],
+        customer_id=d["customer_id"],
+        region=d.get("region"),
+        origin=Origin(d["origin"]),
+        requested=_terms(d["requested"]) or Terms(),
+        justification=d["justification"],
+        applied_by=d["applied_by"],
+        applied_at=d["applied_at"],
+        calculation=LimitCalculation(LimitMethod(c["method"]), c["limit_fen"], c["explanation"], c["inputs"])
+        if c else None,
+        proposed=_terms(d.get("proposed")),
+        status=RequestStatus(d["status"]),
+        step=Step(d["step"]) if d.get("step") else None,
+        history=[StepRecord(h["step"], h["role"], h["by"], h["at"], Decision(h["decision"]), h.get("comment"),
+                            _terms(h.get("terms"))) for h in d["history"]],
+        version=d["version"],
+    )
+
+
+def review_document(o: ReviewOutcome, at: datetime, request_id: str | None) -> dict[str, Any]:
+    return {"_id": f"{o.customer_id}:{o.quarter}", "customer_id": o.customer_id, "quarter": o.quarter,
+            "direction": o.direction.value, "findings": list(o.findings), "proposal": _terms_doc(o.proposal),
+            "reviewed_at": at, "request_id": request_id}
+
+
+def to_review(d: dict[str, Any]) -> StoredReview:
+    outcome = ReviewOutcome(d["customer_id"], d["quarter"], Direction(d["direction"]), tuple(d["findings"]),
+                            _terms(d.get("proposal")))
+    return StoredReview(outcome, d["reviewed_at"], d.get("request_id"))
+
+
+def _value(enum: Any) -> str | None:
+    return enum.value if enum is not None else None
+
+
+def _rating(value: str | None) -> CreditRating | None:
+    return CreditRating(value) if value else None
+
+
+class CreditUnitOfWork(UnitOfWork):
+    """A unit of work that knows credit: `uow.credit.get(...)`, `uow.credit.save(profile, uow)`."""
+
+    def __init__(self, store: CreditStore, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.credit = store
