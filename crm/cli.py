@@ -45,10 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     contracts.add_argument("directory", type=Path)
 
     publish = commands.add_parser("publish", help="publish a sample event to AMQP_URL as finance/ERP would")
-    publish.add_argument("event", choices=["invoice", "payment", "note"])
-    publish.add_argument("--customer", required=True, help="customer id")
-    publish.add_argument("--amount-fen", type=int, required=True)
-    publish.add_argument("--id", help="the invoice/payment/note id (default: a new one)")
+    publish.add_argument("event", choices=["invoice", "payment", "note", "note-settled", "note-dishonoured"])
+    publish.add_argument("--customer", help="customer id (invoice, payment, note)")
+    publish.add_argument("--amount-fen", type=int, help="invoice, payment, note")
+    publish.add_argument("--id", help="the invoice/payment/note id (default: a new one; the note's for "
+                         "note-settled / note-dishonoured)")
     publish.add_argument("--term-days", type=int, default=30, help="invoice: days until due")
     publish.add_argument("--salesperson")
     publish.add_argument("--invoice", action="append", help="payment: invoice ids it settles")
@@ -140,13 +141,19 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
     import aio_pika
 
     from contracts.envelope import Envelope
-    from contracts.sales import InvoiceIssued, NoteReceived, PaymentReceived
+    from contracts.sales import InvoiceIssued, NoteDishonoured, NoteReceived, NoteSettled, PaymentReceived
 
     if not settings.amqp_url:
         print("AMQP_URL is not set (e.g. amqp://guest:guest@localhost:5672/)", file=sys.stderr)
         return 2
     now = datetime.now(UTC)
     event_id = args.id or f"{args.event}-{uuid.uuid4().hex[:12]}"
+    if args.event.startswith("note-") and not args.id:
+        print(f"{args.event} needs --id: the note's id", file=sys.stderr)
+        return 2
+    if not args.event.startswith("note-") and (not args.customer or args.amount_fen is None):
+        print(f"{args.event} needs --customer and --amount-fen", file=sys.stderr)
+        return 2
     match args.event:
         case "invoice":
             data = InvoiceIssued(invoice_id=event_id, customer_id=args.customer, amount_fen=args.amount_fen,
@@ -155,10 +162,14 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
         case "payment":
             data = PaymentReceived(payment_id=event_id, customer_id=args.customer, amount_fen=args.amount_fen,
                                    received_at=now, invoice_ids=args.invoice, salesperson_id=args.salesperson)
+        case "note-settled":
+            data = NoteSettled(note_id=event_id)
+        case "note-dishonoured":
+            data = NoteDishonoured(note_id=event_id)
         case _:
             data = NoteReceived(note_id=event_id, customer_id=args.customer, amount_fen=args.amount_fen,
                                 matures_at=now + timedelta(days=args.term_days))
-    envelope = Envelope.wrap(data, source="crm-cli", time=now, id=event_id)
+    envelope = Envelope.wrap(data, source="crm-cli", time=now, id=f"{data.type}:{event_id}")  # resent = same
     connection = await aio_pika.connect(settings.amqp_url)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
