@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 SERVICES = {
     "customer": "services.customer.app",
+    "complaints": "services.complaints.app",
     "credit": "services.credit.app",
     "ownership": "services.ownership.app",
 }

@@ -8,7 +8,7 @@ from contracts.customer import CustomerRegistered
 from contracts.envelope import Envelope
 from services.complaints.handlers import on_customer_registered
 from tests.complaints.conftest import ComplaintsHarness, customer_registered
-from tests.complaints.test_flow import FILE, PROPOSE, RESOLVE, file, found, step
+from tests.complaints.test_flow import CLOSE, FILE, PROPOSE, REOPEN, RESOLVE, file, found, step
 from tests.support import START, error_codes, eventually, listening, publish_as_outsider
 
 
@@ -72,6 +72,24 @@ async def test_filed_and_resolved_are_published_after_commit(desk: ComplaintsHar
     assert resolved["type"] == "complaint.resolved"
     assert (resolved["data"]["responsibility"], resolved["data"]["remedy"], resolved["data"]["amountFen"]) == (
         "COMPANY", "MONEY", 88_000)
+
+
+async def test_closing_on_the_finding_alone_resolves_and_reopening_is_published(
+        desk: ComplaintsHarness, amqp_url: str) -> None:
+    meeting = {"heldAt": START.isoformat(), "parties": ["CUSTOMER", "PROCESSING_PLANT"]}
+    async with listening(amqp_url, "complaint.resolved", "complaint.reopened") as received:
+        complaint = await found(desk, responsibility="CUSTOMER", summary="客户仓库受潮", meeting=meeting)
+        await step(desk, CLOSE, complaint["id"])
+        await step(desk, REOPEN, complaint["id"], reason="客户不认可结论")
+
+        async def both() -> list[dict] | None:
+            mine = [e for e in received if e["data"]["complaintId"] == complaint["id"]]
+            return mine if len(mine) == 2 else None
+
+        reopened, resolved = sorted(await eventually(both), key=lambda e: e["type"])
+    assert (resolved["data"]["responsibility"], resolved["data"]["remedy"]) == ("CUSTOMER", None)
+    assert (reopened["type"], reopened["data"]["reason"], reopened["data"]["reopenedBy"]) == (
+        "complaint.reopened", "客户不认可结论", "u1")
 
 
 async def test_a_refused_filing_publishes_nothing(desk: ComplaintsHarness) -> None:

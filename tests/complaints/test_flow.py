@@ -252,3 +252,18 @@ async def test_two_acknowledgements_at_once_exactly_one_is_recorded(desk: Compla
     assert all(error_codes(a) in ([], ["CONFLICT"], ["RULE_VIOLATION"]) for a in answers)
     steps = (await desk.gql.data(STEPS, {"id": complaint["id"]}))["complaint"]["steps"]
     assert [s["action"] for s in steps] == ["FILE", "ACKNOWLEDGE"]
+
+
+async def test_cmp_6_only_finance_or_the_general_manager_write_off_what_a_supplier_will_not_pay(
+        desk: ComplaintsHarness) -> None:
+    meeting = {"heldAt": START.isoformat(), "parties": ["CUSTOMER", "SUPPLIER"]}
+    complaint = await found(desk, responsibility="SUPPLIER", supplier="宁波轴承厂", claimAmountFen=500_000,
+                            meeting=meeting)
+    write_off = """mutation($id: ID!) { writeOffClaim(id: $id, reason: "供应商已破产清算") {
+      claim { status outstandingFen closingNote } } }"""
+
+    for refused in (token("SALES"), SERVICE_DESK):
+        assert error_codes(await desk.gql(write_off, {"id": complaint["id"]}, as_token=refused)) == ["FORBIDDEN"]
+    written_off = await step(desk, write_off, complaint["id"], as_token=token("GENERAL_MANAGER", user="gm"))
+
+    assert written_off == {"claim": {"status": "WRITTEN_OFF", "outstandingFen": 0, "closingNote": "供应商已破产清算"}}

@@ -1,0 +1,405 @@
+"""客户投诉管理: a complaint, its first responder, its flow, its deadlines, its finding and remedy.
+
+Plain Python: no I/O, no framework; time comes in as `now`. The flow (CMP-3) is the table in
+flow.py; a refused move names the ones the complaint allows now.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from chassis.auth import Role
+from chassis.errors import Invalid, RuleViolation
+from services.complaints.claims import SupplierClaim
+from services.complaints.deadlines import Deadline, DeadlineKind, DeadlinePolicy
+from services.complaints.findings import (
+    Finding,
+    Meeting,
+    Remedy,
+    Resolution,
+    Responsibility,
+    check_meeting,
+    check_remedy,
+)
+from services.complaints.flow import FLOW, IN_PLACE, UNRESOLVED, Action, ComplaintStatus
+
+SYSTEM = "system"
+MAX_TEXT = 4000
+
+
+class ComplaintKind(StrEnum):
+    """CMP-1."""
+
+    PRODUCT_QUALITY = "PRODUCT_QUALITY"  # 商品质量
+    PURCHASE_CONTRACT = "PURCHASE_CONTRACT"  # 购销合同
+    TRANSPORT = "TRANSPORT"  # 货物运输
+    SERVICE = "SERVICE"  # 服务
+
+
+class Severity(StrEnum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+
+class Channel(StrEnum):
+    """CMP-2: how the first responder received it."""
+
+    VISIT = "VISIT"
+    PHONE = "PHONE"
+    LETTER = "LETTER"
+    ONLINE = "ONLINE"
+
+
+# Who may move a complaint forward besides its first responder and its current handler.
+HANDLING_ROLES = frozenset({Role.SERVICE, Role.REGION_MANAGER, Role.SALES_MANAGER, Role.GENERAL_MANAGER})
+
+
+@dataclass(frozen=True)
+class KnownCustomer:
+    """A customer this service heard of through `customer.registered`."""
+
+    id: str
+    code: str | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class FirstResponse:
+    """CMP-2: not solved on the spot → the customer is told the reason, the plan and a date."""
+
+    reason: str
+    plan: str
+    expected_resolution_at: datetime
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Step:
+    """CMP-3: who did what when, the status after it, and the customer-facing promise at that moment."""
+
+    action: Action
+    by: str
+    at: datetime
+    status: ComplaintStatus
+    note: str
+    promised_at: datetime | None = None
+
+
+@dataclass
+class Complaint:
+    id: str
+    reference: str
+    customer_id: str
+    kind: ComplaintKind
+    severity: Severity
+    description: str
+    first_responder_id: str
+    handler_id: str
+    filed_at: datetime
+    month: str  # local 'YYYY-MM' of filing: statistics group by it (CMP-7)
+    region: str | None = None
+    product: str | None = None
+    channel: Channel | None = None
+    status: ComplaintStatus = ComplaintStatus.RECEIVED
+    round: int = 1  # reopening starts a new round of investigation
+    first_response: FirstResponse | None = None
+    promised_at: datetime | None = None
+    findings: list[Finding] = field(default_factory=list)
+    resolutions: list[Resolution] = field(default_factory=list)
+    claim: SupplierClaim | None = None
+    deadlines: list[Deadline] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    version: int = 0
+
+    # -- CMP-2: filing; the filer is the first responder ------------------------------------------
+
+    @classmethod
+    def file(cls, *, id: str, reference: str, customer: KnownCustomer, kind: ComplaintKind, description: str,
+             by: str, now: datetime, policy: DeadlinePolicy, severity: Severity = Severity.MEDIUM,
+             product: str | None = None, channel: Channel | None = None, reason: str | None = None,
+             plan: str | None = None, expected_resolution_at: datetime | None = None) -> "Complaint":
+        """Anyone may receive a complaint; whoever records it is its first responder and first handler."""
+        complaint = cls(
+            id=id, reference=reference, customer_id=customer.id, kind=kind, severity=severity,
+            description=_text("description", description), first_responder_id=by, handler_id=by, filed_at=now,
+            month=policy.calendar.month_of(now), region=customer.region, product=_optional_text("product", product),
+            channel=channel,
+            deadlines=[Deadline(DeadlineKind.ACKNOWLEDGE, policy.acknowledge_by(now), SYSTEM, now),
+                       Deadline(DeadlineKind.RESOLUTION, policy.resolution_by(now, severity), SYSTEM, now)],
+        )
+        complaint._record(Action.FILE, by, now, f"{kind.value}, {severity.value}: {complaint.description}")
+        if any(given is not None for given in (reason, plan, expected_resolution_at)):
+            complaint.record_first_response(reason, plan, expected_resolution_at, by=by, now=now)
+        return complaint
+
+    def record_first_response(self, reason: str | None, plan: str | None, expected_resolution_at: datetime | None,
+                              *, by: str, now: datetime) -> None:
+        """CMP-2: not solved on the spot → the reason, the plan and the expected resolution date, all three."""
+        self._check_allowed(Action.RECORD_FIRST_RESPONSE)
+        missing = [name for name, value in (("reason", reason), ("plan", plan)) if not (value or "").strip()]
+        missing += ["expectedResolutionAt"] if expected_resolution_at is None else []
+        if missing:
+            raise RuleViolation("CMP-2", "a complaint not solved on the spot needs the reason, the plan and the "
+                                f"expected resolution date told to the customer; missing: {', '.join(missing)}",
+                                missing=missing)
+        assert expected_resolution_at is not None
+        if expected_resolution_at <= now:
+            raise Invalid("expectedResolutionAt", "must be in the future")
+        told = FirstResponse(_text("reason", reason), _text("plan", plan), expected_resolution_at, by, now)
+        self.first_response, self.promised_at = told, expected_resolution_at
+        self._record(Action.RECORD_FIRST_RESPONSE, by, now, f"reason: {told.reason}; plan: {told.plan}")
+
+    def hand_over(self, handler_id: str, note: str, *, by: str, now: datetime) -> None:
+        """CMP-2: the first responder may hand it to the responsible department; they stay on record."""
+        self._check_allowed(Action.HAND_OVER)
+        handler_id, note = _text("handlerId", handler_id), _text("note", note)
+        if handler_id == self.handler_id:
+            raise Invalid("handlerId", f"{handler_id} already handles this complaint")
+        previous, self.handler_id = self.handler_id, handler_id
+        self._record(Action.HAND_OVER, by, now, f"{previous} → {handler_id}: {note}")
+
+    def may_be_handled_by(self, user_id: str, roles: Iterable[str]) -> bool:
+        """Who may move it forward: the complaints desk, managers, its first responder, its handler."""
+        return not HANDLING_ROLES.isdisjoint(roles) or user_id in (self.first_responder_id, self.handler_id)
+
+    # -- CMP-3: the flow ----------------------------------------------------------------------------
+
+    def acknowledge(self, *, by: str, now: datetime) -> None:
+        self._move(Action.ACKNOWLEDGE, by, now, "acknowledged to the customer")
+        self.acknowledged_at = self.acknowledged_at or now
+        self._meet(DeadlineKind.ACKNOWLEDGE, now)
+
+    def start_investigation(self, *, by: str, now: datetime) -> None:
+        self._move(Action.START_INVESTIGATION, by, now, "investigation started")
+
+    def record_finding(self, responsibility: Responsibility, summary: str, *, by: str, now: datetime,
+                       supplier: str | None = None, claimed_fen: int | None = None,
+                       meeting: Meeting | None = None) -> None:
+        """CMP-5: who is responsible; a finding that does not blame the company records the meeting of
+        the parties, the customer among them. CMP-6: a supplier at fault gets a claim opened."""
+        self._check_allowed(Action.RECORD_FINDING)
+        summary = _text("summary", summary)
+        check_meeting(meeting, responsibility, now)
+        supplier = _optional_text("supplier", supplier)
+        if responsibility is Responsibility.SUPPLIER:
+            if supplier is None:
+                raise Invalid("supplier", "must name the supplier at fault")
+            if claimed_fen is None or claimed_fen <= 0:
+                raise Invalid("claimAmountFen", "must be the positive amount claimed from the supplier")
+        elif supplier is not None or claimed_fen is not None:
+            raise Invalid("supplier", "a supplier and a claim go with a SUPPLIER finding only")
+        finding = Finding(responsibility, summary, by, now, self.round, supplier, meeting)
+        self.findings.append(finding)
+        self._record(Action.RECORD_FINDING, by, now, f"{responsibility.value}: {summary}")
+        self._follow_finding_with_claim(finding, claimed_fen, now)
+
+    def propose_resolution(self, remedy: Remedy, *, by: str, now: datetime, amount_fen: int | None = None,
+                           promised_at: datetime | None = None, description: str | None = None) -> None:
+        """CMP-3: no concession before the cause is known. CMP-6: money carries its amount."""
+        self._check_allowed(Action.PROPOSE_RESOLUTION)
+        if self.finding is None:
+            raise RuleViolation("CMP-3", "no concession is offered before the cause is known: record the finding "
+                                "of the investigation first", status=self.status.value)
+        check_remedy(remedy, amount_fen)
+        if promised_at is not None and promised_at <= now:
+            raise Invalid("promisedAt", "must be in the future")
+        proposal = Resolution(remedy, by, now, self.round, amount_fen, promised_at,
+                              _optional_text("description", description))
+        self.resolutions.append(proposal)
+        self.promised_at = promised_at or self.promised_at
+        what = remedy.value + (f" {amount_fen} fen" if amount_fen is not None else "") + (
+            f": {proposal.description}" if proposal.description else "")
+        self._move(Action.PROPOSE_RESOLUTION, by, now, what)
+        self._meet(DeadlineKind.RESOLUTION, now)
+
+    def resolve(self, *, by: str, now: datetime) -> None:
+        self._move(Action.RESOLVE, by, now, "the customer accepted the resolution")
+        self.resolved_at = now
+
+    def close(self, *, by: str, now: datetime) -> None:
+        self._check_allowed(Action.CLOSE)
+        if self.finding is None:
+            raise RuleViolation("CMP-5", "a complaint is closed only with a finding of who is responsible",
+                                status=self.status.value)
+        self._move(Action.CLOSE, by, now, "closed")
+        self.closed_at = now
+        if self.resolved_at is None:  # settled by the finding alone: no remedy was due
+            self.resolved_at = now
+            self._meet(DeadlineKind.RESOLUTION, now)
+
+    def reopen(self, reason: str, *, by: str, now: datetime, policy: DeadlinePolicy) -> None:
+        """Back into investigation: a new round needs its own finding and gets a new resolution deadline."""
+        reason = _text("reason", reason)
+        self._move(Action.REOPEN, by, now, f"reopened: {reason}")
+        self.round += 1
+        self.resolved_at = self.closed_at = None
+        self.deadlines.append(Deadline(DeadlineKind.RESOLUTION, policy.resolution_by(now, self.severity), SYSTEM,
+                                       now))
+
+    # -- CMP-4: deadlines ---------------------------------------------------------------------------
+
+    def extend_deadline(self, new_due_at: datetime, customer_acknowledgement: str, *, by: str,
+                        now: datetime) -> None:
+        """A later resolution deadline only with the customer's recorded acknowledgement (取得谅解, 凭证)."""
+        self._check_allowed(Action.EXTEND_DEADLINE)
+        if not (customer_acknowledgement or "").strip():
+            raise RuleViolation("CMP-4", "extending the deadline needs the customer's recorded acknowledgement")
+        current = self._running(DeadlineKind.RESOLUTION)
+        if current is None:
+            raise RuleViolation("CMP-4", "no resolution deadline is running")
+        if new_due_at <= max(current.due_at, now):
+            raise Invalid("newDueAt", f"must be later than the current deadline {current.due_at.isoformat()}")
+        current.superseded_at = now
+        self.deadlines.append(Deadline(DeadlineKind.RESOLUTION, new_due_at, by, now,
+                                       customer_acknowledgement=_text("customerAcknowledgement",
+                                                                      customer_acknowledgement)))
+        self._record(Action.EXTEND_DEADLINE, by, now, f"resolution deadline {current.due_at.isoformat()} → "
+                     f"{new_due_at.isoformat()}; customer: {customer_acknowledgement.strip()}")
+
+    def escalate_overdue(self, now: datetime, manager_of: Callable[[str], str | None]) -> list[Deadline]:
+        """CMP-4: each missed deadline goes to the handler's manager, once."""
+        missed = [d for d in self.deadlines if d.missed(now)]
+        for deadline in missed:
+            deadline.escalated_at, deadline.escalated_to = now, manager_of(self.handler_id)
+            to = deadline.escalated_to or "nobody on record"
+            self._record(Action.ESCALATE, SYSTEM, now,
+                         f"{deadline.kind.value} deadline {deadline.due_at.isoformat()} missed; escalated to {to}")
+        return missed
+
+    @property
+    def due_at(self) -> datetime | None:
+        """The next deadline the complaint must meet (acknowledge, then propose a resolution)."""
+        return min((d.due_at for d in self.deadlines if d.running), default=None)
+
+    @property
+    def next_escalation_at(self) -> datetime | None:
+        """When the sweep must look at it next: the earliest running deadline not yet escalated."""
+        return min((d.due_at for d in self.deadlines if d.running and d.escalated_at is None), default=None)
+
+    def deadline(self, kind: DeadlineKind) -> Deadline | None:
+        """The latest deadline of this kind (met or not)."""
+        return next((d for d in reversed(self.deadlines) if d.kind is kind and d.superseded_at is None), None)
+
+    @property
+    def escalated_to(self) -> list[str]:
+        return sorted({d.escalated_to for d in self.deadlines if d.escalated_to})
+
+    # -- CMP-5 / CMP-6 --------------------------------------------------------------------------------
+
+    @property
+    def finding(self) -> Finding | None:
+        """The finding of this round of investigation (a reopened complaint is investigated again)."""
+        last = self.findings[-1] if self.findings else None
+        return last if last and last.round == self.round else None
+
+    @property
+    def resolution(self) -> Resolution | None:
+        last = self.resolutions[-1] if self.resolutions else None
+        return last if last and last.round == self.round else None
+
+    @property
+    def responsibility(self) -> Responsibility | None:
+        """For statistics: the latest finding, of any round."""
+        return self.findings[-1].responsibility if self.findings else None
+
+    def record_claim_recovery(self, amount_fen: int, note: str | None, *, by: str, now: datetime) -> None:
+        claim = self._claim()
+        claim.record_recovery(amount_fen, _optional_text("note", note), by=by, now=now)
+        self._record(Action.RECORD_CLAIM_RECOVERY, by, now, f"{amount_fen} fen recovered from {claim.supplier}; "
+                     f"{claim.recovered_fen}/{claim.claimed_fen} fen, {claim.status.value}")
+
+    def write_off_claim(self, reason: str, *, by: str, now: datetime) -> None:
+        claim = self._claim()
+        outstanding = claim.outstanding_fen
+        claim.write_off(reason, by=by, now=now)
+        self._record(Action.WRITE_OFF_CLAIM, by, now, f"{outstanding} fen written off: {reason.strip()}")
+
+    def _claim(self) -> SupplierClaim:
+        if self.claim is None:
+            raise RuleViolation("CMP-6", "there is no claim against a supplier for this complaint")
+        return self.claim
+
+    def _follow_finding_with_claim(self, finding: Finding, claimed_fen: int | None, now: datetime) -> None:
+        """CMP-6: a supplier at fault → a claim against it (a revised finding updates an untouched claim)."""
+        claim = self.claim
+        if finding.responsibility is Responsibility.SUPPLIER:
+            assert finding.supplier is not None and claimed_fen is not None
+            if claim is not None and claim.recoveries:
+                return  # money already came back on it: the claim stands as it is
+            revised = claim is not None and not claim.is_settled
+            self.claim = SupplierClaim(finding.supplier, claimed_fen, finding.by, now)
+            self._record(Action.OPEN_CLAIM, finding.by, now, f"claim {'revised' if revised else 'opened'} "
+                         f"against {finding.supplier}: {claimed_fen} fen")
+        elif claim is not None and claim.withdraw(by=finding.by, now=now):
+            self._record(Action.WITHDRAW_CLAIM, finding.by, now, f"claim against {claim.supplier} withdrawn")
+
+    # -- CMP-7 ----------------------------------------------------------------------------------------
+
+    @property
+    def time_to_acknowledge(self) -> timedelta | None:
+        return self.acknowledged_at - self.filed_at if self.acknowledged_at else None
+
+    @property
+    def time_to_resolve(self) -> timedelta | None:
+        return self.resolved_at - self.filed_at if self.resolved_at else None
+
+    # -- the state machine ----------------------------------------------------------------------------
+
+    def allowed_actions(self) -> list[Action]:
+        """What the flow allows now (whoever asks)."""
+        allowed = list(FLOW[self.status]) + [a for a, states in IN_PLACE.items() if self.status in states]
+        if self.claim is not None and not self.claim.is_settled:
+            allowed += [Action.RECORD_CLAIM_RECOVERY, Action.WRITE_OFF_CLAIM]
+        return allowed
+
+    @property
+    def awaiting_first_response(self) -> bool:
+        """CMP-2: not solved yet and the customer not yet told the reason, plan and expected date."""
+        return self.first_response is None and self.status in UNRESOLVED
+
+    def _check_allowed(self, action: Action) -> None:
+        if action in FLOW[self.status] or self.status in IN_PLACE.get(action, ()):
+            return
+        moves = FLOW[self.status]
+        allowed = [a.value for a in self.allowed_actions()]
+        described = ", ".join(f"{a.value} → {moves[a].value}" if a in moves else a.value
+                              for a in self.allowed_actions())
+        raise RuleViolation("CMP-3", f"{action.value} is not allowed on a {self.status.value} complaint; "
+                            f"allowed now: {described or 'nothing'}", status=self.status.value, allowed=allowed,
+                            allowedStatuses=sorted({s.value for s in moves.values()}))
+
+    def _move(self, action: Action, by: str, now: datetime, note: str) -> None:
+        self._check_allowed(action)
+        self.status = FLOW[self.status][action]
+        self._record(action, by, now, note)
+
+    def _meet(self, kind: DeadlineKind, now: datetime) -> None:
+        for deadline in self.deadlines:
+            if deadline.kind is kind and deadline.running:
+                deadline.met_at = now
+
+    def _running(self, kind: DeadlineKind) -> Deadline | None:
+        return next((d for d in reversed(self.deadlines) if d.kind is kind and d.running), None)
+
+    def _record(self, action: Action, by: str, now: datetime, note: str) -> None:
+        self.steps.append(Step(action, by, now, self.status, note, self.promised_at))
+
+
+def _text(name: str, value: str | None) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise Invalid(name, "must not be empty")
+    if len(text) > MAX_TEXT:
+        raise Invalid(name, f"is longer than {MAX_TEXT} characters")
+    return text
+
+
+def _optional_text(name: str, value: str | None) -> str | None:
+    return _text(name, value) if value is not None and value.strip() else None

@@ -1,0 +1,58 @@
+"""What the complaints desk may tune without a code change (environment, prefix `COMPLAINTS_`).
+
+    COMPLAINTS_RESOLUTION_WORKING_DAYS='{"CRITICAL": 1, "HIGH": 2, "MEDIUM": 5, "LOW": 10}'
+    COMPLAINTS_MANAGERS='{"u-sales-7": "u-region-east"}'     # handler → manager, for escalations
+    COMPLAINTS_HOLIDAYS='["2026-10-01", "2026-10-02"]'
+"""
+
+from datetime import date
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.complaints.calendar import WorkingCalendar, business_zone
+from services.complaints.deadlines import DEFAULT_RESOLUTION_WORKING_DAYS, DeadlinePolicy
+from services.complaints.domain import Severity
+
+
+class ComplaintSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COMPLAINTS_", extra="ignore")
+
+    acknowledge_working_days: int = Field(1, ge=1, description="CMP-4: acknowledge within this many working days")
+    resolution_working_days: dict[Severity, int] = Field(
+        default_factory=lambda: dict(DEFAULT_RESOLUTION_WORKING_DAYS),
+        description="CMP-4: propose a resolution within this many working days of filing, by severity",
+    )
+    timezone: str = Field("+08:00", description="where working days begin and end: '+08:00' or an IANA name")
+    holidays: list[date] = Field(default_factory=list, description="non-working weekdays (public holidays)")
+    managers: dict[str, str] = Field(default_factory=dict, description="handler id → their manager's id")
+    default_manager: str | None = Field(None, description="gets escalations of a handler with no manager on record")
+    sweep_every_s: float = Field(300.0, gt=0, description="how often the deadline sweep runs")
+
+    @field_validator("resolution_working_days")
+    @classmethod
+    def _every_severity_at_least_a_day(cls, value: dict[Severity, int]) -> dict[Severity, int]:
+        merged = {Severity(name): days for name, days in {**DEFAULT_RESOLUTION_WORKING_DAYS, **value}.items()}
+        if bad := sorted(s.value for s, days in merged.items() if days < 1):
+            raise ValueError(f"resolution deadlines must be at least 1 working day: {', '.join(bad)}")
+        return merged
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            business_zone(value)
+        except (KeyError, ValueError) as e:  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(f"unknown time zone {value!r}: use '+08:00' or an IANA name") from e
+        return value
+
+    def policy(self) -> DeadlinePolicy:
+        return DeadlinePolicy(
+            calendar=WorkingCalendar.of(self.timezone, self.holidays),
+            acknowledge_working_days=self.acknowledge_working_days,
+            resolution_working_days=dict(self.resolution_working_days),
+        )
+
+    def manager_of(self, handler_id: str) -> str | None:
+        """CMP-4: whom an overdue complaint escalates to."""
+        return self.managers.get(handler_id, self.default_manager)

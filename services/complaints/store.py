@@ -1,0 +1,330 @@
+"""Complaints in MongoDB: the complaints, the customers we heard of, the reference counter.
+
+Collections (database `crm_complaints`):
+- `complaints`: one document per complaint (steps, deadlines, findings, claim inside), `version` for
+  optimistic saves; flat scalar fields beside them for search and statistics (CMP-7) and
+  `next_escalation_at` for the deadline sweep (CMP-4).
+- `customers`: what `customer.registered` told us (id, code, region): complaints are filed only
+  for customers we know.
+- `counters`: the sequence behind readable references (CP000123).
+"""
+
+import base64
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from chassis.errors import Invalid, NotFound
+from chassis.store import Database, UnitOfWork, replace_versioned
+from services.complaints.analysis import DurationSummary, summarise
+from services.complaints.claims import ClaimStatus, Recovery, SupplierClaim
+from services.complaints.deadlines import Deadline, DeadlineKind
+from services.complaints.domain import (
+    Channel,
+    Complaint,
+    ComplaintKind,
+    FirstResponse,
+    KnownCustomer,
+    Severity,
+    Step,
+)
+from services.complaints.findings import Finding, Meeting, Party, Remedy, Resolution, Responsibility
+from services.complaints.flow import Action, ComplaintStatus
+
+MAX_PAGE = 100
+MAX_PER_CUSTOMER = 500  # Customer.complaints: newest first, at most this many
+STATS_SAMPLE = 10_000  # durations (CMP-7) are computed from the newest this many matching complaints
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+@dataclass(frozen=True)
+class ComplaintFilter:
+    """CMP-7: every given condition must hold; closed complaints are found like any other."""
+
+    customer_id: str | None = None
+    kind: ComplaintKind | None = None
+    status: ComplaintStatus | None = None
+    severity: Severity | None = None
+    responsibility: Responsibility | None = None
+    product: str | None = None  # exact, any case
+    region: str | None = None
+    month: str | None = None  # 'YYYY-MM' of filing, local time
+    first_responder_id: str | None = None
+    handler_id: str | None = None
+    escalated_to: str | None = None
+    claim_status: ClaimStatus | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    complaints: list[Complaint]
+    cursors: list[str]
+    end_cursor: str | None
+    has_next_page: bool
+    total_count: int
+
+
+@dataclass(frozen=True)
+class Statistics:
+    total: int
+    by: dict[str, list[tuple[str | None, int]]]  # dimension → (value, count), most frequent first
+    time_to_acknowledge: DurationSummary
+    time_to_resolve: DurationSummary
+
+
+DIMENSIONS = ("kind", "responsibility", "product", "region", "month", "severity", "status")
+
+
+class ComplaintStore:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        db = database.db
+        self.complaints = db["complaints"]
+        self.customers = db["customers"]
+        self.counters = db["counters"]
+
+    async def ensure_indexes(self) -> None:
+        await self.customers.create_index([("region", ASCENDING)])  # also creates it outside any transaction
+        await self.complaints.create_index([("reference", ASCENDING)], unique=True)
+        await self.complaints.create_index([("customer_id", ASCENDING), ("filed_at", DESCENDING)])
+        for name in ("filed_at", "next_escalation_at", "status", "kind", "region", "month", "responsibility",
+                     "product_key", "handler_id", "escalated_to", "claim_status"):
+            await self.complaints.create_index([(name, ASCENDING)])
+
+    # -- customers we know (customer.registered) --------------------------------------------------
+
+    async def known_customer(self, customer_id: str) -> KnownCustomer:
+        doc = await self.customers.find_one({"_id": customer_id})
+        if doc is None:
+            raise NotFound(f"no customer {customer_id} (complaints are filed for registered customers)",
+                           id=customer_id)
+        return KnownCustomer(doc["_id"], doc.get("code"), doc.get("region"))
+
+    def remember(self, customer: KnownCustomer, uow: UnitOfWork) -> None:
+        doc = {"_id": customer.id, "code": customer.code, "region": customer.region}
+
+        async def write(session: AsyncClientSession) -> None:
+            await self.customers.replace_one({"_id": customer.id}, doc, upsert=True, session=session)
+
+        uow.stage(write)
+
+    # -- complaints: reads ----------------------------------------------------------------------------
+
+    async def get(self, complaint_id: str) -> Complaint:
+        doc = await self.complaints.find_one({"_id": complaint_id})
+        if doc is None:
+            raise NotFound(f"no complaint {complaint_id}", id=complaint_id)
+        return to_complaint(doc)
+
+    async def find(self, complaint_id: str) -> Complaint | None:
+        doc = await self.complaints.find_one({"_id": complaint_id})
+        return to_complaint(doc) if doc else None
+
+    async def of_customer(self, customer_id: str) -> list[Complaint]:
+        cursor = self.complaints.find({"customer_id": customer_id}).sort(
+            [("filed_at", DESCENDING), ("_id", DESCENDING)]).limit(MAX_PER_CUSTOMER)
+        return [to_complaint(d) async for d in cursor]
+
+    async def search(self, where: ComplaintFilter, first: int, after: str | None) -> Page:
+        """Newest first; a cursor stays valid while complaints are filed (they land before it)."""
+        if not 1 <= first <= MAX_PAGE:
+            raise Invalid("first", f"must be between 1 and {MAX_PAGE}")
+        query = _query(where)
+        total = await self.complaints.count_documents(query)
+        if after:
+            filed_at, last_id = _decode_cursor(after)
+            query = {"$and": [query, {"$or": [{"filed_at": {"$lt": filed_at}},
+                                              {"filed_at": filed_at, "_id": {"$lt": last_id}}]}]}
+        cursor = self.complaints.find(query).sort([("filed_at", DESCENDING), ("_id", DESCENDING)]).limit(first + 1)
+        docs = await cursor.to_list(first + 1)
+        page = docs[:first]
+        cursors = [_encode_cursor(d["filed_at"], d["_id"]) for d in page]
+        return Page([to_complaint(d) for d in page], cursors, cursors[-1] if cursors else after, len(docs) > first,
+                    total)
+
+    async def statistics(self, where: ComplaintFilter) -> Statistics:
+        """CMP-7: counts by dimension ($group on all matching), durations from the newest STATS_SAMPLE."""
+        query = _query(where)
+        by = {}
+        for dimension in DIMENSIONS:
+            pipeline = [{"$match": query}, {"$group": {"_id": f"${dimension}", "count": {"$sum": 1}}}]
+            groups = await (await self.complaints.aggregate(pipeline)).to_list(None)
+            by[dimension] = sorted(((g["_id"], g["count"]) for g in groups), key=lambda g: (-g[1], str(g[0])))
+        sample = self.complaints.find(query, {"acknowledge_s": 1, "resolve_s": 1}).sort(
+            "filed_at", DESCENDING).limit(STATS_SAMPLE)
+        acknowledge, resolve = [], []
+        async for doc in sample:
+            if doc.get("acknowledge_s") is not None:
+                acknowledge.append(doc["acknowledge_s"])
+            if doc.get("resolve_s") is not None:
+                resolve.append(doc["resolve_s"])
+        total = await self.complaints.count_documents(query)
+        return Statistics(total, by, summarise(acknowledge), summarise(resolve))
+
+    async def due_for_escalation(self, now: datetime, limit: int = 500) -> list[str]:
+        cursor = self.complaints.find({"next_escalation_at": {"$lte": now}}, {"_id": 1}).sort(
+            "next_escalation_at", ASCENDING).limit(limit)
+        return [d["_id"] async for d in cursor]
+
+    # -- writes ---------------------------------------------------------------------------------------
+
+    async def next_reference(self) -> str:
+        """A readable, unique reference. Taken outside the transaction: a gap is fine, contention is not."""
+        async with self._database.write_lock:
+            counter = await self.counters.find_one_and_update(
+                {"_id": "complaint_reference"}, {"$inc": {"n": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+            )
+        return f"CP{counter['n']:06d}"
+
+    def save(self, complaint: Complaint, uow: UnitOfWork) -> None:
+        """Stage the whole complaint for the unit of work's commit (insert, or replace at the version read)."""
+        expected, complaint.version = complaint.version, complaint.version + 1
+        doc = to_document(complaint)
+
+        async def write(session: AsyncClientSession) -> None:
+            if expected == 0:
+                await self.complaints.insert_one(doc, session=session)
+            else:
+                await replace_versioned(self.complaints, doc, expected, session)
+
+        uow.stage(write)
+
+
+def _query(where: ComplaintFilter) -> dict[str, Any]:
+    if where.month is not None and not MONTH.fullmatch(where.month):
+        raise Invalid("filter.month", "must be a month as YYYY-MM")
+    query: dict[str, Any] = {}
+    for name in ("customer_id", "kind", "status", "severity", "responsibility", "region", "month",
+                 "first_responder_id", "handler_id", "escalated_to", "claim_status"):
+        if (value := getattr(where, name)) is not None:
+            query[name] = str(value)
+    if where.product is not None and where.product.strip():
+        query["product_key"] = where.product.strip().casefold()
+    return query
+
+
+def _encode_cursor(filed_at: datetime, complaint_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([filed_at.isoformat(), complaint_id]).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        filed_at, complaint_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(filed_at), str(complaint_id)
+    except (ValueError, TypeError) as e:
+        raise Invalid("after", "is not a cursor this list handed out") from e
+
+
+# -- documents <-> domain ------------------------------------------------------------------------------
+
+
+def to_document(c: Complaint) -> dict[str, Any]:
+    acknowledge, resolve = c.time_to_acknowledge, c.time_to_resolve
+    return {
+        "_id": c.id,
+        "reference": c.reference,
+        "customer_id": c.customer_id,
+        "kind": c.kind.value,
+        "severity": c.severity.value,
+        "description": c.description,
+        "first_responder_id": c.first_responder_id,
+        "handler_id": c.handler_id,
+        "filed_at": c.filed_at,
+        "month": c.month,
+        "region": c.region,
+        "product": c.product,
+        "channel": c.channel.value if c.channel else None,
+        "status": c.status.value,
+        "round": c.round,
+        "first_response": vars(c.first_response) if c.first_response else None,
+        "promised_at": c.promised_at,
+        "findings": [_finding_doc(f) for f in c.findings],
+        "resolutions": [vars(r) | {"remedy": r.remedy.value} for r in c.resolutions],
+        "claim": _claim_doc(c.claim) if c.claim else None,
+        "deadlines": [vars(d) | {"kind": d.kind.value} for d in c.deadlines],
+        "steps": [vars(s) | {"action": s.action.value, "status": s.status.value} for s in c.steps],
+        "acknowledged_at": c.acknowledged_at,
+        "resolved_at": c.resolved_at,
+        "closed_at": c.closed_at,
+        "version": c.version,
+        # Flat fields for search, statistics and the sweep:
+        "product_key": c.product.casefold() if c.product else None,
+        "responsibility": c.responsibility.value if c.responsibility else None,
+        "claim_status": c.claim.status.value if c.claim else None,
+        "escalated_to": c.escalated_to,
+        "next_escalation_at": c.next_escalation_at,
+        "acknowledge_s": acknowledge.total_seconds() if acknowledge is not None else None,
+        "resolve_s": resolve.total_seconds() if resolve is not None else None,
+    }
+
+
+def to_complaint(d: dict[str, Any]) -> Complaint:
+    return Complaint(
+        id=d["_id"],
+        reference=d["reference"],
+        customer_id=d["customer_id"],
+        kind=ComplaintKind(d["kind"]),
+        severity=Severity(d["severity"]),
+        description=d["description"],
+        first_responder_id=d["first_responder_id"],
+        handler_id=d["handler_id"],
+        filed_at=d["filed_at"],
+        month=d["month"],
+        region=d.get("region"),
+        product=d.get("product"),
+        channel=Channel(d["channel"]) if d.get("channel") else None,
+        status=ComplaintStatus(d["status"]),
+        round=d["round"],
+        first_response=FirstResponse(**d["first_response"]) if d.get("first_response") else None,
+        promised_at=d.get("promised_at"),
+        findings=[_finding(f) for f in d.get("findings") or []],
+        resolutions=[Resolution(**r | {"remedy": Remedy(r["remedy"])}) for r in d.get("resolutions") or []],
+        claim=_claim(d["claim"]) if d.get("claim") else None,
+        deadlines=[Deadline(**x | {"kind": DeadlineKind(x["kind"])}) for x in d.get("deadlines") or []],
+        steps=[Step(**s | {"action": Action(s["action"]), "status": ComplaintStatus(s["status"])})
+               for s in d.get("steps") or []],
+        acknowledged_at=d.get("acknowledged_at"),
+        resolved_at=d.get("resolved_at"),
+        closed_at=d.get("closed_at"),
+        version=d["version"],
+    )
+
+
+def _finding_doc(f: Finding) -> dict[str, Any]:
+    meeting = f.meeting
+    return vars(f) | {
+        "responsibility": f.responsibility.value,
+        "meeting": {"held_at": meeting.held_at, "parties": [p.value for p in meeting.parties],
+                    "notes": meeting.notes} if meeting else None,
+    }
+
+
+def _finding(d: dict[str, Any]) -> Finding:
+    meeting = d.get("meeting")
+    return Finding(**d | {
+        "responsibility": Responsibility(d["responsibility"]),
+        "meeting": Meeting(meeting["held_at"], tuple(Party(p) for p in meeting["parties"]), meeting.get("notes"))
+        if meeting else None,
+    })
+
+
+def _claim_doc(claim: SupplierClaim) -> dict[str, Any]:
+    return vars(claim) | {"status": claim.status.value, "recoveries": [vars(r) for r in claim.recoveries]}
+
+
+def _claim(d: dict[str, Any]) -> SupplierClaim:
+    return SupplierClaim(**d | {"status": ClaimStatus(d["status"]),
+                                "recoveries": [Recovery(**r) for r in d.get("recoveries") or []]})
+
+
+class ComplaintsUnitOfWork(UnitOfWork):
+    """A unit of work that knows the complaints: `uow.complaints.get(...)`, `uow.complaints.save(c, uow)`."""
+
+    def __init__(self, store: ComplaintStore, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.complaints = store
