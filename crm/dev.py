@@ -34,7 +34,7 @@ def all_in_one(settings: Settings) -> FastAPI:
             async with contextlib.AsyncExitStack() as running:
                 for service in services.values():
                     await running.enter_async_context(service.router.lifespan_context(service))
-                seeded = await seed_once(services["customer"].state.crm["service"])
+                seeded = await seed_once({name: app.state.crm["service"] for name, app in services.items()}, bus)
                 if seeded:
                     log.info("seeded %s demo customers", seeded)
                 await running.enter_async_context(gateway.router.lifespan_context(gateway))
