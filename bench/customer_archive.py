@@ -366,7 +366,7 @@ class Bench:
         mongo = AsyncMongoClient(self.mongo.url)
         inbox = mongo[f"crm_customer_{self.instance}"]["inbox"]
         try:
-            before = await inbox.count_documents({})
+            before = await inbox.estimated_document_count()
             channel = await connection.channel(publisher_confirms=True)
             if VIA_EXCHANGE:
                 exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
@@ -425,8 +425,9 @@ class Bench:
             deadline = min(time.monotonic() + EVENTS_TIMEOUT_S, self.deadline - 3)
             stored = before
             while stored - before < EVENTS and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-                stored = await inbox.count_documents({})
+                # The cheap count, seldom: a filtered count makes the stand-in scan, slowing the service.
+                await asyncio.sleep(0.2)
+                stored = await inbox.estimated_document_count()
             total = time.perf_counter() - t0
             done = stored - before
             updated = (

@@ -5,7 +5,7 @@ instant it ran out, whether the sweep or a command is first to look.
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from chassis.auth import Principal, Role
@@ -224,9 +224,13 @@ async def assignment_candidates(customer_id: str, region_hint: str | None, rules
 # -- salespeople -------------------------------------------------------------------------------------
 
 
-async def save_salesperson(salesperson: Salesperson, by: Principal, uow: OwnershipUnitOfWork) -> Salesperson:
-    """ADMIN anywhere, a regional manager in their region: add or change a salesperson's record."""
+async def save_salesperson(salesperson: Salesperson, by: Principal, uow: OwnershipUnitOfWork, *,
+                           keep_active: bool = False) -> Salesperson:
+    """ADMIN anywhere, a regional manager in their region: add or change a salesperson's record.
+    `keep_active`: an edit that does not say leaves a departed salesperson departed (OWN-7)."""
     existing = await uow.store.find_salesperson(salesperson.id)
+    if keep_active and existing:
+        salesperson = replace(salesperson, active=existing.active)
     if not by.has_any(Role.ADMIN):
         require_region(by, salesperson.region, f"{salesperson.id} would work in {salesperson.region}")
         if existing:
@@ -290,6 +294,8 @@ def _require_manager_of(principal: Principal, region: str | None, why: str) -> N
 
 
 def require_region(principal: Principal, region: str | None, what: str) -> None:
-    """A regional role acts in its own region (a token without a region is not limited)."""
-    if principal.region is not None and region is not None and region != principal.region:
+    """A regional role acts in its own region; a regional token that names no region acts nowhere."""
+    if principal.region is None:
+        raise Forbidden(f"your token names no region; {what}")
+    if region is not None and region != principal.region:
         raise Forbidden(f"you act in {principal.region}; {what}", region=principal.region)

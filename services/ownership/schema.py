@@ -97,6 +97,7 @@ class Customer:
 
     @strawberry.field(description="Who owns the customer, as of now; null: ownership has not heard of it")
     async def ownership(self, info: Info) -> Ownership | None:
+        caller(info)  # also when the gateway asks through `_entities`
         found = self.loaded or await _ownership_loader(info).load(str(self.id))
         return Ownership.from_domain(as_of(found, service_of(info).clock.now())) if found else None
 
@@ -204,7 +205,7 @@ class SalespersonInput:
     name: str
     region: str
     capacity_weight: float = strawberry.field(default=1.0, description="OWN-9: ability; load is divided by it")
-    active: bool = True
+    active: bool | None = strawberry.field(default=None, description="omitted: unchanged (new records: active)")
 
 
 def as_of(ownership: domain.Ownership, now: datetime) -> domain.Ownership:
@@ -325,9 +326,9 @@ class Mutation(HandoverMutation):
         principal.require(Role.ADMIN, Role.REGION_MANAGER)
         salesperson = domain.Salesperson(id=str(input.id).strip(), name=input.name.strip(),
                                          region=input.region.strip(), capacity_weight=input.capacity_weight,
-                                         active=input.active)
-        return Salesperson.from_domain(await handlers.save_salesperson(salesperson, principal,
-                                                                       service_of(info).uow()))
+                                         active=True if input.active is None else input.active)
+        return Salesperson.from_domain(await handlers.save_salesperson(
+            salesperson, principal, service_of(info).uow(), keep_active=input.active is None))
 
 
 

@@ -67,6 +67,8 @@ async def test_own_7_a_departing_salespersons_customers_go_to_successors_or_the_
     assert (pooled["inPool"], pooled["poolReason"]) == (True, "HANDED_BACK")
     alice = await salesperson(ownership, "alice")
     assert (alice["active"], alice["commissionHold"], alice["ownedCount"]) == (False, False, 0)
+    await add_salespeople(ownership, "alice", capacity=2.0)  # an edit that does not say "active"...
+    assert (await salesperson(ownership, "alice"))["active"] is False  # ...leaves her departed
 
 
 async def test_own_7_a_rejected_handover_moves_nothing(ownership: OwnershipHarness) -> None:

@@ -143,3 +143,11 @@ async def _federation(mongo_url: str, amqp_url: str, unique: str) -> AsyncIterat
 
 async def _empty(collection) -> bool:
     return await collection.count_documents({}) == 0
+
+
+async def test_ownership_through_entities_needs_a_valid_token(ownership) -> None:  # noqa: ANN001
+    """The gateway asks `_entities` with the caller's token; a request without one learns nothing."""
+    query = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { ownership { ownerId } } } }"""
+    answer = await ownership.gql(query, {"r": [{"__typename": "Customer", "id": "any"}]}, as_token=None)
+    assert [e["extensions"]["code"] for e in answer["errors"]] == ["UNAUTHENTICATED"]
+    assert answer["data"]["_entities"] == [{"ownership": None}]

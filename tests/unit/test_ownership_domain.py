@@ -406,3 +406,14 @@ def test_own_10_every_change_of_owner_is_kept_from_to_basis_when_by() -> None:
     ]
     assert [c.at for c in ownership.history] == [T0, months(2), months(2) + days(1), months(2) + days(9),
                                                  months(2) + days(10), months(2) + days(12)]
+
+
+def test_own_9_a_regional_token_that_names_no_region_acts_nowhere() -> None:
+    from chassis.auth import Principal, Role
+    from chassis.errors import Forbidden
+    from services.ownership.handlers import require_region
+
+    manager = Principal("m", "m", frozenset({Role.REGION_MANAGER}), region=None)
+    with pytest.raises(Forbidden, match="names no region"):
+        require_region(manager, "east", "the customer is in east")
+    require_region(Principal("m", "m", frozenset({Role.REGION_MANAGER}), region="east"), "east", "ok")
