@@ -156,6 +156,10 @@ class CreditRequest:
         if role not in roles:
             raise Forbidden(f"CRD-7: request {self.id} waits for {step.value}: it needs the role {role.value}",
                             expectedRole=role.value, step=step.value)
+        if approve and any(record.by == by for record in self.history):
+            # Several people look at a change of terms: nobody approves their own application or twice.
+            raise RuleViolation("CRD-7", f"{by} already acted on request {self.id}; step {step.value} needs "
+                                "someone else", requestId=self.id, step=step.value)
         if step is Step.REGION_MANAGER_REVIEW and self.region and region != self.region:
             raise Forbidden(f"CRD-7: request {self.id} waits for the regional manager of {self.region}",
                             expectedRole=role.value, expectedRegion=self.region, step=step.value)

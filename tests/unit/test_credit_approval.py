@@ -192,3 +192,14 @@ def test_crd_8_the_percentages_are_configuration_not_code(monkeypatch: pytest.Mo
     monkeypatch.setenv("CREDIT_REVIEW_INCREASE_CAP_PERCENT", "15")
     monkeypatch.setenv("CREDIT_REVIEW_CUT_PERCENT", "30")
     assert CreditSettings().policy() == ReviewPolicy(increase_cap_percent=15, cut_percent=30)
+
+
+def test_crd_7_nobody_approves_their_own_application_or_two_steps() -> None:
+    request = CreditRequest.apply(id="r1", customer_id="c1", region="east", requested=Terms(limit_fen=100_000),
+                                  justification="grows", by="boss", now=T0)
+    both = frozenset({Role.REGION_MANAGER, Role.SALES_MANAGER})
+    with pytest.raises(RuleViolation, match="already acted"):
+        request.decide(approve=True, by="boss", roles=both, region="east", comment=None, now=T0)
+    request.decide(approve=True, by="manager", roles=both, region="east", comment=None, now=T0)
+    with pytest.raises(RuleViolation, match="already acted"):
+        request.decide(approve=True, by="manager", roles=both, region="east", comment=None, now=T0)
