@@ -20,4 +20,6 @@ async def sweep_lapses(store: OwnershipStore, make_uow: Callable[[], OwnershipUn
             returned += await lapse_if_due(customer_id, make_uow())
         except Conflict:
             log.info("ownership of %s changed meanwhile (another replica's sweep?); skipped", customer_id)
+        except Exception:  # one bad record must not hold back every customer due after it
+            log.exception("lapse of %s failed; the next sweep tries again", customer_id)
     return returned
