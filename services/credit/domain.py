@@ -89,6 +89,7 @@ class ReasonCode(StrEnum):
     ON_HOLD = "ON_HOLD"
     OVERDUE = "OVERDUE"
     OVER_LIMIT = "OVER_LIMIT"
+    TRADING_ENDED = "TRADING_ENDED"  # CUS-8: the customer is archived
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ class CreditProfile:
     last_investigation_at: datetime | None = None
     last_reviewed_quarter: str | None = None
     open_request_id: str | None = None  # CRD-7: one change request at a time
+    trading_ended_at: datetime | None = None  # CUS-8: archived; nothing more on credit
     version: int = 0
     events: list[ProfileEvent] = field(default_factory=list, repr=False, compare=False)  # new, not stored
 
@@ -260,6 +262,9 @@ class CreditProfile:
                 ReasonCode.OVER_LIMIT,
                 f"exposure {fen(exposure)} + {fen(amount_fen)} exceeds the limit {fen(self.limit_fen)} "
                 f"by {fen(shortfall)}", shortfall_fen=shortfall))
+        if self.trading_ended_at is not None:
+            reasons.append(Reason(ReasonCode.TRADING_ENDED, "trading with this customer ended "
+                                  f"{business_date(self.trading_ended_at).isoformat()} (CUS-8)"))
         if self.on_hold:
             held = [e for e in self.emergencies if e.holds]
             reasons.append(Reason(ReasonCode.ON_HOLD, "credit hold (CRD-10): " + "; ".join(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from chassis.auth import Role
 from chassis.errors import Invalid, RuleViolation
 from contracts.credit import CreditAlertRaised, CreditHoldChanged, CreditLimitChanged
-from contracts.customer import CustomerRegistered, CustomerUpdated
+from contracts.customer import CustomerRegistered, CustomerTerminated, CustomerUpdated
 from contracts.ownership import OwnershipChanged
 from contracts.sales import InvoiceIssued, NoteDishonoured, NoteReceived, NoteSettled, PaymentReceived
 from services.credit.alerts import Alert
@@ -39,6 +39,15 @@ async def on_customer_updated(event: CustomerUpdated, uow: CreditUnitOfWork) -> 
     """Alerts go to the regional manager of the customer's current region."""
     profile = await uow.credit.get(event.customer_id)
     if profile.move_region(event.region):
+        await _save(profile, uow)
+
+
+async def on_customer_terminated(event: CustomerTerminated, uow: CreditUnitOfWork) -> None:
+    """CUS-8: trading ended; the credit check refuses from now on (the ledger stays, receivables may still
+    be paid)."""
+    profile = await uow.credit.get(event.customer_id)
+    if profile.trading_ended_at is None:
+        profile.trading_ended_at = event.terminated_at
         await _save(profile, uow)
 
 
@@ -92,6 +101,7 @@ async def on_note_dishonoured(event: NoteDishonoured, uow: CreditUnitOfWork) -> 
 SUBSCRIPTIONS = {
     CustomerRegistered: on_customer_registered,
     CustomerUpdated: on_customer_updated,
+    CustomerTerminated: on_customer_terminated,
     OwnershipChanged: on_ownership_changed,
     InvoiceIssued: on_invoice_issued,
     PaymentReceived: on_payment_received,

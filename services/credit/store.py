@@ -277,6 +277,7 @@ def profile_document(p: CreditProfile) -> dict[str, Any]:
         "last_investigation_at": p.last_investigation_at,
         "last_reviewed_quarter": p.last_reviewed_quarter,
         "open_request_id": p.open_request_id,
+        "trading_ended_at": p.trading_ended_at,
         # derived, for queries
         "exposure_fen": p.exposure_fen,
         "receivables_fen": p.receivables_fen,
@@ -316,6 +317,7 @@ def to_profile(d: dict[str, Any]) -> CreditProfile:
         last_investigation_at=d.get("last_investigation_at"),
         last_reviewed_quarter=d.get("last_reviewed_quarter"),
         open_request_id=d.get("open_request_id"),
+        trading_ended_at=d.get("trading_ended_at"),
         version=d["version"],
     )
 

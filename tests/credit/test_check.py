@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from tests.credit.conftest import FINANCE, CreditHarness, invoice, owner_changed, payment
+from tests.credit.conftest import FINANCE, CreditHarness, envelope, invoice, owner_changed, payment
 from tests.support import START, error_codes, token
 
 YUAN = 100
@@ -88,3 +88,16 @@ async def test_crd_5_ageing_per_customer_and_overall_and_the_overdue_list_scoped
     assert [o["invoiceId"] for o in (await credit.gql.data(OVERDUE, as_token=as_rep))["overdueInvoices"]] == [
         "INV-400", "INV-300", "INV-200"]
     assert (await credit.gql.data(OVERDUE, as_token=token("SERVICE", user="svc")))["overdueInvoices"] == []
+
+
+async def test_crd_4_a_customer_whose_trading_ended_gets_nothing_more_on_credit(credit: CreditHarness) -> None:
+    """CUS-8 meets CRD-4: once the archive says trading ended, the check refuses, whatever the limit."""
+    customer_id = await credit.register()
+    await credit.grant(customer_id, 100_000_00)
+    assert (await check(credit, customer_id, 1_000_00))["allowed"] is True
+    ended = envelope("customer.terminated", {"customerId": customer_id, "reason": "TERMINATION",
+                                             "terminatedBy": "head", "terminatedAt": START.isoformat()})
+    await credit.deliver(ended)
+    await credit.deliver(ended)  # the same event twice changes nothing
+    decision = await check(credit, customer_id, 1_000_00)
+    assert decision["allowed"] is False and [r["code"] for r in decision["reasons"]] == ["TRADING_ENDED"]
