@@ -158,6 +158,7 @@ class CreditProfile:
     last_reviewed_quarter: str | None = None
     open_request_id: str | None = None  # CRD-7: one change request at a time
     trading_ended_at: datetime | None = None  # CUS-8: archived; nothing more on credit
+    card_version: int = 0  # the customer card's version the region was taken from
     version: int = 0
     events: list[ProfileEvent] = field(default_factory=list, repr=False, compare=False)  # new, not stored
 
@@ -391,10 +392,13 @@ class CreditProfile:
         self.owner_known, self.owner_id, self.owner_changed_at = True, owner_id, changed_at
         return True
 
-    def move_region(self, region: str | None) -> bool:
-        changed = region != self.region
-        self.region = region
-        return changed
+    def move_region(self, region: str | None, card_version: int) -> bool:
+        """The region of the card at `card_version`; an older update arriving late is ignored.
+        Returns whether the profile took it (and must be saved, to remember the version)."""
+        if card_version <= self.card_version:
+            return False
+        self.region, self.card_version = region, card_version
+        return True
 
     # -- CRD-7: only a final approval gets here ----------------------------------------------------------
 

@@ -38,7 +38,7 @@ async def on_customer_registered(event: CustomerRegistered, uow: CreditUnitOfWor
 async def on_customer_updated(event: CustomerUpdated, uow: CreditUnitOfWork) -> None:
     """Alerts go to the regional manager of the customer's current region."""
     profile = await uow.credit.get(event.customer_id)
-    if profile.move_region(event.region):
+    if profile.move_region(event.region, event.version):
         await _save(profile, uow)
 
 

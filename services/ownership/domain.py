@@ -99,6 +99,7 @@ class Ownership:
     customer_id: str
     since: datetime  # since the current owner holds it on its basis, or since it is in the pool
     region: str | None = None
+    card_version: int = 0  # the customer card's version the region was taken from
     owner_id: str | None = None
     basis: Basis | None = None  # None: in the pool and never owned
     pool_reason: PoolReason | None = PoolReason.UNOWNED

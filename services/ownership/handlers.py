@@ -79,8 +79,8 @@ async def on_invoice_issued(event: InvoiceIssued, uow: OwnershipUnitOfWork) -> N
 async def on_customer_updated(event: CustomerUpdated, uow: OwnershipUnitOfWork) -> None:
     """The customer's region decides who may assign it (OWN-9) and where it shows in the pool."""
     ownership = await uow.store.get(event.customer_id)
-    if ownership.region != event.region:
-        ownership.region = event.region
+    if event.version > ownership.card_version:  # an older update arriving late is ignored
+        ownership.region, ownership.card_version = event.region, event.version
         await _save(ownership, lapsed(ownership, uow.now()), uow)
 
 

@@ -292,6 +292,7 @@ def to_document(o: Ownership) -> dict[str, Any]:
     return {
         "_id": o.customer_id,
         "region": o.region,
+        "card_version": o.card_version,
         "owner_id": o.owner_id,
         "basis": _v(o.basis),
         "since": o.since,
@@ -314,6 +315,7 @@ def to_ownership(d: dict[str, Any]) -> Ownership:
         customer_id=d["_id"],
         since=d["since"],
         region=d.get("region"),
+        card_version=d.get("card_version", 0),
         owner_id=d.get("owner_id"),
         basis=Basis(d["basis"]) if d.get("basis") else None,
         pool_reason=PoolReason(d["pool_reason"]) if d.get("pool_reason") else None,

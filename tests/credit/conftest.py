@@ -101,9 +101,9 @@ def registered(customer_id: str, *, region: str | None = REGION, by: str = "rep-
         "nature": "ORDINARY_COMPANY", "region": region, "registeredBy": by, "registeredAt": START.isoformat()})
 
 
-def customer_updated(customer_id: str, *, region: str | None) -> dict[str, Any]:
+def customer_updated(customer_id: str, *, region: str | None, version: int = 2) -> dict[str, Any]:
     return envelope("customer.updated", {
-        "customerId": customer_id, "version": 2, "changedFields": ["region"], "updatedBy": "assistant-1",
+        "customerId": customer_id, "version": version, "changedFields": ["region"], "updatedBy": "assistant-1",
         "updatedAt": START.isoformat(), "region": region, "lifecycle": "POTENTIAL"})
 
 

@@ -74,6 +74,7 @@ async def test_crd_3_credit_alerts_shows_each_person_their_own(credit: CreditHar
 async def test_crd_3_a_customer_moved_to_another_region_alerts_that_regions_manager(credit: CreditHarness) -> None:
     customer_id = await credit.register(region="east")
     await credit.grant(customer_id, 1_000 * YUAN)
-    await credit.deliver(customer_updated(customer_id, region="north"))
+    await credit.deliver(customer_updated(customer_id, region="north", version=3))
+    await credit.deliver(customer_updated(customer_id, region="west", version=2))  # older, arriving late
     await credit.deliver(invoice(customer_id, "INV-1", 800 * YUAN))
     assert "REGION_MANAGER:north" in (await credit.profile(customer_id))["alerts"][0]["recipients"]

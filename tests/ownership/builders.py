@@ -75,9 +75,9 @@ def an_invoice(customer_id: str, *, at: datetime = START) -> dict[str, Any]:
         "issuedAt": at.isoformat(), "dueAt": (at + timedelta(days=30)).isoformat()})
 
 
-def an_update(customer_id: str, region: str | None, *, at: datetime = START) -> dict[str, Any]:
+def an_update(customer_id: str, region: str | None, *, at: datetime = START, version: int = 2) -> dict[str, Any]:
     return envelope("customer.updated", customer_id, at, {
-        "customerId": customer_id, "version": 2, "changedFields": ["region"], "updatedBy": "assistant",
+        "customerId": customer_id, "version": version, "changedFields": ["region"], "updatedBy": "assistant",
         "updatedAt": at.isoformat(), "region": region, "lifecycle": "POTENTIAL"}, source="crm/customer")
 
 

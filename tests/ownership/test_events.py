@@ -140,7 +140,8 @@ async def test_own_3_a_sale_restarts_the_three_months(ownership: OwnershipHarnes
 async def test_customer_events_keep_the_region_and_an_archived_customer_leaves_the_pool(
         ownership: OwnershipHarness) -> None:
     await in_the_pool(ownership, "c-moving")
-    await deliver(ownership, an_update("c-moving", "west"))
+    await deliver(ownership, an_update("c-moving", "west", version=3))
+    await deliver(ownership, an_update("c-moving", "north", version=2))  # older, arriving late: ignored
     assert (await ownership_of(ownership, "c-moving"))["region"] == "west"
     west = (await ownership.gql.data(POOL, {"filter": {"region": "west"}}))["pool"]
     assert [e["node"]["id"] for e in west["edges"]] == ["c-moving"]
