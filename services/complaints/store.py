@@ -9,8 +9,6 @@ Collections (database `crm_complaints`):
 - `counters`: the sequence behind readable references (CP000123).
 """
 
-import base64
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +18,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from chassis.errors import Invalid, NotFound
+from chassis.pagination import page_of
 from chassis.store import Database, UnitOfWork, replace_versioned
 from services.complaints.analysis import DurationSummary, summarise
 from services.complaints.claims import ClaimStatus, Recovery, SupplierClaim
@@ -36,7 +35,6 @@ from services.complaints.domain import (
 from services.complaints.findings import Finding, Meeting, Party, Remedy, Resolution, Responsibility
 from services.complaints.flow import Action, ComplaintStatus
 
-MAX_PAGE = 100
 MAX_PER_CUSTOMER = 500  # Customer.complaints: newest first, at most this many
 STATS_SAMPLE = 10_000  # durations (CMP-7) are computed from the newest this many matching complaints
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
@@ -132,20 +130,10 @@ class ComplaintStore:
 
     async def search(self, where: ComplaintFilter, first: int, after: str | None) -> Page:
         """Newest first; a cursor stays valid while complaints are filed (they land before it)."""
-        if not 1 <= first <= MAX_PAGE:
-            raise Invalid("first", f"must be between 1 and {MAX_PAGE}")
-        query = _query(where)
-        total = await self.complaints.count_documents(query)
-        if after:
-            filed_at, last_id = _decode_cursor(after)
-            query = {"$and": [query, {"$or": [{"filed_at": {"$lt": filed_at}},
-                                              {"filed_at": filed_at, "_id": {"$lt": last_id}}]}]}
-        cursor = self.complaints.find(query).sort([("filed_at", DESCENDING), ("_id", DESCENDING)]).limit(first + 1)
-        docs = await cursor.to_list(first + 1)
-        page = docs[:first]
-        cursors = [_encode_cursor(d["filed_at"], d["_id"]) for d in page]
-        return Page([to_complaint(d) for d in page], cursors, cursors[-1] if cursors else after, len(docs) > first,
-                    total)
+        found = await page_of(self.complaints, _query(where), by="filed_at", first=first, after=after,
+                              descending=True)
+        return Page([to_complaint(d) for d in found.documents], found.cursors, found.end_cursor,
+                    found.has_next_page, found.total_count)
 
     async def statistics(self, where: ComplaintFilter) -> Statistics:
         """CMP-7: counts by dimension ($group on all matching), durations from the newest STATS_SAMPLE."""
@@ -206,21 +194,6 @@ def _query(where: ComplaintFilter) -> dict[str, Any]:
     if where.product is not None and where.product.strip():
         query["product_key"] = where.product.strip().casefold()
     return query
-
-
-def _encode_cursor(filed_at: datetime, complaint_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([filed_at.isoformat(), complaint_id]).encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        filed_at, complaint_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(filed_at), str(complaint_id)
-    except (ValueError, TypeError) as e:
-        raise Invalid("after", "is not a cursor this list handed out") from e
-
-
-# -- documents <-> domain ------------------------------------------------------------------------------
 
 
 def to_document(c: Complaint) -> dict[str, Any]:

@@ -10,8 +10,6 @@ Collections (database `crm_ownership`):
   at a time ("handover:<salesperson>", "transfer:<customer>"): the unique `_id` settles races.
 """
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,7 +18,8 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
-from chassis.errors import Conflict, Invalid, NotFound
+from chassis.errors import Conflict, NotFound
+from chassis.pagination import page_of
 from chassis.store import Database, UnitOfWork, replace_versioned
 from services.ownership.domain import (
     Basis,
@@ -34,8 +33,6 @@ from services.ownership.domain import (
     refuse_over_cap,
 )
 from services.ownership.handover import CaseKind, CaseReason, CaseStatus, HandoverCase, Item
-
-MAX_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -98,24 +95,14 @@ class OwnershipStore:
 
     async def pool(self, where: PoolFilter, first: int, after: str | None, now: datetime) -> PoolPage:
         """OWN-5: pool customers, longest in the pool first; a claim that ran out counts from its expiry."""
-        if not 1 <= first <= MAX_PAGE:
-            raise Invalid("first", f"must be between 1 and {MAX_PAGE}")
         query: dict[str, Any] = {"terminated": False, "available_at": {"$lte": now}}
         if where.region is not None:
             query["region"] = where.region
         if where.reason is not None:
             query["listed_reason"] = where.reason.value
-        total = await self.ownerships.count_documents(query)
-        if after:
-            at, last_id = _decode_cursor(after)
-            query = {"$and": [query, {"$or": [{"available_at": {"$gt": at}},
-                                              {"available_at": at, "_id": {"$gt": last_id}}]}]}
-        cursor = self.ownerships.find(query).sort([("available_at", ASCENDING), ("_id", ASCENDING)]).limit(first + 1)
-        docs = await cursor.to_list(first + 1)
-        page = docs[:first]
-        cursors = [_encode_cursor(d["available_at"], d["_id"]) for d in page]
-        return PoolPage([to_ownership(d) for d in page], cursors, cursors[-1] if cursors else after,
-                        len(docs) > first, total)
+        found = await page_of(self.ownerships, query, by="available_at", first=first, after=after)
+        return PoolPage([to_ownership(d) for d in found.documents], found.cursors, found.end_cursor,
+                        found.has_next_page, found.total_count)
 
     async def due_for_lapse(self, now: datetime, limit: int = 500) -> list[str]:
         cursor = self.ownerships.find({"expires_at": {"$lte": now}}, {"_id": 1}).sort("expires_at", 1).limit(limit)
@@ -271,18 +258,6 @@ def open_key(case: HandoverCase) -> str:
     if case.kind is CaseKind.HANDOVER:
         return f"handover:{case.salesperson_id}"
     return f"transfer:{case.items[0].customer_id}"
-
-
-def _encode_cursor(at: datetime, customer_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([at.isoformat(), customer_id]).encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        at, customer_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(at), str(customer_id)
-    except (ValueError, TypeError) as e:
-        raise Invalid("after", "is not a cursor this list handed out") from e
 
 
 # -- documents <-> domain ------------------------------------------------------------------------------
