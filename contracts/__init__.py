@@ -1,7 +1,7 @@
 """The published language between services: every event type, in one registry."""
 
 from contracts.complaints import ComplaintEscalated, ComplaintFiled, ComplaintReopened, ComplaintResolved
-from contracts.credit import CreditAlertRaised, CreditHoldChanged, CreditLimitChanged
+from contracts.credit import CreditAlertRaised, CreditHoldChanged, CreditInvoiceOverdue, CreditLimitChanged
 from contracts.customer import CustomerLevelChanged, CustomerRegistered, CustomerTerminated, CustomerUpdated
 from contracts.envelope import Envelope, Event
 from contracts.ownership import CommissionHoldChanged, OwnershipChanged
@@ -18,6 +18,7 @@ INTERNAL: tuple[type[Event], ...] = (
     CreditAlertRaised,
     CreditLimitChanged,
     CreditHoldChanged,
+    CreditInvoiceOverdue,
     ComplaintFiled,
     ComplaintResolved,
     ComplaintEscalated,

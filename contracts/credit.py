@@ -41,3 +41,14 @@ class CreditHoldChanged(Event):
     changed_at: AwareDatetime
     emergency_id: str | None = None  # the emergency report that put the hold on or whose decision lifted it
     countermeasures: list[str] = Field(default_factory=list)  # what the manager decided (GUARANTOR, ...)
+
+
+class CreditInvoiceOverdue(Event):
+    """CRD-5 / CUS-3: an invoice passed 30 days overdue (published once per invoice); it spoils the
+    customer's "good payment" for the level (CUS-3) for 12 months."""
+
+    type = "credit.invoice_overdue"
+    customer_id: str
+    invoice_id: str
+    days_overdue: int
+    due_at: AwareDatetime

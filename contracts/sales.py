@@ -18,6 +18,7 @@ class InvoiceIssued(Event):
     issued_at: AwareDatetime
     due_at: AwareDatetime
     salesperson_id: str | None = None
+    product_line: str | None = Field(None, max_length=100)  # CUS-11: what was sold, for the sales-share analysis
 
 
 class PaymentReceived(Event):

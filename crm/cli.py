@@ -13,6 +13,7 @@ from pathlib import Path
 from chassis.auth import Role, mint_token
 from chassis.embedded import EmbeddedMongo
 from chassis.settings import Settings
+from crm.broker import write_definitions
 from crm.services import SERVICES, app_factory
 
 
@@ -38,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     tok.add_argument("--name")
     tok.add_argument("--hours", type=float, default=12)
 
-    commands.add_parser("schemas", help="write each service's SDL to services/<name>/schema.graphql")
+    commands.add_parser("schemas", help="write each service's SDL to services/<name>/schema.graphql and "
+                        "the broker topology (queues, bindings) to deploy/rabbitmq/definitions.json")
 
     contracts = commands.add_parser("contracts", help="event contracts for outside publishers")
     contracts.add_argument("action", choices=["export"])
@@ -72,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
                 path = Path(module.__file__).with_name("schema.graphql")
                 path.write_text(module.schema.as_str() + "\n")
                 print(path)
+            print(write_definitions())
             return 0
         case "contracts":
             from contracts.export import export

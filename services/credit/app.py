@@ -16,7 +16,7 @@ from chassis.errors import Conflict
 from chassis.settings import Settings
 from contracts.envelope import Envelope
 from services.credit.handlers import SUBSCRIPTIONS
-from services.credit.jobs import quarterly_review
+from services.credit.jobs import quarterly_review, sweep_long_overdue
 from services.credit.locks import CustomerLocks
 from services.credit.review import ReviewOutcome, ReviewPolicy
 from services.credit.schema import schema
@@ -35,6 +35,8 @@ class CreditSettings(BaseSettings):
     review_increase_cap_percent: int = Field(20, ge=0, le=100, description="CRD-8: most a review may raise a limit")
     review_cut_percent: int = Field(20, ge=0, le=100, description="CRD-8: how much a downward review cuts a limit")
     review_every_s: float = Field(3600.0, gt=0, description="how often the quarterly-review sweep looks")
+    overdue_every_s: float = Field(3600.0, gt=0, description="how often invoices passing 30 days overdue are "
+                                                              "looked for (credit.invoice_overdue, CUS-3)")
 
     def policy(self) -> ReviewPolicy:
         return ReviewPolicy(self.review_increase_cap_percent, self.review_cut_percent)
@@ -68,6 +70,9 @@ class CreditService:
     async def quarterly_review(self) -> list[ReviewOutcome]:
         return await quarterly_review(self.store, self.uow, self.clock.now(), self.config.policy())
 
+    async def sweep_long_overdue(self) -> int:
+        return await sweep_long_overdue(self.store, self.uow, self.clock.now())
+
 
 async def wire(runtime: Runtime, config: CreditSettings) -> Wiring:
     store = CreditStore(runtime.database)
@@ -78,7 +83,8 @@ async def wire(runtime: Runtime, config: CreditSettings) -> Wiring:
         service=service,
         subscriptions={event: consumer(service.uow, locks.serial(use_case)) for event, use_case in
                        SUBSCRIPTIONS.items()},
-        jobs=[Job("quarterly-review", config.review_every_s, service.quarterly_review)],
+        jobs=[Job("quarterly-review", config.review_every_s, service.quarterly_review),
+              Job("overdue-sweep", config.overdue_every_s, service.sweep_long_overdue)],
     )
 
 

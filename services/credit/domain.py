@@ -68,7 +68,17 @@ class TermsChanged:
     changed_at: datetime
 
 
-ProfileEvent = Alert | HoldChanged | TermsChanged
+@dataclass(frozen=True)
+class InvoiceLongOverdue:
+    """CUS-3: an invoice passed 30 days overdue (told once per invoice, for the customer's level)."""
+
+    customer_id: str
+    invoice_id: str
+    days_overdue: int
+    due_at: datetime
+
+
+ProfileEvent = Alert | HoldChanged | TermsChanged | InvoiceLongOverdue
 
 
 class Standing(StrEnum):
@@ -231,6 +241,23 @@ class CreditProfile:
 
     def earliest_open_due_at(self) -> datetime | None:
         return min((i.due_at for i in self.invoices if i.is_open), default=None)
+
+    def long_overdue_due_at(self) -> datetime | None:
+        """CUS-3: when the next open invoice passes 30 days overdue unannounced (the overdue sweep looks)."""
+        return min((i.long_overdue_at() for i in self.invoices if i.is_open and not i.long_overdue_announced),
+                   default=None)
+
+    def announce_long_overdue(self, now: datetime) -> bool:
+        """CUS-3: every invoice more than 30 days overdue (still, or until it was paid) is told once."""
+        announced = False
+        for invoice in self.invoices:
+            if not invoice.long_overdue_announced and invoice.is_long_overdue(now):
+                invoice.long_overdue_announced = True
+                self.events.append(InvoiceLongOverdue(
+                    self.customer_id, invoice.invoice_id,
+                    invoice.days_overdue(min(now, invoice.settled_at or now)), invoice.due_at))
+                announced = True
+        return announced
 
     def investigation_due_at(self) -> datetime | None:
         return investigation_due_at(self.rating, self.last_investigation_at, self.rated_at)

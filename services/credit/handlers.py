@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 from chassis.auth import Role
 from chassis.errors import Invalid, RuleViolation
-from contracts.credit import CreditAlertRaised, CreditHoldChanged, CreditLimitChanged
+from contracts.credit import CreditAlertRaised, CreditHoldChanged, CreditInvoiceOverdue, CreditLimitChanged
 from contracts.customer import CustomerRegistered, CustomerTerminated, CustomerUpdated
 from contracts.ownership import OwnershipChanged
 from contracts.sales import InvoiceIssued, NoteDishonoured, NoteReceived, NoteSettled, PaymentReceived
 from services.credit.alerts import Alert
 from services.credit.approval import CreditRequest, Origin, Terms
-from services.credit.domain import CreditProfile, TermsChanged
+from services.credit.domain import CreditProfile, InvoiceLongOverdue, TermsChanged
 from services.credit.emergency import Countermeasure, Emergency, EmergencyKind, HoldChanged
 from services.credit.limits import LimitCalculation
 from services.credit.review import Quarter, ReviewOutcome, ReviewPolicy, review
@@ -240,7 +240,16 @@ def _one_request_at_a_time(profile: CreditProfile) -> None:
                             openRequestId=profile.open_request_id)
 
 
+async def announce_long_overdue(customer_id: str, uow: CreditUnitOfWork) -> bool:
+    """CUS-3: tell the customer archive about invoices that passed 30 days overdue (once each)."""
+    profile = await uow.credit.get(customer_id)
+    announced = profile.announce_long_overdue(uow.now())
+    await _save(profile, uow)  # also moves its `long_overdue_due_at` on
+    return announced
+
+
 async def _save(profile: CreditProfile, uow: CreditUnitOfWork) -> None:
+    profile.announce_long_overdue(uow.now())  # e.g. a payment that settles an invoice already 40 days late
     uow.credit.save(profile, uow)
     _publish(profile, uow)
     await uow.commit()
@@ -260,6 +269,9 @@ def _publish(profile: CreditProfile, uow: CreditUnitOfWork) -> None:
                     customer_id=event.customer_id, on_hold=event.on_hold, reason=event.reason,
                     changed_at=event.changed_at, emergency_id=event.emergency_id,
                     countermeasures=[m.value for m in event.countermeasures]))
+            case InvoiceLongOverdue():
+                uow.publish(CreditInvoiceOverdue(customer_id=event.customer_id, invoice_id=event.invoice_id,
+                                                 days_overdue=event.days_overdue, due_at=event.due_at))
             case TermsChanged():
                 uow.publish(CreditLimitChanged(
                     customer_id=event.customer_id, rating=event.rating.value if event.rating else None,

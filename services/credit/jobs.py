@@ -7,7 +7,7 @@ from datetime import datetime
 from pymongo.errors import DuplicateKeyError
 
 from chassis.errors import Conflict
-from services.credit.handlers import review_profile
+from services.credit.handlers import announce_long_overdue, review_profile
 from services.credit.review import ReviewOutcome, ReviewPolicy, quarter_to_review
 from services.credit.store import CreditStore, CreditUnitOfWork
 
@@ -33,3 +33,15 @@ async def quarterly_review(store: CreditStore, make_uow: Callable[[], CreditUnit
         if len(done) == progress:
             break  # only races left this round
     return done
+
+
+async def sweep_long_overdue(store: CreditStore, make_uow: Callable[[], CreditUnitOfWork], now: datetime) -> int:
+    """CUS-3: announce invoices that passed 30 days overdue (`credit.invoice_overdue`); returns how many
+    profiles announced something."""
+    announced = 0
+    for customer_id in await store.due_for_long_overdue(now):
+        try:
+            announced += await announce_long_overdue(customer_id, make_uow())
+        except Conflict:
+            log.info("profile %s changed meanwhile; the next overdue sweep looks again", customer_id)
+    return announced

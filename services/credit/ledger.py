@@ -4,7 +4,7 @@ Money is integer fen; dates follow the company's calendar (Asia/Shanghai).
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,9 @@ def fen(amount_fen: int) -> str:
 
 
 
+LONG_OVERDUE_DAYS = 30  # CUS-3: beyond this, the customer's payment record is no longer "good"
+
+
 class InvoiceSource(StrEnum):
     INVOICE = "INVOICE"
     DISHONOURED_NOTE = "DISHONOURED_NOTE"  # CRD-10: the note's amount is owed again
@@ -41,6 +44,7 @@ class Invoice:
     paid_fen: int = 0
     settled_at: datetime | None = None  # when the balance reached zero
     source: InvoiceSource = InvoiceSource.INVOICE
+    long_overdue_announced: bool = False  # CUS-3: credit.invoice_overdue was published for it
 
     @property
     def balance_fen(self) -> int:
@@ -57,6 +61,15 @@ class Invoice:
     def is_overdue(self, now: datetime) -> bool:
         """CRD-5: unpaid after its due date."""
         return self.is_open and self.days_overdue(now) > 0
+
+    def long_overdue_at(self) -> datetime:
+        """CUS-3: the start of the business day on which it is more than LONG_OVERDUE_DAYS days overdue."""
+        return datetime.combine(business_date(self.due_at) + timedelta(days=LONG_OVERDUE_DAYS + 1), time(),
+                                BUSINESS_TZ)
+
+    def is_long_overdue(self, now: datetime) -> bool:
+        """CUS-3: unpaid more than 30 days after its due date, now or before it was settled."""
+        return self.days_overdue(min(now, self.settled_at or now)) > LONG_OVERDUE_DAYS
 
     def was_late(self, until: datetime) -> bool:
         """Unpaid after its due date at some time before `until` (a late payment counts too)."""

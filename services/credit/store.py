@@ -87,7 +87,7 @@ class CreditStore:
 
     async def ensure_indexes(self) -> None:
         for name in ("region", "salesperson_id", "earliest_open_due_at", "investigation_due_at",
-                     "last_reviewed_quarter", "on_hold", "receivables_fen"):
+                     "last_reviewed_quarter", "on_hold", "receivables_fen", "long_overdue_due_at"):
             await self.profiles.create_index([(name, ASCENDING)])
         await self.alerts.create_index([("customer_id", ASCENDING), ("raised_at", DESCENDING)])
         await self.alerts.create_index([("recipients", ASCENDING)])
@@ -138,6 +138,11 @@ class CreditStore:
         query = {**scope.query(), "investigation_due_at": {"$lte": by}}
         cursor = self.profiles.find(query).sort("investigation_due_at", ASCENDING).limit(limit)
         return [to_profile(d) async for d in cursor]
+
+    async def due_for_long_overdue(self, now: datetime, limit: int = MAX_LIST) -> list[str]:
+        """CUS-3: profiles with an invoice that has passed 30 days overdue and was not announced yet."""
+        cursor = self.profiles.find({"long_overdue_due_at": {"$lte": now}}, {"_id": 1}).limit(limit)
+        return [d["_id"] async for d in cursor]
 
     async def on_hold(self, scope: Scope, limit: int = MAX_LIST) -> list[CreditProfile]:
         cursor = self.profiles.find({**scope.query(), "on_hold": True}).sort("_id", ASCENDING).limit(limit)
@@ -287,6 +292,7 @@ def profile_document(p: CreditProfile) -> dict[str, Any]:
         "salesperson_id": p.salesperson_id,
         "earliest_open_due_at": p.earliest_open_due_at(),
         "investigation_due_at": p.investigation_due_at(),
+        "long_overdue_due_at": p.long_overdue_due_at(),
         "version": p.version,
     }
 

@@ -10,8 +10,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from chassis.errors import Invalid, RuleViolation
 from chassis.clock import add_months
+from chassis.errors import Invalid, RuleViolation
+from services.customer.visits import ProspectGrade
 
 
 class CustomerKind(StrEnum):
@@ -192,6 +193,9 @@ class Customer:
     last_sale_at: datetime | None = None
     trading_survey: TradingSurvey | None = None
     termination: Termination | None = None
+    prospect_grade: ProspectGrade | None = None  # CUS-4, while the customer has not bought
+    prospect_graded_at: datetime | None = None
+    level_due_at: datetime | None = None  # CUS-3: when time alone may next change the level
     version: int = 0
     revisions: list[Revision] = field(default_factory=list, repr=False)  # new since load, saved with it
 
@@ -268,6 +272,41 @@ class Customer:
         if self.termination is not None:
             raise RuleViolation("CUS-8", f"{self.code} is archived (trading ended); its record is read-only")
 
+    # -- CUS-4: prospect grade ------------------------------------------------------------------
+
+    def grade_prospect(self, grade: ProspectGrade, *, by: str, now: datetime) -> bool:
+        """CUS-4: the salesperson grades a customer who has not bought yet (A buys this month ... D within
+        a year); the grade sets the visit cadence. True if it changed."""
+        self._refuse_if_archived()
+        if self.first_sale_at is not None:
+            raise RuleViolation("CUS-4", f"{self.code} has bought already: it is planned by its level, not a "
+                                         "prospect grade")
+        if grade is self.prospect_grade:
+            return False
+        old, self.prospect_grade, self.prospect_graded_at = self.prospect_grade, grade, now
+        self.updated_by, self.updated_at = by, now
+        self._record("PROSPECT_GRADED", by, now, [FieldChange("prospectGrade", old.value if old else None,
+                                                              grade.value)])
+        return True
+
+    # -- CUS-3: level ---------------------------------------------------------------------------
+
+    def reassess_level(self, record: "TradingRecord", policy: "LevelPolicy", now: datetime
+                       ) -> tuple[CustomerLevel | None, CustomerLevel | None] | None:
+        """CUS-3: the level the trailing window implies; (old, new) if it changed, else None."""
+        new = level_for(record, policy, first_sale_at=self.first_sale_at, now=now)
+        self.level_due_at = record.level_due_at(policy, first_sale_at=self.first_sale_at, now=now)
+        if new is self.level:
+            return None
+        old, self.level = self.level, new
+        change = FieldChange("level", old.value if old else None, new.value if new else None)
+        pending = self.revisions[-1] if self.revisions else None
+        if pending and pending.by == "system" and pending.at == now:  # the same event moved the lifecycle too:
+            self.revisions[-1] = replace(pending, changes=(*pending.changes, change))  # one version, both fields
+        else:
+            self._record("LEVEL", "system", now, [change])
+        return old, new
+
     # -- CUS-2: lifecycle from trading history -------------------------------------------------
 
     def record_sale(self, at: datetime, *, now: datetime) -> None:
@@ -300,7 +339,12 @@ class Customer:
 
     def needs_review(self, now: datetime) -> bool:
         """CUS-7: a card untouched for 12 months is marked for review."""
-        return self.termination is None and add_months(self.updated_at, STALE_AFTER_MONTHS) <= now
+        due = self.review_due_at()
+        return due is not None and due <= now
+
+    def review_due_at(self) -> datetime | None:
+        """CUS-7: when the card becomes stale (stored, so the archive can be filtered by it)."""
+        return None if self.termination is not None else add_months(self.updated_at, STALE_AFTER_MONTHS)
 
     def dedupe_keys(self) -> list[str]:
         """CUS-12: what makes two registrations the same company."""
@@ -314,6 +358,66 @@ class Customer:
     def _record(self, action: str, by: str, now: datetime, changes: list[FieldChange]) -> None:
         version = self.version + len(self.revisions) + 1
         self.revisions.append(Revision(self.id, version, action, by, now, tuple(changes)))
+
+
+@dataclass(frozen=True)
+class LevelPolicy:
+    """CUS-3 thresholds (configuration: services/customer/config.py), amounts in fen."""
+
+    vip_fen: int = 10_000_000  # 100,000 CNY
+    a_fen: int = 5_000_000  # 50,000 CNY
+    b_fen: int = 3_000_000  # 30,000 CNY
+    window_months: int = 12
+    long_term_months: int = 12  # trading at least this long is "long-term cooperation"
+    overdue_days: int = 30  # an invoice more than this overdue spoils "good payment"
+
+
+@dataclass(frozen=True)
+class TradingRecord:
+    """What CUS-3 looks at: the customer's invoices (issued_at, amount) and when invoices went more than
+    `overdue_days` overdue (spoiled_at = due date + overdue days)."""
+
+    sales: tuple[tuple[datetime, int], ...] = ()
+    spoiled: tuple[datetime, ...] = ()
+
+    def amount_in_window(self, policy: LevelPolicy, now: datetime) -> int:
+        start = add_months(now, -policy.window_months)
+        return sum(amount for at, amount in self.sales if start < at <= now)
+
+    def good_payment(self, policy: LevelPolicy, now: datetime) -> bool:
+        start = add_months(now, -policy.window_months)
+        return not any(start < at <= now for at in self.spoiled)
+
+    def level_due_at(self, policy: LevelPolicy, *, first_sale_at: datetime | None, now: datetime
+                     ) -> datetime | None:
+        """The next instant at which time alone may change the level: a sale or a spoiled payment leaves
+        the window, long-term cooperation begins."""
+        start = add_months(now, -policy.window_months)
+        moments = [add_months(at, policy.window_months) for at, _ in self.sales if start < at <= now]
+        moments += [add_months(at, policy.window_months) for at in self.spoiled if start < at <= now]
+        moments += [at for at in self.spoiled if at > now]  # a spoil known ahead (the event came early)
+        if first_sale_at is not None:
+            moments.append(add_months(first_sale_at, policy.long_term_months))
+        future = [m for m in moments if m > now]
+        return min(future) if future else None
+
+
+def level_for(record: TradingRecord, policy: LevelPolicy, *, first_sale_at: datetime | None, now: datetime
+              ) -> CustomerLevel | None:
+    """CUS-3: VIP ≥ 100,000 in the trailing 12 months with good payment and long-term cooperation (trading
+    ≥ 12 months); SPECIAL_VIP the same but short-term (promotional) buying; A 50,000–100,000 (and a big buyer
+    with bad payment); B 30,000–50,000; C below. A customer who never bought has no level."""
+    if first_sale_at is None or first_sale_at > now:
+        return None
+    amount = record.amount_in_window(policy, now)
+    if amount >= policy.vip_fen and record.good_payment(policy, now):
+        long_term = add_months(first_sale_at, policy.long_term_months) <= now
+        return CustomerLevel.VIP if long_term else CustomerLevel.SPECIAL_VIP
+    if amount >= policy.a_fen:
+        return CustomerLevel.A
+    if amount >= policy.b_fen:
+        return CustomerLevel.B
+    return CustomerLevel.C
 
 
 NEW_FOR_MONTHS = 12
@@ -388,3 +492,56 @@ def _shown(value: Any) -> Any:
         return {f.name: _shown(getattr(value, f.name)) for f in fields(value) if getattr(value, f.name) not in (None, ())}
     return value
 
+
+
+# -- CUS-9: need-to-know ---------------------------------------------------------------------------
+
+class CardAccess(StrEnum):
+    """What of a card a caller sees."""
+
+    FULL = "FULL"  # the whole card, its contacts and its history
+    PUBLIC = "PUBLIC"  # name, code, kind, nature, region, level, lifecycle
+
+
+# Roles that see every card (finance, the managers, the archive's owner 信息部).
+SEES_ALL = frozenset({"FINANCE", "SALES_MANAGER", "GENERAL_MANAGER", "ADMIN"})
+# Roles that see the full cards of their own region.
+SEES_REGION = frozenset({"REGION_ASSISTANT", "REGION_MANAGER"})
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """Who owns a customer, as the customer archive knows it (CUS-9).
+
+    Until the ownership service has announced anything (`ownership.changed`), the salesperson who
+    registered the card counts as its owner: the card is theirs the moment they register it.
+    `announced` tells the two apart; after an announcement `owner_id` None means the pool.
+    """
+
+    owner_id: str | None
+    announced: bool = False
+    changed_at: datetime | None = None
+
+
+def owner_of(customer: "Customer", announced: Ownership | None) -> str | None:
+    """CUS-9: the announced owner, else the registering salesperson."""
+    return announced.owner_id if announced is not None else customer.registered_by
+
+
+def card_access(*, user_id: str, roles: frozenset[str] | set[str], region: str | None, owner_id: str | None,
+                customer_region: str | None) -> CardAccess:
+    """CUS-9: owner, regional roles in region, finance / managers / admin see the full card; everyone
+    else (other salespeople, SERVICE, regional roles elsewhere) sees the public part."""
+    roles = {str(r) for r in roles}
+    if roles & SEES_ALL:
+        return CardAccess.FULL
+    if "SALES" in roles and owner_id is not None and owner_id == user_id:
+        return CardAccess.FULL
+    if roles & SEES_REGION and region is not None and region == customer_region:
+        return CardAccess.FULL
+    return CardAccess.PUBLIC
+
+
+def access_is_logged(access: CardAccess, *, user_id: str, owner_id: str | None) -> bool:
+    """CUS-9: every read of a full card by someone who is not its owner is logged."""
+    return access is CardAccess.FULL and user_id != owner_id

@@ -2,13 +2,28 @@
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
+from chassis.clock import add_months
 from chassis.errors import Conflict
-from contracts.customer import CustomerRegistered, CustomerTerminated, CustomerUpdated
+from contracts.credit import CreditInvoiceOverdue
+from contracts.customer import CustomerLevelChanged, CustomerRegistered, CustomerTerminated, CustomerUpdated
+from contracts.ownership import OwnershipChanged
 from contracts.sales import InvoiceIssued
-from services.customer.domain import Customer, EndOfTrading
-from services.customer.store import CustomerUnitOfWork, duplicate
+from services.customer.domain import Customer, EndOfTrading, LevelPolicy, Ownership, TradingRecord
+from services.customer.store import CustomerStore, CustomerUnitOfWork, duplicate
+from services.customer.visits import (
+    PlannedVisit,
+    PlanRole,
+    ProspectGrade,
+    Visit,
+    VisitChannel,
+    cadence_for,
+    planned_visit,
+)
+
+DEFAULT_POLICY = LevelPolicy()  # CUS-3 as domain.md states it; the service runs with CustomerSettings
 
 
 @dataclass(frozen=True)
@@ -68,15 +83,117 @@ async def end_trading(customer_id: str, expected_version: int, reason: EndOfTrad
     return customer
 
 
-async def on_invoice_issued(event: InvoiceIssued, uow: CustomerUnitOfWork) -> None:
-    """CUS-2: a sale moves the lifecycle (potential → new, dormant → back to trading)."""
+async def grade_prospect(customer_id: str, expected_version: int, grade: ProspectGrade, by: str,
+                         uow: CustomerUnitOfWork) -> Customer:
+    """CUS-4: the salesperson grades a prospect; the grade sets how often they visit it."""
+    customer = await _load_at(customer_id, expected_version, uow)
+    if not customer.grade_prospect(grade, by=by, now=uow.now()):
+        return customer
+    uow.customers.save(customer, uow)
+    uow.publish(_updated(customer, ["prospectGrade"], by, uow))
+    await uow.commit()
+    return customer
+
+
+@dataclass(frozen=True)
+class LogVisit:
+    customer_id: str
+    by: str
+    channel: VisitChannel
+    progress: str
+    visited_at: datetime | None = None
+    achievements: str | None = None
+    problems: str | None = None
+    next_steps: str | None = None
+
+
+async def log_visit(cmd: LogVisit, uow: CustomerUnitOfWork) -> Visit:
+    """CUS-6: one visit in the log (the reports and the visit plan are derived from it)."""
+    customer = await uow.customers.get(cmd.customer_id)
+    now = uow.now()
+    visit = Visit.log(id=str(uuid.uuid4()), customer_id=customer.id, by=cmd.by, at=cmd.visited_at or now,
+                      channel=cmd.channel, progress=cmd.progress, achievements=cmd.achievements,
+                      problems=cmd.problems, next_steps=cmd.next_steps, now=now)
+    uow.customers.save_visit(visit, uow)
+    await uow.commit()
+    return visit
+
+
+async def visit_plan(store: CustomerStore, user_id: str, role: PlanRole, region: str | None, now: datetime,
+                     horizon: timedelta) -> list[tuple[Customer, PlannedVisit]]:
+    """CUS-5: the visits `user_id` in `role` owes, due within `horizon` or overdue, most overdue first.
+    SALES: the customers they own; regional roles: their region; managers: every planned customer."""
+    if role is PlanRole.SALES:
+        customers = await store.owned_customers(user_id)
+    elif role in (PlanRole.REGION_ASSISTANT, PlanRole.REGION_MANAGER):
+        customers = await store.active_customers(region=region) if region else []
+    else:
+        customers = await store.active_customers(levels=["VIP", "SPECIAL_VIP", "A", "B", "C"])
+    last = await store.last_visits(user_id, [c.id for c in customers])
+    plan = []
+    for c in customers:
+        bought = c.first_sale_at is not None
+        cadence = cadence_for(role, c.level.value if c.level else None, c.prospect_grade, bought)
+        if cadence is None:
+            continue
+        since = c.prospect_graded_at if not bought and c.prospect_graded_at else c.registered_at
+        if entry := planned_visit(c.id, role, cadence, last.get(c.id), since, now, horizon):
+            plan.append((c, entry))
+    return sorted(plan, key=lambda p: (p[1].due_at, p[0].code))
+
+
+async def on_invoice_issued(event: InvoiceIssued, uow: CustomerUnitOfWork, policy: LevelPolicy = DEFAULT_POLICY
+                            ) -> None:
+    """CUS-2: a sale moves the lifecycle (potential → new, dormant → back to trading); CUS-3: and the level."""
     customer = await uow.customers.get(event.customer_id)  # unknown yet: NotFound, retried by the bus
     before = customer.lifecycle
     customer.record_sale(event.issued_at, now=uow.now())
+    record = await uow.customers.trading_record(customer.id, add_months(uow.now(), -policy.window_months))
+    if event.invoice_id not in await uow.customers.known_sales(customer.id, [event.invoice_id]):
+        record = TradingRecord(record.sales + ((event.issued_at, event.amount_fen),), record.spoiled)
+    uow.customers.record_sale({
+        "_id": event.invoice_id, "customer_id": customer.id, "amount_fen": event.amount_fen,
+        "issued_at": event.issued_at, "product_line": event.product_line, "salesperson_id": event.salesperson_id,
+    }, uow)
+    _reassess_level(customer, record, policy, uow)
     uow.customers.save(customer, uow)
     if customer.lifecycle is not before:
         uow.publish(_updated(customer, ["lifecycle"], "system", uow))
     await uow.commit()
+
+
+async def on_invoice_overdue(event: CreditInvoiceOverdue, uow: CustomerUnitOfWork,
+                             policy: LevelPolicy = DEFAULT_POLICY) -> None:
+    """CUS-3: an invoice more than 30 days overdue spoils "good payment" for the trailing window."""
+    customer = await uow.customers.get(event.customer_id)
+    spoiled_at = event.due_at + timedelta(days=policy.overdue_days)
+    record = await uow.customers.trading_record(customer.id, add_months(uow.now(), -policy.window_months))
+    uow.customers.record_spoiled_payment(event.invoice_id, customer.id, spoiled_at, event.days_overdue, uow)
+    record = TradingRecord(record.sales, record.spoiled + (spoiled_at,))
+    _reassess_level(customer, record, policy, uow)
+    uow.customers.save(customer, uow)
+    await uow.commit()
+
+
+async def refresh_level(customer_id: str, uow: CustomerUnitOfWork, policy: LevelPolicy = DEFAULT_POLICY) -> bool:
+    """CUS-3: time alone moved the window (a sale or a late payment left it, long-term cooperation began)."""
+    customer = await uow.customers.get(customer_id)
+    record = await uow.customers.trading_record(customer.id, add_months(uow.now(), -policy.window_months))
+    changed = _reassess_level(customer, record, policy, uow)
+    uow.customers.save(customer, uow)  # also moves or clears its `level_due_at`
+    await uow.commit()
+    return changed
+
+
+def _reassess_level(customer: Customer, record: TradingRecord, policy: LevelPolicy, uow: CustomerUnitOfWork
+                    ) -> bool:
+    change = customer.reassess_level(record, policy, uow.now())
+    if change is None:
+        return False
+    old, new = change
+    uow.publish(CustomerLevelChanged(customer_id=customer.id, old_level=old.value if old else None,
+                                     new_level=new.value if new else None, changed_at=uow.now()))
+    return True
 
 
 async def refresh_lifecycle(customer_id: str, uow: CustomerUnitOfWork) -> bool:
@@ -90,7 +207,16 @@ async def refresh_lifecycle(customer_id: str, uow: CustomerUnitOfWork) -> bool:
     return changed
 
 
-SUBSCRIPTIONS = {InvoiceIssued: on_invoice_issued}
+async def on_ownership_changed(event: OwnershipChanged, uow: CustomerUnitOfWork) -> None:
+    """CUS-9: keep each customer's owner (None: in the pool); a late, older announcement is ignored."""
+    uow.customers.save_ownership(event.customer_id, Ownership(event.owner_id, announced=True,
+                                                              changed_at=event.changed_at), uow)
+    await uow.commit()
+
+
+SUBSCRIPTIONS = {InvoiceIssued: on_invoice_issued, OwnershipChanged: on_ownership_changed,
+                 CreditInvoiceOverdue: on_invoice_overdue}
+LEVEL_HANDLERS = (on_invoice_issued, on_invoice_overdue)  # app.py binds the configured LevelPolicy to these
 
 
 async def _load_at(customer_id: str, expected_version: int, uow: CustomerUnitOfWork) -> Customer:

@@ -6,6 +6,10 @@ Collections (database `crm_customer`):
 - `revisions`: CUS-7, one document per version of a card.
 - `dedupe_keys`: CUS-12, `_id` = the key ("credit:…", "name+phone:…"): the unique `_id` settles races.
 - `counters`: the sequence behind readable customer codes (C000123).
+- `owners`: CUS-9, `_id` = customer id: the owner `ownership.changed` last announced (kept apart from
+  the card so an ownership change neither bumps the card's version nor races a person's edit).
+- `access_log`: CUS-9, one document per full-card read by someone who is not the card's owner.
+- `visits`: CUS-6, the visit log; `last_visit`: CUS-5, per person and customer, when they last visited.
 """
 
 import base64
@@ -15,13 +19,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
+from chassis.clock import add_months
 from chassis.errors import Invalid, NotFound, RuleViolation
 from chassis.store import Database, UnitOfWork, replace_versioned
 from services.customer.domain import (
+    STALE_AFTER_MONTHS,
     CompanyCard,
     CompanyType,
     Contact,
@@ -33,14 +39,17 @@ from services.customer.domain import (
     FieldChange,
     Lifecycle,
     MarketPosition,
+    Ownership,
     PersonCard,
     Qualification,
     QualificationKind,
     Revision,
-    TradingSurvey,
     Termination,
+    TradingRecord,
+    TradingSurvey,
     search_key,
 )
+from services.customer.visits import ProspectGrade, Visit, VisitChannel
 
 MAX_PAGE = 100
 
@@ -52,6 +61,8 @@ class CustomerFilter:
     level: CustomerLevel | None = None
     nature: CustomerNature | None = None
     lifecycle: Lifecycle | None = None  # TERMINATED only when asked for: archived cards leave the active list
+    needs_review: bool | None = None  # CUS-7, as of `now`
+    now: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -71,13 +82,32 @@ class CustomerStore:
         self.revisions = db["revisions"]
         self.dedupe_keys = db["dedupe_keys"]
         self.counters = db["counters"]
+        self.owners = db["owners"]
+        self.access_log = db["access_log"]
+        self.visits = db["visits"]
+        self.sales = db["sales"]  # CUS-3 / CUS-11: one document per invoice, `_id` = invoice id
+        self.overdue = db["overdue"]  # CUS-3: invoices that went more than 30 days overdue, `_id` = invoice id
+        self.last_visit = db["last_visit"]  # `_id` = by + NUL + customer id: when that person last visited
 
     async def ensure_indexes(self) -> None:
         await self.customers.create_index([("code", ASCENDING)], unique=True)
-        for name in ("name_key", "code_key", "region", "lifecycle", "nature", "level", "lifecycle_due_at"):
+        for name in ("name_key", "code_key", "region", "lifecycle", "nature", "level", "lifecycle_due_at",
+                     "review_due_at"):
             await self.customers.create_index([(name, ASCENDING)])
         await self.revisions.create_index([("customer_id", ASCENDING), ("version", ASCENDING)], unique=True)
         await self.dedupe_keys.create_index([("customer_id", ASCENDING)])
+        await self.owners.create_index([("owner_id", ASCENDING)])
+        await self.access_log.create_index([("customer_id", ASCENDING), ("at", DESCENDING)])
+        await self.access_log.create_index([("user_id", ASCENDING), ("at", DESCENDING)])
+        await self.access_log.create_index([("at", DESCENDING)])
+        await self.visits.create_index([("by", ASCENDING), ("at", ASCENDING)])
+        await self.visits.create_index([("customer_id", ASCENDING), ("at", DESCENDING)])
+        await self.customers.create_index([("registered_by", ASCENDING)])
+        await self.last_visit.create_index([("by", ASCENDING), ("customer_id", ASCENDING)])
+        await self.customers.create_index([("level_due_at", ASCENDING)])
+        await self.sales.create_index([("customer_id", ASCENDING), ("issued_at", ASCENDING)])
+        await self.sales.create_index([("issued_at", ASCENDING)])
+        await self.overdue.create_index([("customer_id", ASCENDING)])
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -118,6 +148,146 @@ class CustomerStore:
     async def due_for_lifecycle(self, now: datetime, limit: int = 500) -> list[str]:
         cursor = self.customers.find({"lifecycle_due_at": {"$lte": now}}, {"_id": 1}).limit(limit)
         return [d["_id"] async for d in cursor]
+
+    # -- CUS-9: owners and the access log --------------------------------------------------------
+
+    async def ownerships(self, customer_ids: list[str]) -> dict[str, Ownership]:
+        """The announced owners of these customers (absent: ownership has not spoken yet)."""
+        return {d["_id"]: _ownership(d) async for d in self.owners.find({"_id": {"$in": customer_ids}})}
+
+    async def owned_by(self, user_id: str) -> list[str]:
+        """Customers announced as owned by `user_id` (registrations not yet announced are not listed)."""
+        return [d["_id"] async for d in self.owners.find({"owner_id": user_id}, {"_id": 1})]
+
+    def save_ownership(self, customer_id: str, ownership: Ownership, uow: UnitOfWork) -> None:
+        """Stage the announced owner; an older announcement arriving late never overrides a newer one."""
+        doc = {"_id": customer_id, "owner_id": ownership.owner_id, "changed_at": ownership.changed_at}
+
+        async def write(session: AsyncClientSession) -> None:
+            held = await self.owners.find_one({"_id": customer_id}, session=session)
+            if held is None:
+                await self.owners.insert_one(doc, session=session)
+            elif held.get("changed_at") is None or ownership.changed_at >= held["changed_at"]:
+                await self.owners.replace_one({"_id": customer_id}, doc, session=session)
+
+        uow.stage(write)
+
+    async def log_access(self, entries: list[dict[str, Any]]) -> None:
+        """Its own small insert, outside any transaction (hence the write lock)."""
+        if not entries:
+            return
+        async with self._database.write_lock:
+            await self.access_log.insert_many([dict(e) for e in entries])
+
+    async def access_log_page(self, customer_id: str | None, user_id: str | None, first: int, after: str | None
+                              ) -> tuple[list[dict[str, Any]], str | None, bool]:
+        """Newest first; the cursor is the last entry's (at, _id)."""
+        if not 1 <= first <= MAX_PAGE:
+            raise Invalid("first", f"must be between 1 and {MAX_PAGE}")
+        query: dict[str, Any] = {}
+        if customer_id:
+            query["customer_id"] = customer_id
+        if user_id:
+            query["user_id"] = user_id
+        if after:
+            at, last_id = _decode_log_cursor(after)
+            query = {"$and": [query, {"$or": [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": last_id}}]}]}
+        docs = await self.access_log.find(query).sort([("at", DESCENDING), ("_id", DESCENDING)]).to_list(first + 1)
+        page = docs[:first]
+        end = _encode_cursor(page[-1]["at"].isoformat(), page[-1]["_id"]) if page else after
+        return page, end, len(docs) > first
+
+    # -- CUS-3: the trading record behind the level --------------------------------------------
+
+    def record_sale(self, sale: dict[str, Any], uow: UnitOfWork) -> None:
+        """Stage one invoice (idempotent by invoice id: ERP may resend it under another event id)."""
+        async def write(session: AsyncClientSession) -> None:
+            if await self.sales.find_one({"_id": sale["_id"]}, session=session) is None:
+                await self.sales.insert_one(sale, session=session)
+
+        uow.stage(write)
+
+    def record_spoiled_payment(self, invoice_id: str, customer_id: str, spoiled_at: datetime, days_overdue: int,
+                               uow: UnitOfWork) -> None:
+        doc = {"_id": invoice_id, "customer_id": customer_id, "spoiled_at": spoiled_at, "days_overdue": days_overdue}
+
+        async def write(session: AsyncClientSession) -> None:
+            if await self.overdue.find_one({"_id": invoice_id}, session=session) is None:
+                await self.overdue.insert_one(doc, session=session)
+
+        uow.stage(write)
+
+    async def trading_record(self, customer_id: str, since: datetime) -> TradingRecord:
+        sales = [(d["issued_at"], d["amount_fen"]) async for d in
+                 self.sales.find({"customer_id": customer_id, "issued_at": {"$gt": since}})]
+        spoiled = [d["spoiled_at"] async for d in self.overdue.find({"customer_id": customer_id})]
+        return TradingRecord(tuple(sales), tuple(spoiled))
+
+    async def known_sales(self, customer_id: str, invoice_ids: list[str]) -> set[str]:
+        return {d["_id"] async for d in self.sales.find({"_id": {"$in": invoice_ids}, "customer_id": customer_id},
+                                                        {"_id": 1})}
+
+    async def sales_totals(self, start: datetime, end: datetime) -> list[tuple[str, str | None, int]]:
+        """CUS-11: (customer id, product line, amount in fen) of the invoices issued in (start, end]."""
+        totals: dict[tuple[str, str | None], int] = {}
+        cursor = self.sales.find({"issued_at": {"$gt": start, "$lte": end}},
+                                 {"customer_id": 1, "product_line": 1, "amount_fen": 1})
+        async for d in cursor:  # summed here: the Mongo stand-in cannot $group by a compound key
+            key = (d["customer_id"], d.get("product_line"))
+            totals[key] = totals.get(key, 0) + d["amount_fen"]
+        return [(c, p, fen) for (c, p), fen in totals.items()]
+
+    async def due_for_level(self, now: datetime, limit: int = 500) -> list[str]:
+        cursor = self.customers.find({"level_due_at": {"$lte": now}}, {"_id": 1}).limit(limit)
+        return [d["_id"] async for d in cursor]
+
+    # -- CUS-5 / CUS-6: visits ------------------------------------------------------------------
+
+    def save_visit(self, visit: Visit, uow: UnitOfWork) -> None:
+        doc = visit_document(visit)
+
+        key = {"_id": f"{visit.by}\u0000{visit.customer_id}"}
+        last = key | {"by": visit.by, "customer_id": visit.customer_id, "at": visit.at}
+
+        async def write(session: AsyncClientSession) -> None:
+            await self.visits.insert_one(doc, session=session)
+            held = await self.last_visit.find_one(key, session=session)
+            if held is None:
+                await self.last_visit.insert_one(last, session=session)
+            elif held["at"] < visit.at:  # a visit logged late does not move the last one back
+                await self.last_visit.replace_one(key, last, session=session)
+
+        uow.stage(write)
+
+    async def visits_by(self, user_id: str, start: datetime, end: datetime) -> list[Visit]:
+        cursor = self.visits.find({"by": user_id, "at": {"$gte": start, "$lt": end}}).sort("at", ASCENDING)
+        return [to_visit(d) async for d in cursor]
+
+    async def visits_of(self, customer_id: str, limit: int = MAX_PAGE) -> list[Visit]:
+        cursor = self.visits.find({"customer_id": customer_id}).sort("at", DESCENDING).limit(limit)
+        return [to_visit(d) async for d in cursor]
+
+    async def last_visits(self, user_id: str, customer_ids: list[str]) -> dict[str, datetime]:
+        """When `user_id` last visited each of these customers."""
+        cursor = self.last_visit.find({"by": user_id, "customer_id": {"$in": customer_ids}})
+        return {d["customer_id"]: d["at"] async for d in cursor}
+
+    async def owned_customers(self, user_id: str) -> list[Customer]:
+        """CUS-9's owner rule: announced to `user_id`, or registered by them and not announced to anyone."""
+        announced = await self.owned_by(user_id)
+        registered = [d["_id"] async for d in self.customers.find({"registered_by": user_id}, {"_id": 1})]
+        spoken_for = await self.ownerships(registered)
+        ids = set(announced) | {i for i in registered if i not in spoken_for}
+        return [c for c in (await self.get_many(sorted(ids))).values() if c.termination is None]
+
+    async def active_customers(self, *, region: str | None = None, levels: list[str] | None = None,
+                               limit: int = 5000) -> list[Customer]:
+        query: dict[str, Any] = {"lifecycle": {"$ne": Lifecycle.TERMINATED.value}}
+        if region is not None:
+            query["region"] = region
+        if levels is not None:
+            query["level"] = {"$in": levels}
+        return [to_customer(d) async for d in self.customers.find(query).limit(limit)]
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -171,6 +341,17 @@ def _query(where: CustomerFilter) -> dict[str, Any]:
         if (value := getattr(where, name)) is not None:
             query[name] = str(value)
     query["lifecycle"] = str(where.lifecycle) if where.lifecycle else {"$ne": Lifecycle.TERMINATED.value}
+    if where.needs_review is not None:
+        if where.now is None:
+            raise ValueError("a needsReview filter needs `now`")
+        stale = {"$or": [{"review_due_at": {"$lte": where.now}},
+                         # cards saved before `review_due_at` was stored: the same rule from `updated_at`
+                         {"review_due_at": {"$exists": False}, "termination": None,
+                          "updated_at": {"$lte": add_months(where.now, -STALE_AFTER_MONTHS)}}]}
+        fresh = {"$or": [{"review_due_at": {"$gt": where.now}}, {"termination": {"$ne": None}},
+                         {"review_due_at": {"$exists": False},
+                          "updated_at": {"$gt": add_months(where.now, -STALE_AFTER_MONTHS)}}]}
+        query = {"$and": [query, stale if where.needs_review else fresh]}
     return query
 
 
@@ -184,6 +365,18 @@ def _decode_cursor(cursor: str) -> tuple[str, str]:
         return str(name_key), str(customer_id)
     except (ValueError, TypeError) as e:
         raise Invalid("after", "is not a cursor this list handed out") from e
+
+
+def _decode_log_cursor(cursor: str) -> tuple[datetime, str]:
+    at, last_id = _decode_cursor(cursor)
+    try:
+        return datetime.fromisoformat(at), last_id
+    except ValueError as e:
+        raise Invalid("after", "is not a cursor this list handed out") from e
+
+
+def _ownership(d: dict[str, Any]) -> Ownership:
+    return Ownership(d.get("owner_id"), announced=True, changed_at=d.get("changed_at"))
 
 
 # -- documents <-> domain ------------------------------------------------------------------------
@@ -210,10 +403,14 @@ def to_document(c: Customer) -> dict[str, Any]:
         "level": c.level.value if c.level else None,
         "lifecycle": c.lifecycle.value,
         "lifecycle_due_at": c.lifecycle_due_at(),
+        "review_due_at": c.review_due_at(),
         "first_sale_at": c.first_sale_at,
         "last_sale_at": c.last_sale_at,
         "trading_survey": vars(c.trading_survey) if c.trading_survey else None,
         "termination": {**vars(c.termination), "reason": c.termination.reason.value} if c.termination else None,
+        "level_due_at": c.level_due_at,
+        "prospect_grade": c.prospect_grade.value if c.prospect_grade else None,
+        "prospect_graded_at": c.prospect_graded_at,
         "registered_by": c.registered_by,
         "registered_at": c.registered_at,
         "updated_by": c.updated_by,
@@ -244,6 +441,9 @@ def to_customer(d: dict[str, Any]) -> Customer:
         trading_survey=TradingSurvey(**d["trading_survey"]) if d.get("trading_survey") else None,
         termination=Termination(**{**d["termination"], "reason": EndOfTrading(d["termination"]["reason"])})
         if d.get("termination") else None,
+        prospect_grade=ProspectGrade(d["prospect_grade"]) if d.get("prospect_grade") else None,
+        prospect_graded_at=d.get("prospect_graded_at"),
+        level_due_at=d.get("level_due_at"),
         registered_by=d["registered_by"],
         registered_at=d["registered_at"],
         updated_by=d["updated_by"],
@@ -299,6 +499,17 @@ def revision_document(r: Revision) -> dict[str, Any]:
 def to_revision(d: dict[str, Any]) -> Revision:
     changes = tuple(FieldChange(c["field"], c.get("old"), c.get("new")) for c in d["changes"])
     return Revision(d["customer_id"], d["version"], d["action"], d["by"], d["at"], changes)
+
+
+def visit_document(v: Visit) -> dict[str, Any]:
+    return {"_id": v.id, "customer_id": v.customer_id, "by": v.by, "at": v.at, "channel": v.channel.value,
+            "progress": v.progress, "achievements": v.achievements, "problems": v.problems,
+            "next_steps": v.next_steps, "logged_at": v.logged_at}
+
+
+def to_visit(d: dict[str, Any]) -> Visit:
+    return Visit(d["_id"], d["customer_id"], d["by"], d["at"], VisitChannel(d["channel"]), d["progress"],
+                 d.get("achievements"), d.get("problems"), d.get("next_steps"), d["logged_at"])
 
 
 class CustomerUnitOfWork(UnitOfWork):

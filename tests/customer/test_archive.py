@@ -242,3 +242,23 @@ async def test_cus_8_ending_trade_archives_the_card_never_deletes_it(archive: Cu
     assert [h["action"] for h in history] == ["REGISTERED", "TERMINATED"]
     answer = await archive.gql(UPDATE, {"id": customer["id"], "v": 2, "input": {"name": "复活"}})
     assert error_codes(answer) == ["RULE_VIOLATION"] and "CUS-8" in answer["errors"][0]["message"]
+
+
+async def test_cus_7_stale_cards_can_be_listed_with_the_needs_review_filter(archive: CustomerHarness) -> None:
+    old = await register(archive, name="旧卡")
+    archive.clock.advance(timedelta(days=200))
+    await register(archive, name="新卡")
+    archive.clock.advance(timedelta(days=200))  # the first is 400 days old, the second 200
+    # a card saved before `review_due_at` was stored is judged by `updatedAt` alike
+    await archive.service.store.customers.update_one({"_id": old["id"]}, {"$unset": {"review_due_at": ""}})
+    await register(archive, name="没存到期日的新卡")
+    await archive.service.store.customers.update_one({"name": "没存到期日的新卡"}, {"$unset": {"review_due_at": ""}})
+
+    async def names(needs_review: bool) -> list[str]:
+        data = await archive.gql.data(SEARCH, {"filter": {"needsReview": needs_review}})
+        return [e["node"]["name"] for e in data["customers"]["edges"]]
+
+    assert await names(True) == ["旧卡"]
+    assert sorted(await names(False)) == sorted(["新卡", "没存到期日的新卡"])
+    archive.clock.advance(timedelta(days=200))  # now the second is 400 days old too
+    assert sorted(await names(True)) == sorted(["旧卡", "新卡"])

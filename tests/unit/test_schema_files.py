@@ -28,3 +28,15 @@ def test_customer_subgraph_keeps_the_public_contract() -> None:
                  "updateCustomer(id: ID!, expectedVersion: Int!, input: UpdateCustomerInput!): Customer!",
                  "scalar Fen", "me: Viewer!"):
         assert line in sdl, line
+
+
+def test_broker_definitions_declare_every_services_queues_and_bindings() -> None:
+    """Deployments load deploy/rabbitmq/definitions.json before any service starts publishing."""
+    import json
+
+    from crm.broker import DEFINITIONS, topology
+
+    definitions = json.loads(DEFINITIONS.read_text())
+    expected = topology()
+    assert {q["name"] for q in expected["queues"]} <= {q["name"] for q in definitions["queues"]}
+    assert expected["bindings"] == definitions["bindings"], "stale: run `make schemas`"
