@@ -27,9 +27,9 @@ from services.customer.domain import (
     CustomerNature,
     MarketPosition,
     PersonCard,
-    credit_code_check_char,
 )
 from services.customer.handlers import register_customer
+from services.customer.identity import credit_code_check_char
 from services.customer.store import CustomerFilter
 from services.ownership.domain import Salesperson
 from services.ownership.handlers import save_salesperson

@@ -3,8 +3,6 @@
 Plain Python: no I/O, no framework; time comes in as `now`.
 """
 
-import re
-import unicodedata
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -12,6 +10,8 @@ from typing import Any
 
 from chassis.clock import add_months
 from chassis.errors import Invalid, RuleViolation
+from services.customer.identity import PHONE, is_valid_credit_code, normalised_name, normalised_phone
+from services.customer.level import CustomerLevel, LevelPolicy, TradingRecord, level_for
 from services.customer.visits import ProspectGrade
 
 
@@ -39,14 +39,6 @@ class Lifecycle(StrEnum):
     ESTABLISHED = "ESTABLISHED"  # 老: trading longer
     DORMANT = "DORMANT"  # no sale for 3 months
     TERMINATED = "TERMINATED"  # 终止
-
-
-class CustomerLevel(StrEnum):
-    VIP = "VIP"
-    SPECIAL_VIP = "SPECIAL_VIP"
-    A = "A"
-    B = "B"
-    C = "C"
 
 
 class MarketPosition(StrEnum):
@@ -216,7 +208,7 @@ class Customer:
         self._refuse_if_archived()
         unknown = set(changes) - set(CARD_FIELDS)
         if unknown:
-            raise Invalid(sorted(unknown)[0], "is not a field of the card")
+            raise Invalid(min(unknown), "is not a field of the card")
         replace(self, **changes).validate()  # a refused edit leaves the card as it was
         before = {name: getattr(self, name) for name in changes}
         for name, value in changes.items():
@@ -291,7 +283,7 @@ class Customer:
 
     # -- CUS-3: level ---------------------------------------------------------------------------
 
-    def reassess_level(self, record: "TradingRecord", policy: "LevelPolicy", now: datetime
+    def reassess_level(self, record: TradingRecord, policy: LevelPolicy, now: datetime
                        ) -> tuple[CustomerLevel | None, CustomerLevel | None] | None:
         """CUS-3: the level the trailing window implies; (old, new) if it changed, else None."""
         new = level_for(record, policy, first_sale_at=self.first_sale_at, now=now)
@@ -360,65 +352,6 @@ class Customer:
         self.revisions.append(Revision(self.id, version, action, by, now, tuple(changes)))
 
 
-@dataclass(frozen=True)
-class LevelPolicy:
-    """CUS-3 thresholds (configuration: services/customer/config.py), amounts in fen."""
-
-    vip_fen: int = 10_000_000  # 100,000 CNY
-    a_fen: int = 5_000_000  # 50,000 CNY
-    b_fen: int = 3_000_000  # 30,000 CNY
-    window_months: int = 12
-    long_term_months: int = 12  # trading at least this long is "long-term cooperation"
-    overdue_days: int = 30  # an invoice more than this overdue spoils "good payment"
-
-
-@dataclass(frozen=True)
-class TradingRecord:
-    """What CUS-3 looks at: the customer's invoices (issued_at, amount) and when invoices went more than
-    `overdue_days` overdue (spoiled_at = due date + overdue days)."""
-
-    sales: tuple[tuple[datetime, int], ...] = ()
-    spoiled: tuple[datetime, ...] = ()
-
-    def amount_in_window(self, policy: LevelPolicy, now: datetime) -> int:
-        start = add_months(now, -policy.window_months)
-        return sum(amount for at, amount in self.sales if start < at <= now)
-
-    def good_payment(self, policy: LevelPolicy, now: datetime) -> bool:
-        start = add_months(now, -policy.window_months)
-        return not any(start < at <= now for at in self.spoiled)
-
-    def level_due_at(self, policy: LevelPolicy, *, first_sale_at: datetime | None, now: datetime
-                     ) -> datetime | None:
-        """The next instant at which time alone may change the level: a sale or a spoiled payment leaves
-        the window, long-term cooperation begins."""
-        start = add_months(now, -policy.window_months)
-        moments = [add_months(at, policy.window_months) for at, _ in self.sales if start < at <= now]
-        moments += [add_months(at, policy.window_months) for at in self.spoiled if start < at <= now]
-        moments += [at for at in self.spoiled if at > now]  # a spoil known ahead (the event came early)
-        if first_sale_at is not None:
-            moments.append(add_months(first_sale_at, policy.long_term_months))
-        future = [m for m in moments if m > now]
-        return min(future) if future else None
-
-
-def level_for(record: TradingRecord, policy: LevelPolicy, *, first_sale_at: datetime | None, now: datetime
-              ) -> CustomerLevel | None:
-    """CUS-3: VIP ≥ 100,000 in the trailing 12 months with good payment and long-term cooperation (trading
-    ≥ 12 months); SPECIAL_VIP the same but short-term (promotional) buying; A 50,000–100,000 (and a big buyer
-    with bad payment); B 30,000–50,000; C below. A customer who never bought has no level."""
-    if first_sale_at is None or first_sale_at > now:
-        return None
-    amount = record.amount_in_window(policy, now)
-    if amount >= policy.vip_fen and record.good_payment(policy, now):
-        long_term = add_months(first_sale_at, policy.long_term_months) <= now
-        return CustomerLevel.VIP if long_term else CustomerLevel.SPECIAL_VIP
-    if amount >= policy.a_fen:
-        return CustomerLevel.A
-    if amount >= policy.b_fen:
-        return CustomerLevel.B
-    return CustomerLevel.C
-
 
 NEW_FOR_MONTHS = 12
 DORMANT_AFTER_MONTHS = 3
@@ -440,46 +373,6 @@ def lifecycle_at(first_sale_at: datetime | None, last_sale_at: datetime | None, 
     return Lifecycle.ESTABLISHED
 
 
-PHONE = re.compile(r"[+()\d][\d \-()]{3,18}\d")
-_PUNCTUATION_OR_SPACE = re.compile(r"[\W_]+", re.UNICODE)
-
-
-def normalised_name(name: str) -> str:
-    """Full-width → half-width, case folded, without spaces and punctuation: 'ＡＢＣ 有限公司' = 'abc有限公司'."""
-    return _PUNCTUATION_OR_SPACE.sub("", unicodedata.normalize("NFKC", name).casefold())
-
-
-def normalised_phone(phone: str) -> str:
-    """The number as dialled inside China: +86 138… → 138…, +86 21 6123… → 021 6123…."""
-    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", phone)).removeprefix("00")
-    if digits.startswith("86"):  # domestic numbers start with 0 (landline) or 1 (mobile), never 86
-        rest = digits[2:]
-        return rest if rest.startswith("1") else "0" + rest.removeprefix("0")
-    return digits
-
-
-def search_key(text: str) -> str:
-    """What prefix search compares: case- and width-insensitive, spaces kept."""
-    return unicodedata.normalize("NFKC", text).casefold().strip()
-
-
-# GB 32100-2015: the unified social credit code (统一社会信用代码) and its check character.
-_CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def credit_code_check_char(first17: str) -> str:
-    total = sum(_CREDIT_CODE_CHARS.index(c) * w for c, w in zip(first17, _CREDIT_CODE_WEIGHTS, strict=True))
-    return _CREDIT_CODE_CHARS[(31 - total % 31) % 31]
-
-
-def is_valid_credit_code(code: str) -> bool:
-    code = code.upper()
-    if len(code) != 18 or any(c not in _CREDIT_CODE_CHARS for c in code):
-        return False
-    return credit_code_check_char(code[:17]) == code[17]
-
-
 def _shown(value: Any) -> Any:
     """A value as the history shows it: enums by name, cards as dicts, tuples as lists."""
     if isinstance(value, StrEnum):
@@ -491,57 +384,3 @@ def _shown(value: Any) -> Any:
     if hasattr(value, "__dataclass_fields__"):
         return {f.name: _shown(getattr(value, f.name)) for f in fields(value) if getattr(value, f.name) not in (None, ())}
     return value
-
-
-
-# -- CUS-9: need-to-know ---------------------------------------------------------------------------
-
-class CardAccess(StrEnum):
-    """What of a card a caller sees."""
-
-    FULL = "FULL"  # the whole card, its contacts and its history
-    PUBLIC = "PUBLIC"  # name, code, kind, nature, region, level, lifecycle
-
-
-# Roles that see every card (finance, the managers, the archive's owner 信息部).
-SEES_ALL = frozenset({"FINANCE", "SALES_MANAGER", "GENERAL_MANAGER", "ADMIN"})
-# Roles that see the full cards of their own region.
-SEES_REGION = frozenset({"REGION_ASSISTANT", "REGION_MANAGER"})
-
-
-@dataclass(frozen=True)
-class Ownership:
-    """Who owns a customer, as the customer archive knows it (CUS-9).
-
-    Until the ownership service has announced anything (`ownership.changed`), the salesperson who
-    registered the card counts as its owner: the card is theirs the moment they register it.
-    `announced` tells the two apart; after an announcement `owner_id` None means the pool.
-    """
-
-    owner_id: str | None
-    announced: bool = False
-    changed_at: datetime | None = None
-
-
-def owner_of(customer: "Customer", announced: Ownership | None) -> str | None:
-    """CUS-9: the announced owner, else the registering salesperson."""
-    return announced.owner_id if announced is not None else customer.registered_by
-
-
-def card_access(*, user_id: str, roles: frozenset[str] | set[str], region: str | None, owner_id: str | None,
-                customer_region: str | None) -> CardAccess:
-    """CUS-9: owner, regional roles in region, finance / managers / admin see the full card; everyone
-    else (other salespeople, SERVICE, regional roles elsewhere) sees the public part."""
-    roles = {str(r) for r in roles}
-    if roles & SEES_ALL:
-        return CardAccess.FULL
-    if "SALES" in roles and owner_id is not None and owner_id == user_id:
-        return CardAccess.FULL
-    if roles & SEES_REGION and region is not None and region == customer_region:
-        return CardAccess.FULL
-    return CardAccess.PUBLIC
-
-
-def access_is_logged(access: CardAccess, *, user_id: str, owner_id: str | None) -> bool:
-    """CUS-9: every read of a full card by someone who is not its owner is logged."""
-    return access is CardAccess.FULL and user_id != owner_id

@@ -11,7 +11,8 @@ from contracts.credit import CreditInvoiceOverdue
 from contracts.customer import CustomerLevelChanged, CustomerRegistered, CustomerTerminated, CustomerUpdated
 from contracts.ownership import OwnershipChanged
 from contracts.sales import InvoiceIssued
-from services.customer.domain import Customer, EndOfTrading, LevelPolicy, Ownership, TradingRecord
+from services.customer.access import Ownership
+from services.customer.domain import Customer, EndOfTrading, LevelPolicy, TradingRecord
 from services.customer.store import CustomerStore, CustomerUnitOfWork, duplicate
 from services.customer.visits import (
     PlannedVisit,

@@ -6,26 +6,26 @@ Collections (database `crm_customer`):
 - `revisions`: CUS-7, one document per version of a card.
 - `dedupe_keys`: CUS-12, `_id` = the key ("credit:…", "name+phone:…"): the unique `_id` settles races.
 - `counters`: the sequence behind readable customer codes (C000123).
-- `owners`: CUS-9, `_id` = customer id: the owner `ownership.changed` last announced (kept apart from
-  the card so an ownership change neither bumps the card's version nor races a person's edit).
-- `access_log`: CUS-9, one document per full-card read by someone who is not the card's owner.
-- `visits`: CUS-6, the visit log; `last_visit`: CUS-5, per person and customer, when they last visited.
+- `sales`: CUS-3 / CUS-11, one document per invoice; `overdue`: CUS-3, invoices more than 30 days overdue.
+
+CUS-9's owners and access log are in access_store.py, CUS-5 / CUS-6's visit log in visit_store.py;
+`CustomerStore` answers for all three.
 """
 
-import base64
-import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from chassis.clock import add_months
-from chassis.errors import Invalid, NotFound, RuleViolation
+from chassis.errors import NotFound, RuleViolation
+from chassis.pagination import page_of
 from chassis.store import Database, UnitOfWork, replace_versioned
+from services.customer.access_store import AccessRecords
 from services.customer.domain import (
     STALE_AFTER_MONTHS,
     CompanyCard,
@@ -39,7 +39,6 @@ from services.customer.domain import (
     FieldChange,
     Lifecycle,
     MarketPosition,
-    Ownership,
     PersonCard,
     Qualification,
     QualificationKind,
@@ -47,11 +46,10 @@ from services.customer.domain import (
     Termination,
     TradingRecord,
     TradingSurvey,
-    search_key,
 )
-from services.customer.visits import ProspectGrade, Visit, VisitChannel
-
-MAX_PAGE = 100
+from services.customer.identity import search_key
+from services.customer.visit_store import VisitRecords
+from services.customer.visits import ProspectGrade
 
 
 @dataclass(frozen=True)
@@ -74,20 +72,18 @@ class Page:
     total_count: int
 
 
-class CustomerStore:
+class CustomerStore(AccessRecords, VisitRecords):
     def __init__(self, database: Database) -> None:
+        AccessRecords.__init__(self, database)
+        VisitRecords.__init__(self, database)
         self._database = database
         db = database.db
         self.customers = db["customers"]
         self.revisions = db["revisions"]
         self.dedupe_keys = db["dedupe_keys"]
         self.counters = db["counters"]
-        self.owners = db["owners"]
-        self.access_log = db["access_log"]
-        self.visits = db["visits"]
         self.sales = db["sales"]  # CUS-3 / CUS-11: one document per invoice, `_id` = invoice id
         self.overdue = db["overdue"]  # CUS-3: invoices that went more than 30 days overdue, `_id` = invoice id
-        self.last_visit = db["last_visit"]  # `_id` = by + NUL + customer id: when that person last visited
 
     async def ensure_indexes(self) -> None:
         await self.customers.create_index([("code", ASCENDING)], unique=True)
@@ -96,14 +92,9 @@ class CustomerStore:
             await self.customers.create_index([(name, ASCENDING)])
         await self.revisions.create_index([("customer_id", ASCENDING), ("version", ASCENDING)], unique=True)
         await self.dedupe_keys.create_index([("customer_id", ASCENDING)])
-        await self.owners.create_index([("owner_id", ASCENDING)])
-        await self.access_log.create_index([("customer_id", ASCENDING), ("at", DESCENDING)])
-        await self.access_log.create_index([("user_id", ASCENDING), ("at", DESCENDING)])
-        await self.access_log.create_index([("at", DESCENDING)])
-        await self.visits.create_index([("by", ASCENDING), ("at", ASCENDING)])
-        await self.visits.create_index([("customer_id", ASCENDING), ("at", DESCENDING)])
+        await self.ensure_access_indexes()
+        await self.ensure_visit_indexes()
         await self.customers.create_index([("registered_by", ASCENDING)])
-        await self.last_visit.create_index([("by", ASCENDING), ("customer_id", ASCENDING)])
         await self.customers.create_index([("level_due_at", ASCENDING)])
         await self.sales.create_index([("customer_id", ASCENDING), ("issued_at", ASCENDING)])
         await self.sales.create_index([("issued_at", ASCENDING)])
@@ -130,72 +121,13 @@ class CustomerStore:
 
     async def search(self, where: CustomerFilter, first: int, after: str | None) -> Page:
         """CUS-10: ordered by name then id, so a cursor stays valid while cards are added."""
-        if not 1 <= first <= MAX_PAGE:
-            raise Invalid("first", f"must be between 1 and {MAX_PAGE}")
-        query = _query(where)
-        total = await self.customers.count_documents(query)
-        if after:
-            name_key, last_id = _decode_cursor(after)
-            query = {"$and": [query, {"$or": [{"name_key": {"$gt": name_key}},
-                                              {"name_key": name_key, "_id": {"$gt": last_id}}]}]}
-        cursor = self.customers.find(query).sort([("name_key", ASCENDING), ("_id", ASCENDING)]).limit(first + 1)
-        docs = await cursor.to_list(first + 1)
-        page = docs[:first]
-        cursors = [_encode_cursor(d["name_key"], d["_id"]) for d in page]
-        return Page([to_customer(d) for d in page], cursors, cursors[-1] if cursors else after, len(docs) > first,
-                    total)
+        found = await page_of(self.customers, _query(where), by="name_key", first=first, after=after)
+        return Page([to_customer(d) for d in found.documents], found.cursors, found.end_cursor, found.has_next_page,
+                    found.total_count)
 
     async def due_for_lifecycle(self, now: datetime, limit: int = 500) -> list[str]:
         cursor = self.customers.find({"lifecycle_due_at": {"$lte": now}}, {"_id": 1}).limit(limit)
         return [d["_id"] async for d in cursor]
-
-    # -- CUS-9: owners and the access log --------------------------------------------------------
-
-    async def ownerships(self, customer_ids: list[str]) -> dict[str, Ownership]:
-        """The announced owners of these customers (absent: ownership has not spoken yet)."""
-        return {d["_id"]: _ownership(d) async for d in self.owners.find({"_id": {"$in": customer_ids}})}
-
-    async def owned_by(self, user_id: str) -> list[str]:
-        """Customers announced as owned by `user_id` (registrations not yet announced are not listed)."""
-        return [d["_id"] async for d in self.owners.find({"owner_id": user_id}, {"_id": 1})]
-
-    def save_ownership(self, customer_id: str, ownership: Ownership, uow: UnitOfWork) -> None:
-        """Stage the announced owner; an older announcement arriving late never overrides a newer one."""
-        doc = {"_id": customer_id, "owner_id": ownership.owner_id, "changed_at": ownership.changed_at}
-
-        async def write(session: AsyncClientSession) -> None:
-            held = await self.owners.find_one({"_id": customer_id}, session=session)
-            if held is None:
-                await self.owners.insert_one(doc, session=session)
-            elif held.get("changed_at") is None or ownership.changed_at >= held["changed_at"]:
-                await self.owners.replace_one({"_id": customer_id}, doc, session=session)
-
-        uow.stage(write)
-
-    async def log_access(self, entries: list[dict[str, Any]]) -> None:
-        """Its own small insert, outside any transaction (hence the write lock)."""
-        if not entries:
-            return
-        async with self._database.write_lock:
-            await self.access_log.insert_many([dict(e) for e in entries])
-
-    async def access_log_page(self, customer_id: str | None, user_id: str | None, first: int, after: str | None
-                              ) -> tuple[list[dict[str, Any]], str | None, bool]:
-        """Newest first; the cursor is the last entry's (at, _id)."""
-        if not 1 <= first <= MAX_PAGE:
-            raise Invalid("first", f"must be between 1 and {MAX_PAGE}")
-        query: dict[str, Any] = {}
-        if customer_id:
-            query["customer_id"] = customer_id
-        if user_id:
-            query["user_id"] = user_id
-        if after:
-            at, last_id = _decode_log_cursor(after)
-            query = {"$and": [query, {"$or": [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": last_id}}]}]}
-        docs = await self.access_log.find(query).sort([("at", DESCENDING), ("_id", DESCENDING)]).to_list(first + 1)
-        page = docs[:first]
-        end = _encode_cursor(page[-1]["at"].isoformat(), page[-1]["_id"]) if page else after
-        return page, end, len(docs) > first
 
     # -- CUS-3: the trading record behind the level --------------------------------------------
 
@@ -241,36 +173,7 @@ class CustomerStore:
         cursor = self.customers.find({"level_due_at": {"$lte": now}}, {"_id": 1}).limit(limit)
         return [d["_id"] async for d in cursor]
 
-    # -- CUS-5 / CUS-6: visits ------------------------------------------------------------------
-
-    def save_visit(self, visit: Visit, uow: UnitOfWork) -> None:
-        doc = visit_document(visit)
-
-        key = {"_id": f"{visit.by}\u0000{visit.customer_id}"}
-        last = key | {"by": visit.by, "customer_id": visit.customer_id, "at": visit.at}
-
-        async def write(session: AsyncClientSession) -> None:
-            await self.visits.insert_one(doc, session=session)
-            held = await self.last_visit.find_one(key, session=session)
-            if held is None:
-                await self.last_visit.insert_one(last, session=session)
-            elif held["at"] < visit.at:  # a visit logged late does not move the last one back
-                await self.last_visit.replace_one(key, last, session=session)
-
-        uow.stage(write)
-
-    async def visits_by(self, user_id: str, start: datetime, end: datetime) -> list[Visit]:
-        cursor = self.visits.find({"by": user_id, "at": {"$gte": start, "$lt": end}}).sort("at", ASCENDING)
-        return [to_visit(d) async for d in cursor]
-
-    async def visits_of(self, customer_id: str, limit: int = MAX_PAGE) -> list[Visit]:
-        cursor = self.visits.find({"customer_id": customer_id}).sort("at", DESCENDING).limit(limit)
-        return [to_visit(d) async for d in cursor]
-
-    async def last_visits(self, user_id: str, customer_ids: list[str]) -> dict[str, datetime]:
-        """When `user_id` last visited each of these customers."""
-        cursor = self.last_visit.find({"by": user_id, "customer_id": {"$in": customer_ids}})
-        return {d["customer_id"]: d["at"] async for d in cursor}
+    # -- CUS-5: the customers a visit plan covers ---------------------------------------------
 
     async def owned_customers(self, user_id: str) -> list[Customer]:
         """CUS-9's owner rule: announced to `user_id`, or registered by them and not announced to anyone."""
@@ -353,30 +256,6 @@ def _query(where: CustomerFilter) -> dict[str, Any]:
                           "updated_at": {"$gt": add_months(where.now, -STALE_AFTER_MONTHS)}}]}
         query = {"$and": [query, stale if where.needs_review else fresh]}
     return query
-
-
-def _encode_cursor(name_key: str, customer_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([name_key, customer_id], ensure_ascii=False).encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[str, str]:
-    try:
-        name_key, customer_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return str(name_key), str(customer_id)
-    except (ValueError, TypeError) as e:
-        raise Invalid("after", "is not a cursor this list handed out") from e
-
-
-def _decode_log_cursor(cursor: str) -> tuple[datetime, str]:
-    at, last_id = _decode_cursor(cursor)
-    try:
-        return datetime.fromisoformat(at), last_id
-    except ValueError as e:
-        raise Invalid("after", "is not a cursor this list handed out") from e
-
-
-def _ownership(d: dict[str, Any]) -> Ownership:
-    return Ownership(d.get("owner_id"), announced=True, changed_at=d.get("changed_at"))
 
 
 # -- documents <-> domain ------------------------------------------------------------------------
@@ -499,17 +378,6 @@ def revision_document(r: Revision) -> dict[str, Any]:
 def to_revision(d: dict[str, Any]) -> Revision:
     changes = tuple(FieldChange(c["field"], c.get("old"), c.get("new")) for c in d["changes"])
     return Revision(d["customer_id"], d["version"], d["action"], d["by"], d["at"], changes)
-
-
-def visit_document(v: Visit) -> dict[str, Any]:
-    return {"_id": v.id, "customer_id": v.customer_id, "by": v.by, "at": v.at, "channel": v.channel.value,
-            "progress": v.progress, "achievements": v.achievements, "problems": v.problems,
-            "next_steps": v.next_steps, "logged_at": v.logged_at}
-
-
-def to_visit(d: dict[str, Any]) -> Visit:
-    return Visit(d["_id"], d["customer_id"], d["by"], d["at"], VisitChannel(d["channel"]), d["progress"],
-                 d.get("achievements"), d.get("problems"), d.get("next_steps"), d["logged_at"])
 
 
 class CustomerUnitOfWork(UnitOfWork):

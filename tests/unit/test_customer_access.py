@@ -4,16 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.customer.domain import (
-    CardAccess,
-    Customer,
-    CustomerKind,
-    CustomerNature,
-    Ownership,
-    access_is_logged,
-    card_access,
-    owner_of,
-)
+from services.customer.access import CardAccess, Ownership, access_is_logged, card_access, owner_of
+from services.customer.domain import Customer, CustomerKind, CustomerNature
 
 T0 = datetime(2024, 1, 15, 9, 30, tzinfo=UTC)
 FULL, PUBLIC = CardAccess.FULL, CardAccess.PUBLIC

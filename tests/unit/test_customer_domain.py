@@ -23,9 +23,11 @@ from services.customer.domain import (
     PersonCard,
     Qualification,
     QualificationKind,
+    lifecycle_at,
+)
+from services.customer.identity import (
     credit_code_check_char,
     is_valid_credit_code,
-    lifecycle_at,
     normalised_name,
     normalised_phone,
 )
