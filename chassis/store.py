@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, AsyncMongoClient
+from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
@@ -49,6 +49,14 @@ class Database:
 
     async def ping(self) -> None:
         await self.db.command("ping")
+
+    async def next_number(self, sequence: str) -> int:
+        """The next number of a named sequence, for readable codes. Taken outside any transaction: a gap
+        (a refused registration) is harmless, contention on one counter document inside every commit is not."""
+        async with self.write_lock:
+            counter = await self.db["counters"].find_one_and_update(
+                {"_id": sequence}, {"$inc": {"n": 1}}, upsert=True, return_document=ReturnDocument.AFTER)
+        return counter["n"]
 
     async def run_in_transaction(self, writes: list[Write]) -> None:
         try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from chassis.errors import Invalid, NotFound
@@ -84,7 +84,6 @@ class ComplaintStore:
         db = database.db
         self.complaints = db["complaints"]
         self.customers = db["customers"]
-        self.counters = db["counters"]
 
     async def ensure_indexes(self) -> None:
         await self.customers.create_index([("region", ASCENDING)])  # also creates it outside any transaction
@@ -162,12 +161,7 @@ class ComplaintStore:
     # -- writes ---------------------------------------------------------------------------------------
 
     async def next_reference(self) -> str:
-        """A readable, unique reference. Taken outside the transaction: a gap is fine, contention is not."""
-        async with self._database.write_lock:
-            counter = await self.counters.find_one_and_update(
-                {"_id": "complaint_reference"}, {"$inc": {"n": 1}}, upsert=True, return_document=ReturnDocument.AFTER
-            )
-        return f"CP{counter['n']:06d}"
+        return f"CP{await self._database.next_number('complaint_reference'):06d}"
 
     def save(self, complaint: Complaint, uow: UnitOfWork) -> None:
         """Stage the whole complaint for the unit of work's commit (insert, or replace at the version read)."""

@@ -5,7 +5,7 @@ Collections (database `crm_customer`):
   for prefix search and `lifecycle_due_at` for the lifecycle sweep.
 - `revisions`: CUS-7, one document per version of a card.
 - `dedupe_keys`: CUS-12, `_id` = the key ("credit:…", "name+phone:…"): the unique `_id` settles races.
-- `counters`: the sequence behind readable customer codes (C000123).
+- `counters` (chassis `next_number`): the sequence behind readable customer codes (C000123).
 - `sales`: CUS-3 / CUS-11, one document per invoice; `overdue`: CUS-3, invoices more than 30 days overdue.
 
 CUS-9's owners and access log are in access_store.py, CUS-5 / CUS-6's visit log in visit_store.py;
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
@@ -81,7 +81,6 @@ class CustomerStore(AccessRecords, VisitRecords):
         self.customers = db["customers"]
         self.revisions = db["revisions"]
         self.dedupe_keys = db["dedupe_keys"]
-        self.counters = db["counters"]
         self.sales = db["sales"]  # CUS-3 / CUS-11: one document per invoice, `_id` = invoice id
         self.overdue = db["overdue"]  # CUS-3: invoices that went more than 30 days overdue, `_id` = invoice id
 
@@ -195,12 +194,7 @@ class CustomerStore(AccessRecords, VisitRecords):
     # -- writes --------------------------------------------------------------------------------
 
     async def next_code(self) -> str:
-        """A readable, unique code. Taken outside the transaction: a gap is fine, contention is not."""
-        async with self._database.write_lock:
-            counter = await self.counters.find_one_and_update(
-                {"_id": "customer_code"}, {"$inc": {"n": 1}}, upsert=True, return_document=ReturnDocument.AFTER
-            )
-        return f"C{counter['n']:06d}"
+        return f"C{await self._database.next_number('customer_code'):06d}"
 
     def save(self, customer: Customer, uow: UnitOfWork) -> None:
         """Stage the card, its new revisions and its duplicate keys for the unit of work's commit."""
