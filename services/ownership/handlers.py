@@ -29,6 +29,7 @@ from services.ownership.store import OwnershipStore, OwnershipUnitOfWork
 log = logging.getLogger("crm.ownership")
 
 # Who may move someone else's customer or maintain salespeople.
+# Who may act on any customer of their reach (regional managers in their region).
 MANAGERS = (Role.REGION_MANAGER, Role.SALES_MANAGER, Role.GENERAL_MANAGER, Role.ADMIN)
 
 

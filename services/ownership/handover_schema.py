@@ -8,12 +8,12 @@ from strawberry.types.info import Info
 from chassis.auth import Role
 from chassis.graphql import Fen, caller, service_of
 from services.ownership import handover, handover_handlers
+from services.ownership.handlers import MANAGERS
 
 HandoverKind = strawberry.enum(handover.CaseKind, name="HandoverKind")
 HandoverReason = strawberry.enum(handover.CaseReason, name="HandoverReason")
 HandoverStatus = strawberry.enum(handover.CaseStatus, name="HandoverStatus")
 
-MANAGERS = (Role.REGION_MANAGER, Role.SALES_MANAGER, Role.GENERAL_MANAGER, Role.ADMIN)
 
 
 @strawberry.type(description="OWN-7/OWN-8: one customer of a handover or transfer")

@@ -15,13 +15,13 @@ from strawberry.types.info import Info
 from chassis.auth import Role
 from chassis.graphql import Fen, ServiceSchema, caller, service_of
 from services.ownership import domain, handlers, handover
+from services.ownership.handlers import MANAGERS
 from services.ownership.handover_schema import HandoverMutation, HandoverQuery
 from services.ownership.store import PoolFilter as Where
 
 OwnershipBasis = strawberry.enum(domain.Basis, name="OwnershipBasis", description="OWN-10: why the owner owns it")
 PoolReason = strawberry.enum(domain.PoolReason, description="Why a customer is in the pool (客户池)")
 
-MANAGERS = (Role.REGION_MANAGER, Role.SALES_MANAGER, Role.GENERAL_MANAGER, Role.ADMIN)
 REFERRERS = (Role.REGION_MANAGER, Role.SALES_MANAGER, Role.GENERAL_MANAGER)
 
 
