@@ -17,7 +17,6 @@ from crm.broker import write_definitions
 from crm.services import SERVICES, app_factory
 
 
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="crm", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
