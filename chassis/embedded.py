@@ -3,6 +3,8 @@
 It is real wire protocol through the real driver; product code never knows it is talking to it.
 """
 
+import ctypes
+import signal
 import socket
 import subprocess
 import sys
@@ -10,6 +12,16 @@ import time
 from pathlib import Path
 
 _LAUNCH = "import sys; from nx_27017.nx_27017 import main; sys.argv[0] = 'nx-27017'; sys.exit(main())"
+
+
+def _die_with_parent() -> None:
+    """The embedded server must not outlive whoever started it, however that process ends (uvicorn
+    re-raises SIGTERM after its shutdown, so a `finally` in the parent never runs)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+PR_SET_PDEATHSIG = 1
 
 
 def free_port() -> int:
@@ -38,6 +50,7 @@ class EmbeddedMongo:
              "-p", str(self.port), "--log-file", str(log), "--pid-file", str(self.data_dir / "nx-27017.pid")],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
