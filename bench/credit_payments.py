@@ -40,6 +40,8 @@ from pymongo import AsyncMongoClient
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from queues import delete_service_queues
+
 from chassis.embedded import EmbeddedMongo, free_port
 
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost:5672/")
@@ -50,7 +52,6 @@ INVOICES_PER_CUSTOMER = 2
 PAYMENTS = 1_000
 RAW_MESSAGES = 1_000
 PREFETCH = 32  # the service's default
-RETRY_DELAYS_MS = (500, 2_000, 10_000, 30_000, 60_000)  # the service's default retry delays, for cleanup
 
 READY_TIMEOUT_S = 30.0
 PHASE_TIMEOUT_S = 35.0
@@ -130,23 +131,7 @@ class Bench:
             self.log.close()
         if self.vhost is not None:
             return problems  # every queue we made is in our vhost: `remove_vhost` takes them with it
-        base = f"crm.credit.{self.instance}"
-        names = [base, f"{base}.dead", *(f"{base}.retry.{ms}ms" for ms in RETRY_DELAYS_MS)]
-        try:
-            connection = await asyncio.wait_for(aio_pika.connect(AMQP_URL), 10)
-            async with connection:
-                for name in names:
-                    channel = await connection.channel()  # a failed delete closes its channel
-                    try:
-                        await channel.queue_delete(name)
-                    except Exception as error:  # noqa: BLE001
-                        if name in (base, f"{base}.dead"):
-                            problems.append(f"could not delete queue {name}: {error!r}")
-                    finally:
-                        with contextlib.suppress(Exception):
-                            await channel.close()
-        except Exception as error:  # noqa: BLE001
-            problems.append(f"queue cleanup failed: {error!r}")
+        problems += await delete_service_queues(AMQP_URL, f"crm.credit.{self.instance}")
         return problems
 
     def remove(self) -> list[str]:

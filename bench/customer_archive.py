@@ -34,6 +34,8 @@ from pymongo import AsyncMongoClient, ReturnDocument
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from queues import delete_service_queues
+
 from chassis.embedded import EmbeddedMongo, free_port
 from chassis.store import connect
 from services.customer.domain import Customer, CustomerKind, CustomerNature
@@ -60,7 +62,6 @@ WARMUP = {"registerCustomer": 10, "customers(text, first 20)": 4, "customer(id){
 CUSTOMERS = 2_000  # existing customers before the read scenarios
 EVENTS = 1_000
 RAW_MESSAGES = 1_000
-RETRY_DELAYS_MS = (500, 2_000, 10_000, 30_000, 60_000)  # the service's default RETRY_DELAYS_S, for cleanup
 
 READY_TIMEOUT_S = 30.0
 SCENARIO_CAP_S = 20.0  # a scenario (warm-up included) still running after this stops and reports what it got
@@ -205,23 +206,7 @@ class Bench:
                 self.server.wait()
         with contextlib.suppress(Exception):
             self.log.close()
-        base = self.queue
-        names = [base, f"{base}.dead", *(f"{base}.retry.{ms}ms" for ms in RETRY_DELAYS_MS)]
-        try:
-            connection = await asyncio.wait_for(aio_pika.connect(AMQP_URL), 10)
-            async with connection:
-                for name in names:
-                    channel = await connection.channel()  # a failed delete closes its channel
-                    try:
-                        await channel.queue_delete(name)
-                    except Exception as error:  # noqa: BLE001
-                        if name in (base, f"{base}.dead"):
-                            problems.append(f"could not delete queue {name}: {error!r}")
-                    finally:
-                        with contextlib.suppress(Exception):
-                            await channel.close()
-        except Exception as error:  # noqa: BLE001
-            problems.append(f"queue cleanup failed: {error!r}")
+        problems += await delete_service_queues(AMQP_URL, self.queue)
         if self.mongo is not None:
             self.mongo.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
