@@ -1,4 +1,4 @@
-"""`create_service_app`: the FastAPI process around one service's schema, store, bus and jobs.
+"""`create_service_app`: the FastAPI process around one service's kit: schema, store, bus and jobs.
 
 Nothing connects at import time: the lifespan opens the Mongo client and the broker connection,
 starts the outbox relay, the subscriptions and the jobs, and closes all of them on the way out.
@@ -9,53 +9,25 @@ import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic
 
 import strawberry
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from chassis.auth import TokenVerifier
-from chassis.bus import Bus, Handler
+from chassis.bus import Bus
 from chassis.clock import Clock, SystemClock
 from chassis.graphql import graphql_router
 from chassis.inprocess import InProcessBus
 from chassis.outbox import OutboxRelay
+from chassis.service import Job, Service, UseCase
 from chassis.settings import Settings
-from chassis.store import Database, connect
+from chassis.store import Database, SettingsT, StoreT, ToContract, connect
 from contracts.envelope import Event
 
 log = logging.getLogger("crm.app")
-
-
-@dataclass(frozen=True)
-class Runtime:
-    """What a service is wired from."""
-
-    name: str
-    settings: Settings
-    clock: Clock
-    database: Database
-    bus: Bus
-
-
-@dataclass(frozen=True)
-class Job:
-    """A periodic sweep; safe in every replica because each change it makes is conditional."""
-
-    name: str
-    every_s: float
-    run: Callable[[], Awaitable[Any]]
-
-
-@dataclass
-class Wiring:
-    """What a service hands back: its resolvers' dependencies, its subscriptions, its jobs."""
-
-    service: object
-    subscriptions: Mapping[type[Event], Handler] = field(default_factory=dict)
-    jobs: Sequence[Job] = ()
 
 
 def make_bus(settings: Settings) -> Bus:
@@ -67,37 +39,60 @@ def make_bus(settings: Settings) -> Bus:
     return InProcessBus(retry_delays_s=settings.retry_delays_s, prefetch=settings.prefetch)
 
 
+@dataclass(frozen=True)
+class Kit(Generic[StoreT, SettingsT]):
+    """What one service is made of: its name, settings class, repository, schema, the events it consumes
+    with the use case of each (its `SUBSCRIPTIONS`, the complete wiring), the mapper from its domain events
+    to the published contracts, and its jobs. `create_app` turns it into a process."""
+
+    name: str
+    settings: type[SettingsT]
+    store: Callable[[Database], StoreT]
+    schema: strawberry.federation.Schema
+    subscriptions: Mapping[type[Event], UseCase]
+    to_contract: ToContract
+    jobs: Sequence[Job[SettingsT]] = ()
+
+    def create_app(self, settings: Settings, *, clock: Clock | None = None, bus: Bus | None = None,
+                   service_settings: SettingsT | None = None) -> FastAPI:
+        """`bus`: a bus shared with other services in this process (`crm dev`); else one of our own.
+        `service_settings`: the service's own settings (default: from its environment variables)."""
+        return create_service_app(self, settings, clock=clock, bus=bus, service_settings=service_settings)
+
+
 def create_service_app(
-    name: str,
+    kit: Kit[Any, SettingsT],
     settings: Settings,
-    schema: strawberry.federation.Schema,
-    wire: Callable[[Runtime], Awaitable[Wiring]],
     *,
     clock: Clock | None = None,
     bus: Bus | None = None,
+    service_settings: SettingsT | None = None,
 ) -> FastAPI:
-    """`bus`: a bus shared with other services in this process (`crm dev`); else one of our own."""
     if not settings.mongo_url:
-        raise ValueError(f"{name}: MONGO_URL is not set")
+        raise ValueError(f"{kit.name}: MONGO_URL is not set")
+    own_settings = service_settings if service_settings is not None else kit.settings()
     verifier = TokenVerifier(settings)
     state: dict[str, Any] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_bus = bus is None
-        database = Database(connect(settings.mongo_url), "_".join(filter(None, ["crm", name, settings.instance])))
-        runtime = Runtime(name, settings, clock or SystemClock(), database, bus or make_bus(settings))
+        database = Database(connect(settings.mongo_url),
+                            "_".join(filter(None, ["crm", kit.name, settings.instance])))
+        service = Service(kit, own_settings, database, kit.store(database), bus or make_bus(settings),
+                          clock or SystemClock())
         if own_bus:
-            await runtime.bus.start()
-        await runtime.database.ensure_indexes()
-        wiring = await wire(runtime)
-        state.update(runtime=runtime, service=wiring.service)
-        if wiring.subscriptions:
-            await runtime.bus.subscribe(".".join(filter(None, [name, settings.instance])), wiring.subscriptions)
-        relay = OutboxRelay(runtime.database, runtime.bus, poll_s=settings.outbox_poll_s)
-        tasks = [asyncio.create_task(relay.run(), name=f"{name}-outbox")]
-        tasks += [asyncio.create_task(_every(job), name=f"{name}-{job.name}") for job in wiring.jobs]
-        log.info("%s started", name)
+            await service.bus.start()
+        await database.ensure_indexes()
+        await service.store.ensure_indexes()  # type: ignore[attr-defined]
+        state.update(service=service)
+        if kit.subscriptions:
+            await service.bus.subscribe(".".join(filter(None, [kit.name, settings.instance])),
+                                        {event: service.deliver for event in kit.subscriptions})
+        relay = OutboxRelay(database, service.bus, poll_s=settings.outbox_poll_s)
+        tasks = [asyncio.create_task(relay.run(), name=f"{kit.name}-outbox")]
+        tasks += [asyncio.create_task(_every(job, service), name=f"{kit.name}-{job.name}") for job in kit.jobs]
+        log.info("%s started", kit.name)
         try:
             yield
         finally:
@@ -105,10 +100,10 @@ def create_service_app(
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             if own_bus:
-                await runtime.bus.close()
-            await runtime.database.client.close()
+                await service.bus.close()
+            await database.client.close()
 
-    app = FastAPI(title=f"crm {name}", lifespan=lifespan)
+    app = FastAPI(title=f"crm {kit.name}", lifespan=lifespan)
     app.state.crm = state
 
     @app.middleware("http")
@@ -124,25 +119,26 @@ def create_service_app(
 
     @app.get("/readyz")
     async def readyz() -> JSONResponse:
-        runtime: Runtime | None = state.get("runtime")
+        service: Service[Any, Any] | None = state.get("service")
         checks = {"mongo": False, "bus": False}
-        if runtime:
+        if service:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(2.0):
-                    await runtime.database.ping()
+                    await service.database.ping()
                 checks["mongo"] = True
-            checks["bus"] = runtime.bus.is_ready()
+            checks["bus"] = service.bus.is_ready()
         ready = all(checks.values())
         return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
 
-    app.include_router(graphql_router(schema, verifier, lambda: state["service"]), prefix="/graphql")
+    app.include_router(graphql_router(kit.schema, verifier, lambda: state["service"]), prefix="/graphql")
     return app
 
 
-async def _every(job: Job) -> None:
+async def _every(job: Job[Any], service: Service[Any, Any]) -> None:
+    every_s = job.every_s(service.settings)
     while True:
-        await asyncio.sleep(job.every_s)
+        await asyncio.sleep(every_s)
         try:
-            await job.run()
+            await job.run(service)
         except Exception:
-            log.exception("job %s failed; it runs again in %ss", job.name, job.every_s)
+            log.exception("job %s failed; it runs again in %ss", job.name, every_s)

@@ -27,9 +27,13 @@ class Unauthenticated(CrmError):
 
 
 class Conflict(CrmError):
-    """The caller's version of an aggregate is stale: reload and decide again."""
+    """Someone saved the same aggregate first: load it again and reapply (the command runner does)."""
 
     code = "CONFLICT"
+
+
+class VersionMismatch(Conflict):
+    """The caller decided on a version that is no longer current: only the caller can decide again."""
 
 
 class Invalid(CrmError):

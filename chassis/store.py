@@ -4,13 +4,18 @@ A unit of work reads immediately (outside any transaction: optimistic `version` 
 races) and collects its writes; `commit()` applies them, the outgoing events (outbox) and the
 consumed event's id (inbox) in one short transaction. So an event is published only if its state
 change committed, and a redelivered event finds its id in the inbox and changes nothing.
+
+Aggregates record what happened in their own `events` list; a repository's save hands the
+aggregate to the unit of work (`uow.track`), which collects those events at commit and turns each
+into its published contract with the service's mapper (cosmicpython's `collect_new_events`).
 """
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any
+from types import TracebackType
+from typing import Any, Generic, Protocol, TypeVar
 
 from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -23,6 +28,8 @@ from contracts.envelope import Envelope, Event
 log = logging.getLogger("crm.store")
 
 Write = Callable[[AsyncClientSession], Awaitable[Any]]
+StoreT = TypeVar("StoreT")
+SettingsT = TypeVar("SettingsT")
 
 
 def connect(url: str) -> AsyncMongoClient:
@@ -75,26 +82,53 @@ class AlreadyConsumed(Exception):
     """The consumed event's id is in the inbox: a redelivery, nothing to do."""
 
 
-class UnitOfWork:
-    """One use case's changes: staged writes, events to publish, the event consumed (if any)."""
+class Aggregate(Protocol):
+    """What a unit of work collects events from: anything that records them in `events`."""
+
+    events: list[Any]
+
+
+ToContract = Callable[[Any], Event]
+
+
+class UnitOfWork(Generic[StoreT, SettingsT]):
+    """One use case's changes: staged writes, the aggregates whose events go out, the event consumed.
+
+    `uow.store` is the service's repository, `uow.settings` its settings, `uow.now()` the time.
+    Used as `async with uow:`; leaving the block without `commit()` discards everything staged.
+    """
 
     def __init__(
         self,
         database: Database,
         clock: Clock,
+        store: StoreT,
+        settings: SettingsT,
         *,
         source: str,
+        to_contract: ToContract,
         consumed: Envelope[Any] | None = None,
-        correlation_id: str | None = None,
     ) -> None:
         self.database = database
         self.clock = clock
+        self.store = store
+        self.settings = settings
         self.source = source
         self.consumed = consumed
-        self.correlation_id = correlation_id or (consumed.correlationid or consumed.id if consumed else None)
+        self.correlation_id = consumed.correlationid or consumed.id if consumed else None
         self.committed = False
+        self._to_contract = to_contract
         self._writes: list[Write] = []
+        self._seen: list[Aggregate] = []
         self._events: list[Event] = []
+
+    async def __aenter__(self) -> "UnitOfWork[StoreT, SettingsT]":
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        trace: TracebackType | None) -> None:
+        if not self.committed:
+            self.rollback()
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -103,23 +137,47 @@ class UnitOfWork:
         """A write applied at commit, inside the transaction (repositories call this)."""
         self._writes.append(write)
 
+    def track(self, aggregate: Aggregate) -> None:
+        """An aggregate being saved: its recorded events go out with this commit (repositories call this)."""
+        if all(aggregate is not seen for seen in self._seen):
+            self._seen.append(aggregate)
+
     def publish(self, *events: Event) -> None:
+        """Contracts that belong to no aggregate (the chassis's access log); services record domain events."""
         self._events.extend(events)
+
+    def rollback(self) -> None:
+        self._writes.clear()
+        self._events.clear()
+        for aggregate in self._seen:
+            aggregate.events.clear()
+        self._seen.clear()
 
     async def already_consumed(self) -> bool:
         return self.consumed is not None and await self.database.inbox.find_one({"_id": self.consumed.id}) is not None
+
+    def collect_new_events(self) -> list[Event]:
+        collected = []
+        for aggregate in self._seen:
+            collected += [self._to_contract(event) for event in aggregate.events]
+            aggregate.events.clear()
+        return collected + self._events
 
     async def commit(self) -> None:
         if self.committed:
             raise RuntimeError("a unit of work commits once")
         now = self.clock.now()
+        events = self.collect_new_events()
         writes = list(self._writes)
-        if self._events:
-            outbox = [self._outbox_document(event, now, position) for position, event in enumerate(self._events)]
+        if events:
+            outbox = [self._outbox_document(event, now, position) for position, event in enumerate(events)]
             writes.append(lambda s: self.database.outbox.insert_many(outbox, session=s))
         if self.consumed is not None:
             received = {"_id": self.consumed.id, "type": self.consumed.type, "at": now}
             writes.append(lambda s: self.database.inbox.insert_one(received, session=s))
+        if not writes:
+            self.committed = True
+            return
         try:
             await self.database.run_in_transaction(writes)
         except DuplicateKeyError as e:
@@ -128,7 +186,7 @@ class UnitOfWork:
                 raise AlreadyConsumed(self.consumed.id) from e  # type: ignore[union-attr]
             raise
         self.committed = True
-        if self._events:
+        if events:
             self.database.outbox_pending.set()
 
     def _outbox_document(self, event: Event, now: datetime, position: int) -> dict[str, Any]:
@@ -142,11 +200,19 @@ class UnitOfWork:
         }
 
 
-async def replace_versioned(
-    collection: Any, document: dict[str, Any], expected_version: int, session: AsyncClientSession
-) -> None:
-    """Save a changed aggregate only if nobody saved it since we read `expected_version`."""
-    result = await collection.replace_one({"_id": document["_id"], "version": expected_version}, document, session=session)
+async def save_versioned(collection: Any, document: dict[str, Any], expected_version: int,
+                         session: AsyncClientSession, *, read: Mapping[str, Any] | None = None) -> None:
+    """Insert a new aggregate (`expected_version` 0), or replace a changed one only if nobody saved it since
+    we read `expected_version` (and, if given, the fields in `read` still hold what we read)."""
+    if expected_version == 0:
+        try:
+            await collection.insert_one(document, session=session)
+        except DuplicateKeyError as e:
+            raise Conflict(f"{document['_id']} was added by someone else meanwhile; reload and retry",
+                           expectedVersion=0) from e
+        return
+    unchanged = {"_id": document["_id"], "version": expected_version, **(read or {})}
+    result = await collection.replace_one(unchanged, document, session=session)
     if result.matched_count == 0:
         raise Conflict(
             f"{document['_id']} was changed by someone else (expected version {expected_version}); reload and retry",

@@ -1,5 +1,6 @@
 """The published language between services: every event type, in one registry."""
 
+from contracts.access import AccessRecorded
 from contracts.complaints import ComplaintEscalated, ComplaintFiled, ComplaintReopened, ComplaintResolved
 from contracts.credit import CreditAlertRaised, CreditHoldChanged, CreditInvoiceOverdue, CreditLimitChanged
 from contracts.customer import CustomerLevelChanged, CustomerRegistered, CustomerTerminated, CustomerUpdated
@@ -23,6 +24,7 @@ INTERNAL: tuple[type[Event], ...] = (
     ComplaintResolved,
     ComplaintEscalated,
     ComplaintReopened,
+    AccessRecorded,
 )
 EVENT_TYPES: dict[str, type[Event]] = {e.type: e for e in INBOUND + INTERNAL}
 

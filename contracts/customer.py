@@ -1,6 +1,6 @@
 """Events the customer service publishes."""
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from contracts.envelope import Event
 
@@ -15,6 +15,10 @@ class CustomerRegistered(Event):
     region: str | None
     registered_by: str
     registered_at: AwareDatetime
+    # Who registered it, as their token said: the roster enrols a salesperson from these (OWN-1).
+    registered_by_name: str | None = None
+    registered_by_roles: list[str] = Field(default_factory=list)
+    registered_by_region: str | None = None
 
 
 class CustomerUpdated(Event):

@@ -1,9 +1,12 @@
 """Demo data for `crm dev`, seeded once, through the same use cases and events as real work:
 salespeople, customers (their registration reaches every service over the bus), one credit limit
-taken through the whole approval chain, and ERP invoices and a payment published on the bus."""
+taken through the whole approval chain, and ERP invoices and a payment published on the bus.
+Every step is a command run like any other (`Service.run`: again on a version conflict, as when an
+event about the same customer is being consumed at that moment)."""
 
 import asyncio
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from chassis.auth import Principal, Role
@@ -88,11 +91,12 @@ async def seed_once(services: dict[str, Any], bus: Bus) -> int:
     """Seeds unless the archive has customers already; returns how many customers were added.
     `services`: each service's wired object (`uow()`, `clock`), by name."""
     customers, credit, ownership = services["customer"], services["credit"], services["ownership"]
-    if (await customers.store.search(CustomerFilter(), 1, None)).total_count:
+    if (await customers.store.search(CustomerFilter(), {}, 1, None))[1].total_count:
         return 0
     for salesperson in SALESPEOPLE:
-        await save_salesperson(salesperson, ADMIN, ownership.uow())
-    registered = [(await register_customer(card, by, customers.uow()), by, yuan) for by, card, yuan in DEMO]
+        await ownership.run(partial(save_salesperson, salesperson, ADMIN))
+    registered = [(await customers.run(partial(register_customer, card, _registrant(by))), by, yuan)
+                  for by, card, yuan in DEMO]
 
     key_account = registered[0][0]
     await _when_known(lambda: credit.store.get(key_account.id))  # its registration travels by the bus
@@ -111,12 +115,18 @@ async def seed_once(services: dict[str, Any], bus: Bus) -> int:
     return len(registered)
 
 
+def _registrant(user_id: str) -> Principal:
+    """Who registers a demo card: a salesperson of the roster, or the admin."""
+    seller = next((s for s in SALESPEOPLE if s.id == user_id), None)
+    return Principal(seller.id, seller.name, frozenset({Role.SALES}), seller.region) if seller else ADMIN
+
+
 async def _approve_limit(credit: Any, customer_id: str, *, limit_fen: int) -> None:
-    request = await request_credit_change(RequestCreditChange(
-        customer_id, Terms(CreditRating.B, limit_fen, 30), "年采购约 120 万, 付款记录良好", "demo-sales-east"), credit.uow())
+    applied = RequestCreditChange(customer_id, Terms(CreditRating.B, limit_fen, 30), "年采购约 120 万, 付款记录良好",
+                                  _registrant("demo-sales-east"))
+    request = await credit.run(partial(request_credit_change, applied))
     for person in CHAIN:
-        await decide_credit_request(DecideCreditRequest(
-            request.id, True, "同意", person.user_id, person.roles, person.region), credit.uow())
+        await credit.run(partial(decide_credit_request, DecideCreditRequest(request.id, True, "同意", person)))
 
 
 async def _publish(bus: Bus, event: Event, now: datetime) -> None:

@@ -4,12 +4,11 @@ Plain Python: no I/O, no framework; time comes in as `now`. The flow (CMP-3) is 
 flow.py; a refused move names the ones the complaint allows now.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from chassis.auth import Role
 from chassis.errors import Invalid, RuleViolation
 from services.complaints.claims import SupplierClaim
 from services.complaints.deadlines import Deadline, DeadlineKind, DeadlinePolicy
@@ -53,17 +52,32 @@ class Channel(StrEnum):
     ONLINE = "ONLINE"
 
 
-# Who may move a complaint forward besides its first responder and its current handler.
-HANDLING_ROLES = frozenset({Role.SERVICE, Role.REGION_MANAGER, Role.SALES_MANAGER, Role.GENERAL_MANAGER})
-
-
-@dataclass(frozen=True)
+@dataclass
 class KnownCustomer:
-    """A customer this service heard of through `customer.registered`."""
+    """A customer this service heard of (`customer.registered`), with its region and owner as the archive and
+    ownership last announced them: who may see its complaints (CUS-9) and where they count (CMP-7)."""
 
     id: str
     code: str | None = None
     region: str | None = None
+    owner_id: str | None = None
+    card_version: int = 0
+    owner_changed_at: datetime | None = None
+    version: int = 0
+
+    def move_region(self, region: str | None, card_version: int) -> bool:
+        """The region of the card at `card_version`; an older update arriving late is ignored."""
+        if card_version <= self.card_version:
+            return False
+        self.region, self.card_version = region, card_version
+        return True
+
+    def change_owner(self, owner_id: str | None, changed_at: datetime) -> bool:
+        """The owner ownership announced; an older announcement arriving late is ignored."""
+        if self.owner_changed_at is not None and changed_at < self.owner_changed_at:
+            return False
+        self.owner_id, self.owner_changed_at = owner_id, changed_at
+        return True
 
 
 @dataclass(frozen=True)
@@ -89,6 +103,62 @@ class Step:
     promised_at: datetime | None = None
 
 
+# -- what a change of a complaint tells the world (`events.py` turns them into contracts) ---------
+
+
+@dataclass(frozen=True)
+class Filed:
+    complaint_id: str
+    reference: str
+    customer_id: str
+    kind: ComplaintKind
+    severity: Severity
+    first_responder_id: str
+    region: str | None
+    product: str | None
+    at: datetime
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The dispute is over: the customer accepted the resolution, or it was closed on the finding alone."""
+
+    complaint_id: str
+    customer_id: str
+    kind: ComplaintKind
+    responsibility: Responsibility | None
+    remedy: Remedy | None
+    amount_fen: int | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Reopened:
+    complaint_id: str
+    customer_id: str
+    kind: ComplaintKind
+    reason: str
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Escalated:
+    """CMP-4: a missed deadline went to the handler's manager."""
+
+    complaint_id: str
+    customer_id: str
+    deadline: DeadlineKind
+    due_at: datetime
+    escalated_to: str | None
+    handler_id: str
+    at: datetime
+
+
+ComplaintEvent = Filed | Resolved | Reopened | Escalated
+
+
 @dataclass
 class Complaint:
     id: str
@@ -101,7 +171,8 @@ class Complaint:
     handler_id: str
     filed_at: datetime
     month: str  # local 'YYYY-MM' of filing: statistics group by it (CMP-7)
-    region: str | None = None
+    region: str | None = None  # the customer's, kept current (CMP-7, need-to-know)
+    owner_id: str | None = None  # the customer's owner, kept current (need-to-know)
     product: str | None = None
     channel: Channel | None = None
     status: ComplaintStatus = ComplaintStatus.RECEIVED
@@ -117,6 +188,7 @@ class Complaint:
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
     version: int = 0
+    events: list[ComplaintEvent] = field(default_factory=list, repr=False, compare=False)  # new, not stored
 
     # -- CMP-2: filing; the filer is the first responder ------------------------------------------
 
@@ -129,7 +201,8 @@ class Complaint:
         complaint = cls(
             id=id, reference=reference, customer_id=customer.id, kind=kind, severity=severity,
             description=_text("description", description), first_responder_id=by, handler_id=by, filed_at=now,
-            month=policy.calendar.month_of(now), region=customer.region, product=_optional_text("product", product),
+            month=policy.calendar.month_of(now), region=customer.region, owner_id=customer.owner_id,
+            product=_optional_text("product", product),
             channel=channel,
             deadlines=[Deadline(DeadlineKind.ACKNOWLEDGE, policy.acknowledge_by(now), SYSTEM, now),
                        Deadline(DeadlineKind.RESOLUTION, policy.resolution_by(now, severity), SYSTEM, now)],
@@ -137,6 +210,8 @@ class Complaint:
         complaint._record(Action.FILE, by, now, f"{kind.value}, {severity.value}: {complaint.description}")
         if any(given is not None for given in (reason, plan, expected_resolution_at)):
             complaint.record_first_response(reason, plan, expected_resolution_at, by=by, now=now)
+        complaint.events.append(Filed(id, reference, customer.id, kind, severity, by, complaint.region,
+                                      complaint.product, now, complaint.due_at))
         return complaint
 
     def record_first_response(self, reason: str | None, plan: str | None, expected_resolution_at: datetime | None,
@@ -164,10 +239,6 @@ class Complaint:
             raise Invalid("handlerId", f"{handler_id} already handles this complaint")
         previous, self.handler_id = self.handler_id, handler_id
         self._record(Action.HAND_OVER, by, now, f"{previous} → {handler_id}: {note}")
-
-    def may_be_handled_by(self, user_id: str, roles: Iterable[str]) -> bool:
-        """Who may move it forward: the complaints desk, managers, its first responder, its handler."""
-        return not HANDLING_ROLES.isdisjoint(roles) or user_id in (self.first_responder_id, self.handler_id)
 
     # -- CMP-3: the flow ----------------------------------------------------------------------------
 
@@ -222,6 +293,7 @@ class Complaint:
     def resolve(self, *, by: str, now: datetime) -> None:
         self._move(Action.RESOLVE, by, now, "the customer accepted the resolution")
         self.resolved_at = now
+        self._resolved(now)
 
     def close(self, *, by: str, now: datetime) -> None:
         self._check_allowed(Action.CLOSE)
@@ -230,9 +302,16 @@ class Complaint:
                                 status=self.status.value)
         self._move(Action.CLOSE, by, now, "closed")
         self.closed_at = now
-        if self.resolved_at is None:  # settled by the finding alone: no remedy was due
+        if self.resolved_at is None:  # settled by the finding alone: no remedy was due; the dispute is over
             self.resolved_at = now
             self._meet(DeadlineKind.RESOLUTION, now)
+            self._resolved(now)
+
+    def _resolved(self, now: datetime) -> None:
+        resolution = self.resolution
+        self.events.append(Resolved(self.id, self.customer_id, self.kind, self.responsibility,
+                                    resolution.remedy if resolution else None,
+                                    resolution.amount_fen if resolution else None, now))
 
     def reopen(self, reason: str, *, by: str, now: datetime, policy: DeadlinePolicy) -> None:
         """Back into investigation: a new round needs its own finding and gets a new resolution deadline."""
@@ -242,6 +321,7 @@ class Complaint:
         self.resolved_at = self.closed_at = None
         self.deadlines.append(Deadline(DeadlineKind.RESOLUTION, policy.resolution_by(now, self.severity), SYSTEM,
                                        now))
+        self.events.append(Reopened(self.id, self.customer_id, self.kind, reason, by, now))  # the dispute is live
 
     # -- CMP-4: deadlines ---------------------------------------------------------------------------
 
@@ -271,6 +351,8 @@ class Complaint:
             to = deadline.escalated_to or "nobody on record"
             self._record(Action.ESCALATE, SYSTEM, now,
                          f"{deadline.kind.value} deadline {deadline.due_at.isoformat()} missed; escalated to {to}")
+            self.events.append(Escalated(self.id, self.customer_id, deadline.kind, deadline.due_at,
+                                         deadline.escalated_to, self.handler_id, now))
         return missed
 
     @property

@@ -5,25 +5,22 @@ Commands that move a complaint come from a `Principal`: who they are decides whe
 """
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from chassis.auth import Principal
-from chassis.errors import Forbidden
-from contracts.complaints import ComplaintEscalated, ComplaintFiled, ComplaintReopened, ComplaintResolved
-from contracts.customer import CustomerRegistered
-from services.complaints.deadlines import DeadlineKind, DeadlinePolicy
-from services.complaints.domain import (
-    HANDLING_ROLES,
-    Channel,
-    Complaint,
-    ComplaintKind,
-    KnownCustomer,
-    Severity,
-)
+from chassis.service import Service
+from chassis.store import UnitOfWork
+from contracts.customer import CustomerRegistered, CustomerUpdated
+from contracts.ownership import OwnershipChanged
+from services.complaints import policy
+from services.complaints.domain import Channel, Complaint, ComplaintKind, KnownCustomer, Severity
 from services.complaints.findings import Meeting, Remedy, Responsibility
-from services.complaints.store import ComplaintsUnitOfWork
+from services.complaints.settings import ComplaintsSettings
+from services.complaints.store import ComplaintStore
+
+Uow = UnitOfWork[ComplaintStore, ComplaintsSettings]
+ComplaintsService = Service[ComplaintStore, ComplaintsSettings]
 
 
 @dataclass(frozen=True)
@@ -56,177 +53,166 @@ class ProposeResolution:
     description: str | None = None
 
 
-async def on_customer_registered(event: CustomerRegistered, uow: ComplaintsUnitOfWork) -> None:
-    """Complaints are filed for customers we know: remember the id, the code and the region."""
-    uow.complaints.remember(KnownCustomer(event.customer_id, event.code, event.region), uow)
+# -- consumed events ---------------------------------------------------------------------------------
+
+
+async def on_customer_registered(event: CustomerRegistered, uow: Uow) -> None:
+    """Complaints are filed for customers we know: remember the id, the code, the region, the first owner."""
+    if await uow.store.find_customer(event.customer_id) is not None:
+        return  # heard of already
+    uow.store.save_customer(KnownCustomer(event.customer_id, event.code, event.region, event.registered_by), uow)
     await uow.commit()
 
 
-SUBSCRIPTIONS = {CustomerRegistered: on_customer_registered}
+async def on_customer_updated(event: CustomerUpdated, uow: Uow) -> None:
+    """The customer's current region: where its complaints count (CMP-7) and who may see them."""
+    customer = await uow.store.known_customer(event.customer_id)
+    if customer.move_region(event.region, event.version):
+        uow.store.save_customer(customer, uow)
+        uow.store.follow_customer(customer, uow)
+        await uow.commit()
 
 
-async def file_complaint(cmd: FileComplaint, by: Principal, policy: DeadlinePolicy,
-                         uow: ComplaintsUnitOfWork) -> Complaint:
+async def on_ownership_changed(event: OwnershipChanged, uow: Uow) -> None:
+    """The customer's owner sees its complaints (need-to-know)."""
+    customer = await uow.store.known_customer(event.customer_id)
+    if customer.change_owner(event.owner_id, event.changed_at):
+        uow.store.save_customer(customer, uow)
+        uow.store.follow_customer(customer, uow)
+        await uow.commit()
+
+
+SUBSCRIPTIONS = {CustomerRegistered: on_customer_registered, CustomerUpdated: on_customer_updated,
+                 OwnershipChanged: on_ownership_changed}
+
+
+# -- commands ------------------------------------------------------------------------------------------
+
+
+async def file_complaint(cmd: FileComplaint, by: Principal, uow: Uow) -> Complaint:
     """CMP-2: anyone may receive a complaint; the filer is its first responder."""
-    customer = await uow.complaints.known_customer(cmd.customer_id)  # unknown → NOT_FOUND
-    reference = await uow.complaints.next_reference()  # a refused filing leaves a gap: harmless
+    customer = await uow.store.known_customer(cmd.customer_id)  # unknown → NOT_FOUND
+    reference = await uow.store.next_reference()  # a refused filing leaves a gap: harmless
     complaint = Complaint.file(
         id=str(uuid.uuid4()), reference=reference, customer=customer, kind=cmd.kind, description=cmd.description,
-        by=by.user_id, now=uow.now(), policy=policy, severity=cmd.severity, product=cmd.product, channel=cmd.channel,
-        reason=cmd.reason, plan=cmd.plan, expected_resolution_at=cmd.expected_resolution_at,
+        by=by.user_id, now=uow.now(), policy=uow.settings.deadline_policy, severity=cmd.severity,
+        product=cmd.product, channel=cmd.channel, reason=cmd.reason, plan=cmd.plan,
+        expected_resolution_at=cmd.expected_resolution_at,
     )
-    uow.complaints.save(complaint, uow)
-    uow.publish(ComplaintFiled(
-        complaint_id=complaint.id, customer_id=complaint.customer_id, kind=complaint.kind.value,
-        severity=complaint.severity.value, first_responder_id=complaint.first_responder_id,
-        filed_at=complaint.filed_at, reference=complaint.reference, region=complaint.region,
-        product=complaint.product, due_at=complaint.due_at,
-    ))
-    await uow.commit()
-    return complaint
+    return await _save(complaint, uow)
 
 
-async def acknowledge(complaint_id: str, by: Principal, uow: ComplaintsUnitOfWork) -> Complaint:
-    complaint = await _load_for(by, complaint_id, uow)
+async def acknowledge(complaint_id: str, by: Principal, uow: Uow) -> Complaint:
+    complaint = await uow.store.get(complaint_id)
+    policy.require_may_respond(by, complaint)
     complaint.acknowledge(by=by.user_id, now=uow.now())
     return await _save(complaint, uow)
 
 
-async def start_investigation(complaint_id: str, by: Principal, uow: ComplaintsUnitOfWork) -> Complaint:
-    complaint = await _load_for(by, complaint_id, uow)
+async def record_first_response(complaint_id: str, reason: str, plan: str, expected_resolution_at: datetime,
+                                by: Principal, uow: Uow) -> Complaint:
+    """CMP-2: what the customer was told when it could not be solved on the spot."""
+    complaint = await uow.store.get(complaint_id)
+    policy.require_may_respond(by, complaint)
+    complaint.record_first_response(reason, plan, expected_resolution_at, by=by.user_id, now=uow.now())
+    return await _save(complaint, uow)
+
+
+async def hand_over(complaint_id: str, handler_id: str, note: str, by: Principal, uow: Uow) -> Complaint:
+    """CMP-2: to the responsible department; the first responder stays on record."""
+    complaint = await uow.store.get(complaint_id)
+    policy.require_may_respond(by, complaint)
+    complaint.hand_over(handler_id, note, by=by.user_id, now=uow.now())
+    return await _save(complaint, uow)
+
+
+async def start_investigation(complaint_id: str, by: Principal, uow: Uow) -> Complaint:
+    complaint = await uow.store.get(complaint_id)
+    policy.require_may_handle(by, complaint)
     complaint.start_investigation(by=by.user_id, now=uow.now())
     return await _save(complaint, uow)
 
 
-async def record_finding(complaint_id: str, cmd: RecordFinding, by: Principal, uow: ComplaintsUnitOfWork
-                         ) -> Complaint:
+async def record_finding(complaint_id: str, cmd: RecordFinding, by: Principal, uow: Uow) -> Complaint:
     """CMP-5 (and CMP-6: a supplier at fault gets a claim opened against it)."""
-    complaint = await _load_for(by, complaint_id, uow)
+    complaint = await uow.store.get(complaint_id)
+    policy.require_may_handle(by, complaint)
     complaint.record_finding(cmd.responsibility, cmd.summary, by=by.user_id, now=uow.now(), supplier=cmd.supplier,
                              claimed_fen=cmd.claim_amount_fen, meeting=cmd.meeting)
     return await _save(complaint, uow)
 
 
-async def propose_resolution(complaint_id: str, cmd: ProposeResolution, by: Principal, uow: ComplaintsUnitOfWork
-                             ) -> Complaint:
+async def propose_resolution(complaint_id: str, cmd: ProposeResolution, by: Principal, uow: Uow) -> Complaint:
     """CMP-3: refused before the finding; CMP-6: the remedy and its amount."""
-    complaint = await _load_for(by, complaint_id, uow)
+    complaint = await uow.store.get(complaint_id)
+    policy.require_may_propose(by, complaint, cmd.remedy)
     complaint.propose_resolution(cmd.remedy, by=by.user_id, now=uow.now(), amount_fen=cmd.amount_fen,
                                  promised_at=cmd.promised_at, description=cmd.description)
     return await _save(complaint, uow)
 
 
-async def resolve(complaint_id: str, by: Principal, uow: ComplaintsUnitOfWork) -> Complaint:
-    complaint = await _load_for(by, complaint_id, uow)
+async def resolve(complaint_id: str, by: Principal, uow: Uow) -> Complaint:
+    complaint = await uow.store.get(complaint_id)
+    policy.require_may_handle(by, complaint)
     complaint.resolve(by=by.user_id, now=uow.now())
-    uow.publish(_resolved(complaint))
     return await _save(complaint, uow)
 
 
-async def close(complaint_id: str, by: Principal, uow: ComplaintsUnitOfWork) -> Complaint:
+async def close(complaint_id: str, by: Principal, uow: Uow) -> Complaint:
     """Closed only with a finding (CMP-5); it stays searchable (CMP-7)."""
-    complaint = await _load_for(by, complaint_id, uow)
-    settled_by_the_finding = complaint.resolved_at is None
+    complaint = await uow.store.get(complaint_id)
+    policy.require_may_handle(by, complaint)
     complaint.close(by=by.user_id, now=uow.now())
-    if settled_by_the_finding:  # closed from investigation: the dispute is over all the same
-        uow.publish(_resolved(complaint))
     return await _save(complaint, uow)
 
 
-async def reopen(complaint_id: str, reason: str, by: Principal, policy: DeadlinePolicy, uow: ComplaintsUnitOfWork
-                 ) -> Complaint:
+async def reopen(complaint_id: str, reason: str, by: Principal, uow: Uow) -> Complaint:
     """Back into investigation, with a new resolution deadline; the dispute is live again."""
-    complaint = await _load_for(by, complaint_id, uow)
-    complaint.reopen(reason, by=by.user_id, now=uow.now(), policy=policy)
-    uow.publish(ComplaintReopened(complaint_id=complaint.id, customer_id=complaint.customer_id,
-                                  kind=complaint.kind.value, reason=reason.strip(), reopened_by=by.user_id,
-                                  reopened_at=uow.now()))
-    return await _save(complaint, uow)
-
-
-async def record_first_response(complaint_id: str, reason: str, plan: str, expected_resolution_at: datetime,
-                                by: Principal, uow: ComplaintsUnitOfWork) -> Complaint:
-    """CMP-2: what the customer was told when it could not be solved on the spot."""
-    complaint = await _load_for(by, complaint_id, uow)
-    complaint.record_first_response(reason, plan, expected_resolution_at, by=by.user_id, now=uow.now())
-    return await _save(complaint, uow)
-
-
-async def hand_over(complaint_id: str, handler_id: str, note: str, by: Principal, uow: ComplaintsUnitOfWork
-                    ) -> Complaint:
-    """CMP-2: to the responsible department; the first responder stays on record."""
-    complaint = await _load_for(by, complaint_id, uow)
-    complaint.hand_over(handler_id, note, by=by.user_id, now=uow.now())
+    complaint = await uow.store.get(complaint_id)
+    policy.require_may_handle(by, complaint)
+    complaint.reopen(reason, by=by.user_id, now=uow.now(), policy=uow.settings.deadline_policy)
     return await _save(complaint, uow)
 
 
 async def extend_deadline(complaint_id: str, new_due_at: datetime, customer_acknowledgement: str, by: Principal,
-                          uow: ComplaintsUnitOfWork) -> Complaint:
+                          uow: Uow) -> Complaint:
     """CMP-4: a later deadline only with the customer's acknowledgement on record."""
-    complaint = await _load_for(by, complaint_id, uow)
+    complaint = await uow.store.get(complaint_id)
+    policy.require_may_handle(by, complaint)
     complaint.extend_deadline(new_due_at, customer_acknowledgement, by=by.user_id, now=uow.now())
     return await _save(complaint, uow)
 
 
 async def record_claim_recovery(complaint_id: str, amount_fen: int, note: str | None, by: Principal,
-                                uow: ComplaintsUnitOfWork) -> Complaint:
-    """CMP-6: the supplier paid back (part of) the claim. Who may: see schema.py (no handler check)."""
-    complaint = await uow.complaints.get(complaint_id)
+                                uow: Uow) -> Complaint:
+    """CMP-6: the supplier paid back (part of) the claim."""
+    policy.require_may_record_recovery(by)
+    complaint = await uow.store.get(complaint_id)
     complaint.record_claim_recovery(amount_fen, note, by=by.user_id, now=uow.now())
     return await _save(complaint, uow)
 
 
-async def write_off_claim(complaint_id: str, reason: str, by: Principal, uow: ComplaintsUnitOfWork) -> Complaint:
-    complaint = await uow.complaints.get(complaint_id)
+async def write_off_claim(complaint_id: str, reason: str, by: Principal, uow: Uow) -> Complaint:
+    policy.require_may_write_off(by)
+    complaint = await uow.store.get(complaint_id)
     complaint.write_off_claim(reason, by=by.user_id, now=uow.now())
     return await _save(complaint, uow)
 
 
-async def escalate_overdue(complaint_id: str, manager_of: Callable[[str], str | None],
-                           uow: ComplaintsUnitOfWork) -> int:
+async def escalate_overdue(complaint_id: str, uow: Uow) -> int:
     """CMP-4: each missed deadline goes to the handler's manager once; returns how many were escalated.
 
     The save is conditional on the version read, so of two replicas sweeping at once one escalates
-    and the other gets a CONFLICT (and its unit of work publishes nothing)."""
-    complaint = await uow.complaints.get(complaint_id)
-    missed = complaint.escalate_overdue(uow.now(), manager_of)
+    and the other retries, finds it escalated, and publishes nothing."""
+    complaint = await uow.store.get(complaint_id)
+    missed = complaint.escalate_overdue(uow.now(), uow.settings.manager_of)
     if not missed:
         return 0  # acknowledged meanwhile, or another replica was first
-    uow.publish(*[ComplaintEscalated(
-        complaint_id=complaint.id, customer_id=complaint.customer_id, escalated_to=deadline.escalated_to,
-        reason=MISSED[deadline.kind] + deadline.due_at.isoformat(), escalated_at=uow.now(),
-        deadline=deadline.kind.value, due_at=deadline.due_at, handler_id=complaint.handler_id,
-    ) for deadline in missed])
     await _save(complaint, uow)  # also moves its `next_escalation_at` on
     return len(missed)
 
 
-MISSED = {DeadlineKind.ACKNOWLEDGE: "not acknowledged by ", DeadlineKind.RESOLUTION: "no resolution proposed by "}
-
-
-async def _load_for(by: Principal, complaint_id: str, uow: ComplaintsUnitOfWork) -> Complaint:
-    """The complaint, if `by` may move it forward (the matrix is documented in schema.py)."""
-    complaint = await uow.complaints.get(complaint_id)
-    if not complaint.may_be_handled_by(by.user_id, by.roles):
-        allowed = sorted(HANDLING_ROLES)
-        raise Forbidden(f"only {', '.join(allowed)}, the first responder or the handler may move complaint "
-                        f"{complaint.reference} forward", allowed=allowed)
-    return complaint
-
-
-async def _save(complaint: Complaint, uow: ComplaintsUnitOfWork) -> Complaint:
-    uow.complaints.save(complaint, uow)
+async def _save(complaint: Complaint, uow: Uow) -> Complaint:
+    uow.store.save(complaint, uow)
     await uow.commit()
     return complaint
-
-
-def _resolved(complaint: Complaint) -> ComplaintResolved:
-    resolution = complaint.resolution
-    responsibility = complaint.responsibility
-    return ComplaintResolved(
-        complaint_id=complaint.id, customer_id=complaint.customer_id,
-        responsibility=responsibility.value if responsibility else "UNDETERMINED",
-        resolved_at=complaint.resolved_at, kind=complaint.kind.value,
-        remedy=resolution.remedy.value if resolution else None,
-        amount_fen=resolution.amount_fen if resolution else None,
-    )

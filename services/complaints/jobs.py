@@ -1,25 +1,16 @@
-"""The deadline sweep (CMP-4); safe in every replica at once (a lost race is a CONFLICT, skipped)."""
+"""The deadline sweep (CMP-4); safe in every replica at once (a lost race is retried and finds nothing to do)."""
 
-import logging
-from collections.abc import Callable
-from datetime import datetime
+from typing import Any
 
-from chassis.errors import Conflict
-from services.complaints.handlers import escalate_overdue
-from services.complaints.store import ComplaintStore, ComplaintsUnitOfWork
-
-log = logging.getLogger("crm.complaints.jobs")
+from chassis.service import Job
+from services.complaints.handlers import ComplaintsService, escalate_overdue
 
 
-async def sweep_deadlines(store: ComplaintStore, make_uow: Callable[[], ComplaintsUnitOfWork], now: datetime,
-                          manager_of: Callable[[str], str | None]) -> int:
+async def sweep_deadlines(service: ComplaintsService) -> int:
     """Escalates every missed deadline to the handler's manager, once; returns how many were escalated."""
-    escalated = 0
-    for complaint_id in await store.due_for_escalation(now):
-        try:
-            escalated += await escalate_overdue(complaint_id, manager_of, make_uow())
-        except Conflict:
-            log.info("complaint %s changed meanwhile; the next sweep looks again", complaint_id)
-        except Exception:  # one complaint that cannot be escalated must not hold up the others
-            log.exception("escalating complaint %s failed; the next sweep tries again", complaint_id)
-    return escalated
+    now = service.clock.now()
+    return sum(await service.sweep("deadline sweep", lambda: service.store.due_for_escalation(now),
+                                   escalate_overdue))
+
+
+JOBS: list[Job[Any]] = [Job("deadline-sweep", lambda settings: settings.sweep_every_s, sweep_deadlines)]

@@ -15,7 +15,7 @@ from services.complaints.deadlines import DEFAULT_RESOLUTION_WORKING_DAYS, Deadl
 from services.complaints.domain import Severity
 
 
-class ComplaintSettings(BaseSettings):
+class ComplaintsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COMPLAINTS_", extra="ignore")
 
     acknowledge_working_days: int = Field(1, ge=1, description="CMP-4: acknowledge within this many working days")
@@ -46,7 +46,8 @@ class ComplaintSettings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}: use '+08:00' or an IANA name") from e
         return value
 
-    def policy(self) -> DeadlinePolicy:
+    @property
+    def deadline_policy(self) -> DeadlinePolicy:
         return DeadlinePolicy(
             calendar=WorkingCalendar.of(self.timezone, self.holidays),
             acknowledge_working_days=self.acknowledge_working_days,

@@ -4,8 +4,9 @@ Collections (database `crm_complaints`):
 - `complaints`: one document per complaint (steps, deadlines, findings, claim inside), `version` for
   optimistic saves; flat scalar fields beside them for search and statistics (CMP-7) and
   `next_escalation_at` for the deadline sweep (CMP-4).
-- `customers`: what `customer.registered` told us (id, code, region): complaints are filed only
-  for customers we know.
+- `customers`: the customers we heard of (id, code, region, owner): complaints are filed only for
+  customers we know; a change of region or owner is carried onto their complaints (`region`, `owner_id`,
+  with a `version` step, so a complaint saved from an older read conflicts and is retried).
 - `counters`: the sequence behind readable references (CP000123).
 """
 
@@ -15,11 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from chassis.errors import Invalid, NotFound
-from chassis.pagination import page_of
-from chassis.store import Database, UnitOfWork, replace_versioned
+from chassis.pagination import Slice, page_of
+from chassis.store import Database, UnitOfWork, save_versioned
 from services.complaints.analysis import DurationSummary, summarise
 from services.complaints.claims import ClaimStatus, Recovery, SupplierClaim
 from services.complaints.deadlines import Deadline, DeadlineKind
@@ -59,15 +59,6 @@ class ComplaintFilter:
 
 
 @dataclass(frozen=True)
-class Page:
-    complaints: list[Complaint]
-    cursors: list[str]
-    end_cursor: str | None
-    has_next_page: bool
-    total_count: int
-
-
-@dataclass(frozen=True)
 class Statistics:
     total: int
     by: dict[str, list[tuple[str | None, int]]]  # dimension → (value, count), most frequent first
@@ -90,25 +81,36 @@ class ComplaintStore:
         await self.complaints.create_index([("reference", ASCENDING)], unique=True)
         await self.complaints.create_index([("customer_id", ASCENDING), ("filed_at", DESCENDING)])
         for name in ("filed_at", "next_escalation_at", "status", "kind", "region", "month", "responsibility",
-                     "product_key", "handler_id", "escalated_to", "claim_status"):
+                     "product_key", "handler_id", "escalated_to", "claim_status", "owner_id", "first_responder_id"):
             await self.complaints.create_index([(name, ASCENDING)])
 
     # -- customers we know (customer.registered) --------------------------------------------------
 
+    async def find_customer(self, customer_id: str) -> KnownCustomer | None:
+        d = await self.customers.find_one({"_id": customer_id})
+        if d is None:
+            return None
+        return KnownCustomer(d["_id"], d.get("code"), d.get("region"), d.get("owner_id"), d.get("card_version", 0),
+                             d.get("owner_changed_at"), d.get("version", 0))
+
     async def known_customer(self, customer_id: str) -> KnownCustomer:
-        doc = await self.customers.find_one({"_id": customer_id})
-        if doc is None:
+        found = await self.find_customer(customer_id)
+        if found is None:
             raise NotFound(f"no customer {customer_id} (complaints are filed for registered customers)",
                            id=customer_id)
-        return KnownCustomer(doc["_id"], doc.get("code"), doc.get("region"))
+        return found
 
-    def remember(self, customer: KnownCustomer, uow: UnitOfWork) -> None:
-        doc = {"_id": customer.id, "code": customer.code, "region": customer.region}
+    def save_customer(self, customer: KnownCustomer, uow: UnitOfWork) -> None:
+        expected, customer.version = customer.version, customer.version + 1
+        doc = {"_id": customer.id, "code": customer.code, "region": customer.region, "owner_id": customer.owner_id,
+               "card_version": customer.card_version, "owner_changed_at": customer.owner_changed_at,
+               "version": customer.version}
+        uow.stage(lambda session: save_versioned(self.customers, doc, expected, session))
 
-        async def write(session: AsyncClientSession) -> None:
-            await self.customers.replace_one({"_id": customer.id}, doc, upsert=True, session=session)
-
-        uow.stage(write)
+    def follow_customer(self, customer: KnownCustomer, uow: UnitOfWork) -> None:
+        """Carry the customer's region and owner onto its complaints (a version step each: see above)."""
+        moved = {"$set": {"region": customer.region, "owner_id": customer.owner_id}, "$inc": {"version": 1}}
+        uow.stage(lambda session: self.complaints.update_many({"customer_id": customer.id}, moved, session=session))
 
     # -- complaints: reads ----------------------------------------------------------------------------
 
@@ -122,21 +124,25 @@ class ComplaintStore:
         doc = await self.complaints.find_one({"_id": complaint_id})
         return to_complaint(doc) if doc else None
 
-    async def of_customer(self, customer_id: str) -> list[Complaint]:
-        cursor = self.complaints.find({"customer_id": customer_id}).sort(
-            [("filed_at", DESCENDING), ("_id", DESCENDING)]).limit(MAX_PER_CUSTOMER)
-        return [to_complaint(d) async for d in cursor]
+    async def of_customers(self, customer_ids: list[str]) -> dict[str, list[Complaint]]:
+        """Each customer's complaints, newest first (one query for them all)."""
+        found: dict[str, list[Complaint]] = {}
+        cursor = self.complaints.find({"customer_id": {"$in": customer_ids}}).sort(
+            [("filed_at", DESCENDING), ("_id", DESCENDING)]).limit(MAX_PER_CUSTOMER * len(customer_ids))
+        async for d in cursor:
+            found.setdefault(d["customer_id"], []).append(to_complaint(d))
+        return found
 
-    async def search(self, where: ComplaintFilter, first: int, after: str | None) -> Page:
+    async def search(self, where: ComplaintFilter, listed: dict[str, Any], first: int, after: str | None
+                     ) -> tuple[list[Complaint], Slice]:
         """Newest first; a cursor stays valid while complaints are filed (they land before it)."""
-        found = await page_of(self.complaints, _query(where), by="filed_at", first=first, after=after,
+        found = await page_of(self.complaints, _query(where, listed), by="filed_at", first=first, after=after,
                               descending=True)
-        return Page([to_complaint(d) for d in found.documents], found.cursors, found.end_cursor,
-                    found.has_next_page, found.total_count)
+        return [to_complaint(d) for d in found.documents], found
 
-    async def statistics(self, where: ComplaintFilter) -> Statistics:
+    async def statistics(self, where: ComplaintFilter, scope: dict[str, Any]) -> Statistics:
         """CMP-7: counts by dimension ($group on all matching), durations from the newest STATS_SAMPLE."""
-        query = _query(where)
+        query = _query(where, scope)
         by = {}
         for dimension in DIMENSIONS:
             pipeline = [{"$match": query}, {"$group": {"_id": f"${dimension}", "count": {"$sum": 1}}}]
@@ -168,16 +174,11 @@ class ComplaintStore:
         expected, complaint.version = complaint.version, complaint.version + 1
         doc = to_document(complaint)
 
-        async def write(session: AsyncClientSession) -> None:
-            if expected == 0:
-                await self.complaints.insert_one(doc, session=session)
-            else:
-                await replace_versioned(self.complaints, doc, expected, session)
-
-        uow.stage(write)
+        uow.stage(lambda session: save_versioned(self.complaints, doc, expected, session))
+        uow.track(complaint)
 
 
-def _query(where: ComplaintFilter) -> dict[str, Any]:
+def _query(where: ComplaintFilter, scope: dict[str, Any]) -> dict[str, Any]:
     if where.month is not None and not MONTH.fullmatch(where.month):
         raise Invalid("filter.month", "must be a month as YYYY-MM")
     query: dict[str, Any] = {}
@@ -187,7 +188,7 @@ def _query(where: ComplaintFilter) -> dict[str, Any]:
             query[name] = str(value)
     if where.product is not None and where.product.strip():
         query["product_key"] = where.product.strip().casefold()
-    return query
+    return {"$and": [query, scope]} if scope else query
 
 
 def to_document(c: Complaint) -> dict[str, Any]:
@@ -204,6 +205,7 @@ def to_document(c: Complaint) -> dict[str, Any]:
         "filed_at": c.filed_at,
         "month": c.month,
         "region": c.region,
+        "owner_id": c.owner_id,
         "product": c.product,
         "channel": c.channel.value if c.channel else None,
         "status": c.status.value,
@@ -243,6 +245,7 @@ def to_complaint(d: dict[str, Any]) -> Complaint:
         filed_at=d["filed_at"],
         month=d["month"],
         region=d.get("region"),
+        owner_id=d.get("owner_id"),
         product=d.get("product"),
         channel=Channel(d["channel"]) if d.get("channel") else None,
         status=ComplaintStatus(d["status"]),
@@ -287,11 +290,3 @@ def _claim_doc(claim: SupplierClaim) -> dict[str, Any]:
 def _claim(d: dict[str, Any]) -> SupplierClaim:
     return SupplierClaim(**d | {"status": ClaimStatus(d["status"]),
                                 "recoveries": [Recovery(**r) for r in d.get("recoveries") or []]})
-
-
-class ComplaintsUnitOfWork(UnitOfWork):
-    """A unit of work that knows the complaints: `uow.complaints.get(...)`, `uow.complaints.save(c, uow)`."""
-
-    def __init__(self, store: ComplaintStore, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.complaints = store

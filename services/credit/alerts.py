@@ -49,3 +49,5 @@ class Alert:
     limit_fen: int
     recipients: tuple[str, ...]
     raised_at: datetime
+    salesperson_id: str | None = None  # whose customer it was, and where, when it was raised
+    region: str | None = None

@@ -507,7 +507,8 @@ class CreditProfile:
                 if level not in self.alerted:
                     self.alerted.add(level)
                     self.events.append(Alert(self.customer_id, level, exposure, self.limit_fen,
-                                             tuple(alert_recipients(level, self.salesperson_id, self.region)), now))
+                                             tuple(alert_recipients(level, self.salesperson_id, self.region)), now,
+                                             self.salesperson_id, self.region))
             else:
                 self.alerted.discard(level)
 

@@ -9,91 +9,96 @@ dead-letters it with the reason; it never creates a customer.
 import uuid
 from dataclasses import dataclass
 
-from chassis.auth import Role
+from chassis.auth import Principal
 from chassis.errors import Invalid, RuleViolation
-from contracts.credit import CreditAlertRaised, CreditHoldChanged, CreditInvoiceOverdue, CreditLimitChanged
+from chassis.service import Service
+from chassis.store import UnitOfWork
 from contracts.customer import CustomerRegistered, CustomerTerminated, CustomerUpdated
 from contracts.ownership import OwnershipChanged
 from contracts.sales import InvoiceIssued, NoteDishonoured, NoteReceived, NoteSettled, PaymentReceived
-from services.credit.alerts import Alert
+from services.credit import policy
 from services.credit.approval import CreditRequest, Origin, Terms
-from services.credit.domain import CreditProfile, InvoiceLongOverdue, TermsChanged
-from services.credit.emergency import Countermeasure, Emergency, EmergencyKind, HoldChanged
+from services.credit.domain import CreditProfile
+from services.credit.emergency import Countermeasure, Emergency, EmergencyKind
 from services.credit.limits import LimitCalculation
-from services.credit.review import Quarter, ReviewOutcome, ReviewPolicy, review
-from services.credit.store import CreditUnitOfWork, InvestigationReport
+from services.credit.review import Quarter, ReviewOutcome, review
+from services.credit.settings import CreditSettings
+from services.credit.store import CreditStore, InvestigationReport
+
+Uow = UnitOfWork[CreditStore, CreditSettings]
+CreditService = Service[CreditStore, CreditSettings]
 
 # -- consumed events ---------------------------------------------------------------------------------
 
 
-async def on_customer_registered(event: CustomerRegistered, uow: CreditUnitOfWork) -> None:
+async def on_customer_registered(event: CustomerRegistered, uow: Uow) -> None:
     """CRD-1: every customer gets a profile, cash only until a limit is approved."""
-    if await uow.credit.find(event.customer_id) is not None:
+    if await uow.store.find(event.customer_id) is not None:
         return  # CRD-11: heard before
     profile = CreditProfile.open(event.customer_id, event.region, event.registered_by, uow.now())
-    uow.credit.save(profile, uow)
+    uow.store.save(profile, uow)
     await uow.commit()
 
 
-async def on_customer_updated(event: CustomerUpdated, uow: CreditUnitOfWork) -> None:
+async def on_customer_updated(event: CustomerUpdated, uow: Uow) -> None:
     """Alerts go to the regional manager of the customer's current region."""
-    profile = await uow.credit.get(event.customer_id)
+    profile = await uow.store.get(event.customer_id)
     if profile.move_region(event.region, event.version):
         await _save(profile, uow)
 
 
-async def on_customer_terminated(event: CustomerTerminated, uow: CreditUnitOfWork) -> None:
+async def on_customer_terminated(event: CustomerTerminated, uow: Uow) -> None:
     """CUS-8: trading ended; the credit check refuses from now on (the ledger stays, receivables may still
     be paid)."""
-    profile = await uow.credit.get(event.customer_id)
+    profile = await uow.store.get(event.customer_id)
     if profile.trading_ended_at is None:
         profile.trading_ended_at = event.terminated_at
         await _save(profile, uow)
 
 
-async def on_ownership_changed(event: OwnershipChanged, uow: CreditUnitOfWork) -> None:
+async def on_ownership_changed(event: OwnershipChanged, uow: Uow) -> None:
     """CRD-3: the owner is the salesperson alerts go to."""
-    profile = await uow.credit.get(event.customer_id)
+    profile = await uow.store.get(event.customer_id)
     if profile.change_owner(event.owner_id, event.changed_at):
         await _save(profile, uow)
 
 
-async def on_invoice_issued(event: InvoiceIssued, uow: CreditUnitOfWork) -> None:
+async def on_invoice_issued(event: InvoiceIssued, uow: Uow) -> None:
     """CRD-2: a sale on credit is a receivable; it may cross an alert level (CRD-3)."""
-    profile = await uow.credit.get(event.customer_id)
+    profile = await uow.store.get(event.customer_id)
     if profile.apply_invoice(event.invoice_id, event.amount_fen, event.issued_at, event.due_at,
                              event.salesperson_id, uow.now()):
         await _save(profile, uow)
 
 
-async def on_payment_received(event: PaymentReceived, uow: CreditUnitOfWork) -> None:
+async def on_payment_received(event: PaymentReceived, uow: Uow) -> None:
     """CRD-2: a receipt reduces the receivables: listed invoices first, then the oldest."""
-    profile = await uow.credit.get(event.customer_id)
+    profile = await uow.store.get(event.customer_id)
     if profile.apply_payment(event.payment_id, event.amount_fen, event.received_at, event.invoice_ids, uow.now()):
         await _save(profile, uow)
 
 
-async def on_note_received(event: NoteReceived, uow: CreditUnitOfWork) -> None:
+async def on_note_received(event: NoteReceived, uow: Uow) -> None:
     """CRD-2: an unsettled note counts as exposure."""
-    profile = await uow.credit.get(event.customer_id)
-    holder = await uow.credit.find_customer_of_note(event.note_id)
+    profile = await uow.store.get(event.customer_id)
+    holder = await uow.store.find_customer_of_note(event.note_id)
     if holder not in (None, profile.customer_id):
         raise RuleViolation("CRD-11", f"note {event.note_id} was received from customer {holder}, not "
                                       f"{profile.customer_id}", noteId=event.note_id, customerId=holder)
     if profile.receive_note(event.note_id, event.amount_fen, event.matures_at, uow.now()):
-        uow.credit.link_note(event.note_id, profile.customer_id, uow)
+        uow.store.link_note(event.note_id, profile.customer_id, uow)
         await _save(profile, uow)
 
 
-async def on_note_settled(event: NoteSettled, uow: CreditUnitOfWork) -> None:
-    profile = await uow.credit.get(await uow.credit.customer_of_note(event.note_id))
+async def on_note_settled(event: NoteSettled, uow: Uow) -> None:
+    profile = await uow.store.get(await uow.store.customer_of_note(event.note_id))
     if profile.settle_note(event.note_id, uow.now()):
         await _save(profile, uow)
 
 
-async def on_note_dishonoured(event: NoteDishonoured, uow: CreditUnitOfWork) -> None:
+async def on_note_dishonoured(event: NoteDishonoured, uow: Uow) -> None:
     """CRD-10: a dishonoured note is an emergency: credit hold at once; the amount is owed again."""
-    profile = await uow.credit.get(await uow.credit.customer_of_note(event.note_id))
+    profile = await uow.store.get(await uow.store.customer_of_note(event.note_id))
     if profile.dishonour_note(event.note_id, _new_id(), uow.now()):
         await _save(profile, uow)
 
@@ -118,20 +123,21 @@ class RequestCreditChange:
     customer_id: str
     requested: Terms
     justification: str
-    by: str
+    by: Principal
     calculation: LimitCalculation | None = None
 
 
-async def request_credit_change(cmd: RequestCreditChange, uow: CreditUnitOfWork) -> CreditRequest:
-    """CRD-7: a salesperson applies; the request waits for the regional manager."""
-    profile = await uow.credit.get(cmd.customer_id)
+async def request_credit_change(cmd: RequestCreditChange, uow: Uow) -> CreditRequest:
+    """CRD-7: the owner (or a region role, or a manager) applies; the request waits for the regional manager."""
+    profile = await uow.store.get(cmd.customer_id)
+    policy.require_may_request_change(cmd.by, profile)
     request = CreditRequest.apply(id=_new_id(), customer_id=profile.customer_id, region=profile.region,
-                                  requested=cmd.requested, justification=cmd.justification, by=cmd.by,
+                                  requested=cmd.requested, justification=cmd.justification, by=cmd.by.user_id,
                                   now=uow.now(), calculation=cmd.calculation)
     _one_request_at_a_time(profile)
     profile.open_request_id = request.id
-    uow.credit.save(profile, uow)
-    uow.credit.save_request(request, uow)
+    uow.store.save(profile, uow)
+    uow.store.save_request(request, uow)
     await uow.commit()
     return request
 
@@ -141,91 +147,91 @@ class DecideCreditRequest:
     request_id: str
     approve: bool
     comment: str | None
-    by: str
-    roles: frozenset[Role]
-    region: str | None
+    by: Principal
     proposal: Terms | None = None
 
 
-async def decide_credit_request(cmd: DecideCreditRequest, uow: CreditUnitOfWork) -> CreditRequest:
-    """CRD-7: one step; the final approval changes the profile and announces it."""
-    request = await uow.credit.get_request(cmd.request_id)
-    final = request.decide(approve=cmd.approve, by=cmd.by, roles=cmd.roles, region=cmd.region, comment=cmd.comment,
-                           now=uow.now(), proposal=cmd.proposal)
-    uow.credit.save_request(request, uow)
+async def decide_credit_request(cmd: DecideCreditRequest, uow: Uow) -> CreditRequest:
+    """CRD-7: one step, by that step's role (a regional manager in the customer's region); the final
+    approval changes the profile and announces it."""
+    request = await uow.store.get_request(cmd.request_id)
+    final = request.decide(approve=cmd.approve, by=cmd.by.user_id, roles=cmd.by.roles, region=cmd.by.region,
+                           comment=cmd.comment, now=uow.now(), proposal=cmd.proposal)
+    uow.store.save_request(request, uow)
     if not request.is_open:
-        profile = await uow.credit.get(request.customer_id)
+        profile = await uow.store.get(request.customer_id)
         if profile.open_request_id == request.id:
             profile.open_request_id = None
         if final:
             terms = request.terms
             profile.change_terms(terms.rating, terms.limit_fen, terms.term_days, request.id, uow.now())
-        uow.credit.save(profile, uow)
-        _publish(profile, uow)
+        uow.store.save(profile, uow)
     await uow.commit()
     return request
 
 
-async def accept_overdue_reason(customer_id: str, invoice_ids: list[str], reason: str, by: str,
-                                uow: CreditUnitOfWork) -> CreditProfile:
+async def accept_overdue_reason(customer_id: str, invoice_ids: list[str], reason: str, by: Principal,
+                                uow: Uow) -> CreditProfile:
     """CRD-8: finance accepts why invoices are late: no downgrade for them."""
-    profile = await uow.credit.get(customer_id)
-    profile.accept_overdue_reason(invoice_ids, reason, by, uow.now())
+    policy.require_finance(by)
+    profile = await uow.store.get(customer_id)
+    profile.accept_overdue_reason(invoice_ids, reason, by.user_id, uow.now())
     await _save(profile, uow)
     return profile
 
 
-async def record_investigation(customer_id: str, summary: str, by: str, uow: CreditUnitOfWork
-                               ) -> InvestigationReport:
+async def record_investigation(customer_id: str, summary: str, by: Principal, uow: Uow) -> InvestigationReport:
     """CRD-9: a credit investigation report (信用调查报告) was filed."""
     if not summary.strip():
         raise Invalid("summary", "must not be empty")
-    profile = await uow.credit.get(customer_id)
+    profile = await uow.store.get(customer_id)
+    policy.require_may_record_investigation(by, profile)
     profile.record_investigation(uow.now())
-    report = InvestigationReport(_new_id(), customer_id, summary.strip(), profile.rating, by, uow.now())
-    uow.credit.add_investigation(report, uow)
+    report = InvestigationReport(_new_id(), customer_id, summary.strip(), profile.rating, by.user_id, uow.now())
+    uow.store.add_investigation(report, uow)
     await _save(profile, uow)
     return report
 
 
-async def report_emergency(customer_id: str, kind: EmergencyKind, description: str, by: str,
-                           uow: CreditUnitOfWork) -> Emergency:
+async def report_emergency(customer_id: str, kind: EmergencyKind, description: str, by: Principal,
+                           uow: Uow) -> Emergency:
     """CRD-10: reported at once; credit hold until a manager decides."""
-    profile = await uow.credit.get(customer_id)
-    emergency = profile.report_emergency(_new_id(), kind, description, by, uow.now())
+    profile = await uow.store.get(customer_id)
+    policy.require_may_report_emergency(by, profile)
+    emergency = profile.report_emergency(_new_id(), kind, description, by.user_id, uow.now())
     await _save(profile, uow)
     return emergency
 
 
 async def decide_countermeasures(customer_id: str, emergency_id: str, measures: list[Countermeasure],
-                                 comment: str | None, by: str, uow: CreditUnitOfWork) -> Emergency:
+                                 comment: str | None, by: Principal, uow: Uow) -> Emergency:
     """CRD-10: the manager's decision; it lifts the hold unless shipments stay stopped."""
-    profile = await uow.credit.get(customer_id)
-    emergency = profile.decide_countermeasures(emergency_id, measures, comment, by, uow.now())
+    profile = await uow.store.get(customer_id)
+    policy.require_may_decide_countermeasures(by, profile)
+    emergency = profile.decide_countermeasures(emergency_id, measures, comment, by.user_id, uow.now())
     await _save(profile, uow)
     return emergency
 
 
-async def review_profile(customer_id: str, quarter: Quarter, policy: ReviewPolicy, uow: CreditUnitOfWork
-                         ) -> ReviewOutcome | None:
+async def review_profile(customer_id: str, quarter: Quarter, uow: Uow) -> ReviewOutcome | None:
     """CRD-8: review one profile for one quarter; a proposal becomes a request entering CRD-7."""
-    profile = await uow.credit.get(customer_id)
+    profile = await uow.store.get(customer_id)
     if profile.last_reviewed_quarter == str(quarter):
         return None
-    outcome = review(profile, quarter, uow.now(), policy)
+    outcome = review(profile, quarter, uow.now(), uow.settings.review_policy)
     request_id = None
     if outcome.proposal is not None and profile.open_request_id is None:
         request = CreditRequest.apply(
             id=_new_id(), customer_id=customer_id, region=profile.region, requested=outcome.proposal,
             justification=f"quarterly review {quarter}: " + "; ".join(outcome.findings), by="system",
             now=uow.now(), origin=Origin.QUARTERLY_REVIEW)
-        uow.credit.save_request(request, uow)
+        uow.store.save_request(request, uow)
         profile.open_request_id = request_id = request.id
     elif outcome.proposal is not None:
         outcome = ReviewOutcome(outcome.customer_id, outcome.quarter, outcome.direction, outcome.findings + (
             f"not proposed: request {profile.open_request_id} is still open",), outcome.proposal)
     profile.last_reviewed_quarter = str(quarter)
-    uow.credit.add_review(outcome, request_id, uow)
+    uow.store.add_review(outcome, request_id, uow)
     await _save(profile, uow)
     return outcome
 
@@ -240,44 +246,18 @@ def _one_request_at_a_time(profile: CreditProfile) -> None:
                             openRequestId=profile.open_request_id)
 
 
-async def announce_long_overdue(customer_id: str, uow: CreditUnitOfWork) -> bool:
+async def announce_long_overdue(customer_id: str, uow: Uow) -> bool:
     """CUS-3: tell the customer archive about invoices that passed 30 days overdue (once each)."""
-    profile = await uow.credit.get(customer_id)
+    profile = await uow.store.get(customer_id)
     announced = profile.announce_long_overdue(uow.now())
     await _save(profile, uow)  # also moves its `long_overdue_due_at` on
     return announced
 
 
-async def _save(profile: CreditProfile, uow: CreditUnitOfWork) -> None:
+async def _save(profile: CreditProfile, uow: Uow) -> None:
     profile.announce_long_overdue(uow.now())  # e.g. a payment that settles an invoice already 40 days late
-    uow.credit.save(profile, uow)
-    _publish(profile, uow)
+    uow.store.save(profile, uow)
     await uow.commit()
-
-
-def _publish(profile: CreditProfile, uow: CreditUnitOfWork) -> None:
-    """What the profile's change tells the world (CRD-3, CRD-7, CRD-10), through the outbox."""
-    for event in profile.events:
-        match event:
-            case Alert():
-                uow.publish(CreditAlertRaised(
-                    customer_id=event.customer_id, level=event.level.value, exposure_fen=event.exposure_fen,
-                    limit_fen=event.limit_fen, recipients=list(event.recipients), raised_at=event.raised_at,
-                    salesperson_id=profile.salesperson_id, region=profile.region))
-            case HoldChanged():
-                uow.publish(CreditHoldChanged(
-                    customer_id=event.customer_id, on_hold=event.on_hold, reason=event.reason,
-                    changed_at=event.changed_at, emergency_id=event.emergency_id,
-                    countermeasures=[m.value for m in event.countermeasures]))
-            case InvoiceLongOverdue():
-                uow.publish(CreditInvoiceOverdue(customer_id=event.customer_id, invoice_id=event.invoice_id,
-                                                 days_overdue=event.days_overdue, due_at=event.due_at))
-            case TermsChanged():
-                uow.publish(CreditLimitChanged(
-                    customer_id=event.customer_id, rating=event.rating.value if event.rating else None,
-                    limit_fen=event.limit_fen, term_days=event.term_days, request_id=event.request_id,
-                    changed_at=event.changed_at))
-    profile.events.clear()
 
 
 def _new_id() -> str:

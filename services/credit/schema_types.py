@@ -4,14 +4,17 @@ from datetime import datetime
 from decimal import Decimal
 
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
-from strawberry.types.info import Info
 
 from chassis.errors import Invalid
-from chassis.graphql import Fen, caller, service_of
-from services.credit import approval, domain, emergency, ledger, limits, review
+from chassis.graphql import Fen, ServiceContext, selected_fields
+from services.credit import approval, domain, emergency, ledger, limits, policy, review
+from services.credit.handlers import CreditService
 from services.credit.store import InvestigationReport as StoredReport
 from services.credit.store import StoredAlert, StoredReview
+
+Info = strawberry.Info[ServiceContext[CreditService], None]
 
 CreditRating = strawberry.enum(domain.CreditRating)
 CreditStatus = strawberry.enum(domain.Standing, name="CreditStatus")
@@ -37,11 +40,11 @@ ReviewDirection = strawberry.enum(review.Direction, name="ReviewDirection")
 class Customer:
     id: strawberry.ID
 
-    @strawberry.field(description="CRD-1: the customer's credit profile; null before credit heard of it")
+    @strawberry.field(description="CRD-1: the customer's credit profile; null before credit heard of it. "
+                                  "Need-to-know: null and FORBIDDEN for whoever may not see it")
     async def credit(self, info: Info) -> "CreditProfile | None":
-        caller(info)
-        profile = await service_of(info).store.find(str(self.id))
-        return CreditProfile.from_domain(profile, now_of(info)) if profile else None
+        profile = await profiles(info).load(str(self.id))
+        return shown(info, profile) if profile else None
 
     @classmethod
     def resolve_reference(cls, info: Info, id: strawberry.ID) -> "Customer":
@@ -235,8 +238,8 @@ class CreditProfile:
 
     @strawberry.field(description="CRD-3: the alerts raised, newest first")
     async def alerts(self, info: Info, first: int = 20) -> list[CreditAlert]:
-        stored = await service_of(info).store.alerts_of(str(self.customer_id), first_of(first))
-        return [CreditAlert.from_domain(a) for a in stored]
+        stored = await info.context.loader("alerts", info.context.service.store.alerts_of).load(self._profile.customer_id)
+        return [CreditAlert.from_domain(a) for a in (stored or [])[:first_of(first)]]
 
     @strawberry.field(description="open receivables, oldest first")
     def receivables(self) -> list[CreditReceivable]:
@@ -272,8 +275,8 @@ class CreditProfile:
 
     @strawberry.field(description="CRD-9: reports filed, newest first")
     async def investigations(self, info: Info) -> list[InvestigationReport]:
-        reports = await service_of(info).store.investigations_of(str(self.customer_id))
-        return [InvestigationReport.from_domain(r) for r in reports]
+        loader = info.context.loader("investigations", info.context.service.store.investigations_of)
+        return [InvestigationReport.from_domain(r) for r in await loader.load(self._profile.customer_id) or []]
 
     @strawberry.field
     def customer(self) -> Customer:
@@ -472,7 +475,22 @@ MAX_FIRST = 500
 
 
 def now_of(info: Info) -> datetime:
-    return service_of(info).clock.now()
+    return info.context.service.clock.now()
+
+
+def profiles(info: Info) -> DataLoader[str, domain.CreditProfile | None]:
+    """The profiles this request asks for, one store query per level of the answer."""
+    return info.context.loader("profiles", info.context.service.store.get_many)
+
+
+def shown(info: Info, profile: domain.CreditProfile) -> "CreditProfile":
+    """A profile as the caller may see it: FORBIDDEN unless need-to-know allows; a non-owner's read logged."""
+    caller = info.context.caller
+    policy.require_sees(caller, profile)
+    if policy.is_logged(caller, profile):
+        info.context.record_access(info, profile.customer_id, profile.salesperson_id, policy.WHAT,
+                                   selected_fields(info))
+    return CreditProfile.from_domain(profile, now_of(info))
 
 
 def first_of(first: int) -> int:

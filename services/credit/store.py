@@ -18,9 +18,11 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
 
-from chassis.errors import NotFound
-from chassis.store import Database, UnitOfWork, replace_versioned
+from chassis.errors import Conflict, NotFound
+from chassis.policy import Scope
+from chassis.store import Database, UnitOfWork, save_versioned
 from services.credit.alerts import Alert, AlertLevel
 from services.credit.approval import CreditRequest, Decision, Origin, RequestStatus, Step, StepRecord, Terms
 from services.credit.domain import AcceptedReason, CreditProfile, CreditRating
@@ -31,25 +33,6 @@ from services.credit.review import Direction, ReviewOutcome
 
 MAX_LIST = 500
 NEWEST_ALERTS_FIRST = [("raised_at", DESCENDING), ("version", DESCENDING), ("level", DESCENDING)]
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Whose customers a caller may list: all (None, None), one region, or one salesperson's."""
-
-    region: str | None = None
-    salesperson_id: str | None = None
-    nobody: bool = False
-
-    def query(self) -> dict[str, Any]:
-        if self.nobody:
-            return {"_id": {"$in": []}}
-        query: dict[str, Any] = {}
-        if self.region is not None:
-            query["region"] = self.region
-        if self.salesperson_id is not None:
-            query["salesperson_id"] = self.salesperson_id
-        return query
 
 
 @dataclass(frozen=True)
@@ -109,6 +92,7 @@ class CreditStore:
         return profile
 
     async def get_many(self, customer_ids: list[str]) -> dict[str, CreditProfile]:
+        """One query for any number of customers (`_entities`, lists)."""
         return {d["_id"]: to_profile(d) async for d in self.profiles.find({"_id": {"$in": customer_ids}})}
 
     async def find_customer_of_note(self, note_id: str) -> str | None:
@@ -124,18 +108,18 @@ class CreditStore:
 
     async def with_receivables(self, scope: Scope, limit: int = MAX_LIST) -> list[CreditProfile]:
         """CRD-5: profiles with anything open, for the overall ageing."""
-        query = {**scope.query(), "receivables_fen": {"$gt": 0}}
+        query = {**_in(scope), "receivables_fen": {"$gt": 0}}
         return [to_profile(d) async for d in self.profiles.find(query).sort("_id", ASCENDING).limit(limit)]
 
     async def overdue(self, now: datetime, scope: Scope, limit: int = MAX_LIST) -> list[CreditProfile]:
         """CRD-5: profiles whose earliest open invoice is due before now (the domain says which are overdue)."""
-        query = {**scope.query(), "earliest_open_due_at": {"$lt": now}}
+        query = {**_in(scope), "earliest_open_due_at": {"$lt": now}}
         cursor = self.profiles.find(query).sort("earliest_open_due_at", ASCENDING).limit(limit)
         return [to_profile(d) async for d in cursor]
 
     async def investigations_due(self, by: datetime, scope: Scope, limit: int = MAX_LIST) -> list[CreditProfile]:
         """CRD-9: profiles whose next report is due by then."""
-        query = {**scope.query(), "investigation_due_at": {"$lte": by}}
+        query = {**_in(scope), "investigation_due_at": {"$lte": by}}
         cursor = self.profiles.find(query).sort("investigation_due_at", ASCENDING).limit(limit)
         return [to_profile(d) async for d in cursor]
 
@@ -145,7 +129,7 @@ class CreditStore:
         return [d["_id"] async for d in cursor]
 
     async def on_hold(self, scope: Scope, limit: int = MAX_LIST) -> list[CreditProfile]:
-        cursor = self.profiles.find({**scope.query(), "on_hold": True}).sort("_id", ASCENDING).limit(limit)
+        cursor = self.profiles.find({**_in(scope), "on_hold": True}).sort("_id", ASCENDING).limit(limit)
         return [to_profile(d) async for d in cursor]
 
     async def due_for_review(self, quarter: str, quarter_end: datetime, limit: int = MAX_LIST) -> list[str]:
@@ -155,21 +139,19 @@ class CreditStore:
         return [d["_id"] async for d in self.profiles.find(query, {"_id": 1}).sort("_id", ASCENDING).limit(limit)]
 
     def save(self, profile: CreditProfile, uow: UnitOfWork) -> None:
-        """Stage the profile and the alerts it raised for the unit of work's commit."""
+        """Stage the profile and the alerts it raised for the unit of work's commit; its events go out with it."""
         expected, profile.version = profile.version, profile.version + 1
         doc = profile_document(profile)
         alerts = [alert_document(f"{profile.customer_id}:{profile.version}:{e.level.value}", profile.version, e)
                   for e in profile.events if isinstance(e, Alert)]
 
         async def write(session: AsyncClientSession) -> None:
-            if expected == 0:
-                await self.profiles.insert_one(doc, session=session)
-            else:
-                await replace_versioned(self.profiles, doc, expected, session)
+            await save_versioned(self.profiles, doc, expected, session)
             if alerts:
                 await self.alerts.insert_many(alerts, session=session)
 
         uow.stage(write)
+        uow.track(profile)
 
     def link_note(self, note_id: str, customer_id: str, uow: UnitOfWork) -> None:
         doc = {"_id": note_id, "customer_id": customer_id}
@@ -185,9 +167,12 @@ class CreditStore:
         cursor = self.alerts.find(query).sort(NEWEST_ALERTS_FIRST).limit(limit)
         return [to_alert(d) async for d in cursor]
 
-    async def alerts_of(self, customer_id: str, limit: int) -> list[StoredAlert]:
-        cursor = self.alerts.find({"customer_id": customer_id}).sort(NEWEST_ALERTS_FIRST).limit(limit)
-        return [to_alert(d) async for d in cursor]
+    async def alerts_of(self, customer_ids: list[str]) -> dict[str, list[StoredAlert]]:
+        """Each customer's alerts, newest first (one query for them all; an alert fires once per crossing)."""
+        found: dict[str, list[StoredAlert]] = {}
+        async for d in self.alerts.find({"customer_id": {"$in": customer_ids}}).sort(NEWEST_ALERTS_FIRST):
+            found.setdefault(d["customer_id"], []).append(to_alert(d))
+        return found
 
     # -- requests ----------------------------------------------------------------------------------
 
@@ -217,20 +202,21 @@ class CreditStore:
         expected, request.version = request.version, request.version + 1
         doc = request_document(request)
 
-        async def write(session: AsyncClientSession) -> None:
-            if expected == 0:
-                await self.requests.insert_one(doc, session=session)
-            else:
-                await replace_versioned(self.requests, doc, expected, session)
-
-        uow.stage(write)
+        uow.stage(lambda session: save_versioned(self.requests, doc, expected, session))
 
     # -- reviews and investigations ------------------------------------------------------------------
 
     def add_review(self, outcome: ReviewOutcome, request_id: str | None, uow: UnitOfWork) -> None:
         """Inserted, never replaced: a second replica reviewing the same quarter fails on the `_id`."""
         doc = review_document(outcome, uow.now(), request_id)
-        uow.stage(lambda session: self.reviews.insert_one(doc, session=session))
+
+        async def write(session: AsyncClientSession) -> None:
+            try:
+                await self.reviews.insert_one(doc, session=session)
+            except DuplicateKeyError as e:
+                raise Conflict(f"{doc['_id']} was reviewed meanwhile") from e
+
+        uow.stage(write)
 
     async def find_reviews(self, customer_id: str | None, quarter: str | None, limit: int = MAX_LIST
                            ) -> list[StoredReview]:
@@ -247,10 +233,18 @@ class CreditStore:
                "rating": _value(report.rating), "by": report.by, "at": report.at}
         uow.stage(lambda session: self.investigations.insert_one(doc, session=session))
 
-    async def investigations_of(self, customer_id: str, limit: int = 50) -> list[InvestigationReport]:
-        cursor = self.investigations.find({"customer_id": customer_id}).sort("at", DESCENDING).limit(limit)
-        return [InvestigationReport(d["_id"], d["customer_id"], d["summary"], _rating(d.get("rating")), d["by"],
-                                    d["at"]) async for d in cursor]
+    async def investigations_of(self, customer_ids: list[str]) -> dict[str, list[InvestigationReport]]:
+        """Each customer's reports, newest first (one query for them all; one is due every month at most)."""
+        found: dict[str, list[InvestigationReport]] = {}
+        async for d in self.investigations.find({"customer_id": {"$in": customer_ids}}).sort("at", DESCENDING):
+            found.setdefault(d["customer_id"], []).append(InvestigationReport(
+                d["_id"], d["customer_id"], d["summary"], _rating(d.get("rating")), d["by"], d["at"]))
+        return found
+
+
+def _in(scope: Scope) -> dict[str, Any]:
+    """The profiles a caller's scope covers; the owner is kept as `salesperson_id`."""
+    return scope.query(owner_field="salesperson_id")
 
 
 # -- documents <-> domain ---------------------------------------------------------------------------
@@ -334,12 +328,13 @@ def alert_document(alert_id: str, version: int, a: Alert) -> dict[str, Any]:
     """`version`: the profile's, so alerts raised in the same instant still sort newest first."""
     return {"_id": alert_id, "customer_id": a.customer_id, "level": a.level.value, "exposure_fen": a.exposure_fen,
             "limit_fen": a.limit_fen, "recipients": list(a.recipients), "raised_at": a.raised_at,
-            "version": version}
+            "salesperson_id": a.salesperson_id, "region": a.region, "version": version}
 
 
 def to_alert(d: dict[str, Any]) -> StoredAlert:
     return StoredAlert(d["_id"], Alert(d["customer_id"], AlertLevel(d["level"]), d["exposure_fen"], d["limit_fen"],
-                                       tuple(d["recipients"]), d["raised_at"]))
+                                       tuple(d["recipients"]), d["raised_at"], d.get("salesperson_id"),
+                                       d.get("region")))
 
 
 def _terms_doc(t: Terms | None) -> dict[str, Any] | None:
@@ -415,11 +410,3 @@ def _value(enum: Any) -> str | None:
 
 def _rating(value: str | None) -> CreditRating | None:
     return CreditRating(value) if value else None
-
-
-class CreditUnitOfWork(UnitOfWork):
-    """A unit of work that knows credit: `uow.credit.get(...)`, `uow.credit.save(profile, uow)`."""
-
-    def __init__(self, store: CreditStore, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.credit = store

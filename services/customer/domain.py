@@ -154,6 +154,63 @@ class Revision:
     changes: tuple[FieldChange, ...]
 
 
+@dataclass(frozen=True)
+class Registrant:
+    """Who registered a card, as their token said (OWN-1: a salesperson with a region owns it from then)."""
+
+    id: str
+    name: str | None = None
+    roles: tuple[str, ...] = ()
+    region: str | None = None
+
+
+# -- what a change of the card tells the world (`events.py` turns them into contracts) -------------
+
+
+@dataclass(frozen=True)
+class Registered:
+    customer_id: str
+    code: str
+    name: str
+    kind: CustomerKind
+    nature: CustomerNature
+    region: str | None
+    by: Registrant
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Updated:
+    """Fields of the card changed (by a person, or by time: the lifecycle)."""
+
+    customer_id: str
+    version: int
+    fields: tuple[str, ...]
+    by: str
+    at: datetime
+    region: str | None
+    lifecycle: Lifecycle
+
+
+@dataclass(frozen=True)
+class LevelChanged:
+    customer_id: str
+    old: CustomerLevel | None
+    new: CustomerLevel | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Terminated:
+    customer_id: str
+    reason: EndOfTrading
+    by: str
+    at: datetime
+
+
+CustomerEvent = Registered | Updated | LevelChanged | Terminated
+
+
 # The fields of a card a person edits; everything else the system keeps.
 CARD_FIELDS = (
     "name", "nature", "region", "phone", "address", "credit_code", "market_position", "contacts", "company", "person",
@@ -188,20 +245,41 @@ class Customer:
     prospect_grade: ProspectGrade | None = None  # CUS-4, while the customer has not bought
     prospect_graded_at: datetime | None = None
     level_due_at: datetime | None = None  # CUS-3: when time alone may next change the level
+    # CUS-9: who owns it, as ownership last announced; until then the person who registered it.
+    owner_id: str | None = None
+    owner_announced_at: datetime | None = None
+    owner_version: int = 0  # announcements are saved apart from the card's own `version`
     version: int = 0
     revisions: list[Revision] = field(default_factory=list, repr=False)  # new since load, saved with it
+    events: list[CustomerEvent] = field(default_factory=list, repr=False, compare=False)  # new, not stored
 
     # -- registration and edits ------------------------------------------------------------
 
     @classmethod
-    def register(cls, *, id: str, code: str, by: str, now: datetime, **card: Any) -> "Customer":
-        customer = cls(id=id, code=code, registered_by=by, registered_at=now, updated_by=by, updated_at=now, **card)
+    def register(cls, *, id: str, code: str, by: Registrant | str, now: datetime, **card: Any) -> "Customer":
+        registrant = Registrant(by) if isinstance(by, str) else by
+        customer = cls(id=id, code=code, registered_by=registrant.id, registered_at=now, updated_by=registrant.id,
+                       updated_at=now, owner_id=registrant.id, **card)
         customer.validate()
-        customer._record("REGISTERED", by, now, [
+        customer._record("REGISTERED", registrant.id, now, [
             FieldChange(name, None, _shown(getattr(customer, name))) for name in ("kind", *CARD_FIELDS)
             if getattr(customer, name) not in (None, ())
         ])
+        customer.events.append(Registered(id, code, customer.name, customer.kind, customer.nature, customer.region,
+                                          registrant, now))
         return customer
+
+    @property
+    def in_pool(self) -> bool:
+        """Ownership announced nobody owns it (客户池)."""
+        return self.owner_announced_at is not None and self.owner_id is None
+
+    def announce_owner(self, owner_id: str | None, at: datetime) -> bool:
+        """CUS-9: the owner ownership announced (None: the pool); an older announcement arriving late is ignored."""
+        if self.owner_announced_at is not None and at < self.owner_announced_at:
+            return False
+        self.owner_id, self.owner_announced_at = owner_id, at
+        return True
 
     def update(self, changes: dict[str, Any], *, by: str, now: datetime) -> list[FieldChange]:
         """CUS-7: apply edits to the card; every changed field is recorded old → new."""
@@ -217,6 +295,7 @@ class Customer:
         if diff:
             self.updated_by, self.updated_at = by, now
             self._record("UPDATED", by, now, diff)
+            self._updated(tuple(_camel(c.field) for c in diff), by, now)
         return diff
 
     def validate(self) -> None:
@@ -251,6 +330,7 @@ class Customer:
             raise Invalid("survey.summary", "must not be empty")
         self.trading_survey = TradingSurvey(summary.strip(), approved_by, now)
         self._record("TRADING_STARTED", approved_by, now, [FieldChange("tradingSurvey", None, summary.strip())])
+        self._updated(("tradingSurvey",), approved_by, now)
 
     def end_trading(self, reason: EndOfTrading, note: str, *, by: str, now: datetime) -> None:
         """CUS-8: the customer leaves the active list; the record is archived, never deleted."""
@@ -259,6 +339,7 @@ class Customer:
         old = self.lifecycle
         self.lifecycle = Lifecycle.TERMINATED
         self._record("TERMINATED", by, now, [FieldChange("lifecycle", old.value, self.lifecycle.value)])
+        self.events.append(Terminated(self.id, reason, by, now))
 
     def _refuse_if_archived(self) -> None:
         if self.termination is not None:
@@ -279,6 +360,7 @@ class Customer:
         self.updated_by, self.updated_at = by, now
         self._record("PROSPECT_GRADED", by, now, [FieldChange("prospectGrade", old.value if old else None,
                                                               grade.value)])
+        self._updated(("prospectGrade",), by, now)
         return True
 
     # -- CUS-3: level ---------------------------------------------------------------------------
@@ -297,6 +379,7 @@ class Customer:
             self.revisions[-1] = replace(pending, changes=(*pending.changes, change))  # one version, both fields
         else:
             self._record("LEVEL", "system", now, [change])
+        self.events.append(LevelChanged(self.id, old, new, now))
         return old, new
 
     # -- CUS-2: lifecycle from trading history -------------------------------------------------
@@ -314,6 +397,7 @@ class Customer:
             return False
         old, self.lifecycle = self.lifecycle, new
         self._record("LIFECYCLE", "system", now, [FieldChange("lifecycle", old.value, new.value)])
+        self._updated(("lifecycle",), "system", now)
         return True
 
     def lifecycle_due_at(self) -> datetime | None:
@@ -351,6 +435,11 @@ class Customer:
         version = self.version + len(self.revisions) + 1
         self.revisions.append(Revision(self.id, version, action, by, now, tuple(changes)))
 
+    def _updated(self, changed: tuple[str, ...], by: str, now: datetime) -> None:
+        """Tell the world, at the version the last revision makes."""
+        version = self.revisions[-1].version if self.revisions else self.version
+        self.events.append(Updated(self.id, version, changed, by, now, self.region, self.lifecycle))
+
 
 
 NEW_FOR_MONTHS = 12
@@ -371,6 +460,11 @@ def lifecycle_at(first_sale_at: datetime | None, last_sale_at: datetime | None, 
     if now < add_months(first_sale_at, NEW_FOR_MONTHS):
         return Lifecycle.NEW
     return Lifecycle.ESTABLISHED
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def _shown(value: Any) -> Any:

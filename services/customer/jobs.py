@@ -1,35 +1,25 @@
-"""Periodic sweeps of the archive; safe in every replica at once (a lost race is a CONFLICT, skipped)."""
+"""Periodic sweeps of the archive; safe in every replica at once (a lost race is retried and finds nothing to do)."""
 
-import logging
-from collections.abc import Callable
-from datetime import datetime
+from typing import Any
 
-from chassis.errors import Conflict
-from services.customer.domain import LevelPolicy
-from services.customer.handlers import refresh_level, refresh_lifecycle
-from services.customer.store import CustomerStore, CustomerUnitOfWork
-
-log = logging.getLogger("crm.customer.jobs")
+from chassis.service import Job
+from services.customer.handlers import CustomerService, refresh_level, refresh_lifecycle
 
 
-async def sweep_lifecycles(store: CustomerStore, make_uow: Callable[[], CustomerUnitOfWork], now: datetime) -> int:
+async def sweep_lifecycles(service: CustomerService) -> int:
     """CUS-2: cards whose lifecycle time alone has moved (dormant, established); returns how many changed."""
-    changed = 0
-    for customer_id in await store.due_for_lifecycle(now):
-        try:
-            changed += await refresh_lifecycle(customer_id, make_uow())
-        except Conflict:
-            log.info("lifecycle of %s changed meanwhile; the next sweep looks again", customer_id)
-    return changed
+    now = service.clock.now()
+    return sum(await service.sweep("lifecycle sweep", lambda: service.store.due_for_lifecycle(now),
+                                   refresh_lifecycle))
 
 
-async def sweep_levels(store: CustomerStore, make_uow: Callable[[], CustomerUnitOfWork], now: datetime,
-                       policy: LevelPolicy) -> int:
+async def sweep_levels(service: CustomerService) -> int:
     """CUS-3: cards whose level time alone may have moved (a sale left the window); returns how many changed."""
-    changed = 0
-    for customer_id in await store.due_for_level(now):
-        try:
-            changed += await refresh_level(customer_id, make_uow(), policy)
-        except Conflict:
-            log.info("level of %s changed meanwhile; the next sweep looks again", customer_id)
-    return changed
+    now = service.clock.now()
+    return sum(await service.sweep("level sweep", lambda: service.store.due_for_level(now), refresh_level))
+
+
+JOBS: list[Job[Any]] = [
+    Job("lifecycle-sweep", lambda settings: settings.lifecycle_sweep_every_s, sweep_lifecycles),
+    Job("level-sweep", lambda settings: settings.level_sweep_every_s, sweep_levels),
+]

@@ -21,7 +21,7 @@ class CustomerLevel(StrEnum):
 
 @dataclass(frozen=True)
 class LevelPolicy:
-    """CUS-3 thresholds (configuration: services/customer/config.py), amounts in fen."""
+    """CUS-3 thresholds (configuration: services/customer/settings.py), amounts in fen."""
 
     vip_fen: int = 10_000_000  # 100,000 CNY
     a_fen: int = 5_000_000  # 50,000 CNY

@@ -7,23 +7,14 @@ plan and report: `schema_visits.py`; the sales analyses: `schema_analysis.py`.
 from typing import Any
 
 import strawberry
-from strawberry.types.info import Info
 
-from chassis.auth import Principal, Role
-from chassis.graphql import ServiceSchema, caller, service_of
-from services.customer import domain, handlers, schema_analysis, schema_cards, schema_visits, visits
-from services.customer.schema_cards import (
-    Customer,
-    CustomerConnection,
-    CustomerEdge,
-    cards,
-    require_full_card,
-)
+from chassis.graphql import Connection, ServiceSchema
+from services.customer import domain, handlers, policy, schema_analysis, schema_cards, schema_visits, visits
+from services.customer.schema_cards import Customer, Info, cards, shown
 from services.customer.schema_types import (
     CustomerFilter,
     EndTradingInput,
     LogVisitInput,
-    PageInfo,
     ProspectGrade,
     RegisterCustomerInput,
     UpdateCustomerInput,
@@ -31,11 +22,6 @@ from services.customer.schema_types import (
     Visit,
 )
 from services.customer.store import CustomerFilter as Filter
-
-# Who may write to the archive; a card is edited only by someone who sees it in full (CUS-9).
-EDITORS = (Role.SALES, Role.REGION_ASSISTANT, Role.REGION_MANAGER, Role.SALES_MANAGER, Role.GENERAL_MANAGER,
-           Role.ADMIN)
-UNIT_HEADS = (Role.REGION_MANAGER, Role.SALES_MANAGER, Role.GENERAL_MANAGER)
 
 
 def _card(input: Any) -> dict[str, Any]:
@@ -57,35 +43,26 @@ def _card(input: Any) -> dict[str, Any]:
     return card
 
 
-def _editor(info: Info) -> Principal:
-    principal = caller(info)
-    principal.require(*EDITORS)
-    return principal
-
-
 @strawberry.type
 class Query:
-    @strawberry.field
+    @strawberry.field(description="CUS-9: any customer's public part by its id; the full card by need-to-know")
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
-        principal = caller(info)
-        found = await service_of(info).store.get_many([str(id)])
-        return (await cards(info, principal, [found[str(id)]], "customer"))[0] if str(id) in found else None
+        card = await cards(info).load(str(id))
+        return Customer.shown(info, card) if card else None
 
-    @strawberry.field(description="CUS-10: search and list, ordered by name, with stable cursors")
+    @strawberry.field(description="CUS-10: search and list, ordered by name, with stable cursors; a salesperson's "
+                                  "list shows their own customers and the pool's, a region role's their region's")
     async def customers(self, info: Info, filter: CustomerFilter | None = None, first: int | None = 20,
-                        after: str | None = None) -> CustomerConnection:
-        principal = caller(info)
-        where = Filter(**vars(filter), now=service_of(info).clock.now()) if filter else Filter()
-        page = await service_of(info).store.search(where, 20 if first is None else first, after)
-        nodes = await cards(info, principal, page.customers, "customers")
-        edges = [CustomerEdge(node=node, cursor=cursor) for node, cursor in zip(nodes, page.cursors, strict=True)]
-        return CustomerConnection(edges=edges, page_info=PageInfo(end_cursor=page.end_cursor,
-                                                                  has_next_page=page.has_next_page),
-                                  total_count=page.total_count)
+                        after: str | None = None) -> Connection[Customer]:
+        service = info.context.service
+        where = Filter(**vars(filter), now=service.clock.now()) if filter else Filter()
+        found, page = await service.store.search(where, policy.listed(info.context.caller),
+                                                 20 if first is None else first, after)
+        return Connection.of(shown(info, found), page)
 
     @strawberry.field
     def me(self, info: Info) -> Viewer:
-        p = caller(info)
+        p = info.context.caller
         return Viewer(id=strawberry.ID(p.user_id), name=p.name, roles=sorted(p.roles), region=p.region)
 
     visit_plan = schema_visits.visit_plan
@@ -100,55 +77,44 @@ class Query:
 class Mutation:
     @strawberry.mutation(description="CUS-1, CUS-12: a new card; a duplicate is refused naming the existing one")
     async def register_customer(self, info: Info, input: RegisterCustomerInput) -> Customer:
-        principal = _editor(info)
-        customer = await handlers.register_customer(_card(input), principal.user_id,
-                                                    service_of(info).uow())
-        return (await cards(info, principal, [customer], "registerCustomer"))[0]
+        card = _card(input)
+        customer = await info.context.service.run(
+            lambda uow: handlers.register_customer(card, info.context.caller, uow))
+        return Customer.shown(info, customer)
 
     @strawberry.mutation(description="CUS-7: every change is kept as who / when / field / old → new")
-    async def update_customer(self, info: Info, id: strawberry.ID,
-                              expected_version: int, input: UpdateCustomerInput) -> Customer:
-        principal = _editor(info)
-        await require_full_card(info, principal, str(id))
-        cmd = handlers.UpdateCustomer(str(id), expected_version, principal.user_id,
-                                      _card(input))
-        customer = await handlers.update_customer(cmd, service_of(info).uow())
-        return (await cards(info, principal, [customer], "updateCustomer"))[0]
+    async def update_customer(self, info: Info, id: strawberry.ID, expected_version: int,
+                              input: UpdateCustomerInput) -> Customer:
+        cmd = handlers.UpdateCustomer(str(id), expected_version, info.context.caller, _card(input))
+        customer = await info.context.service.run(lambda uow: handlers.update_customer(cmd, uow))
+        return Customer.shown(info, customer)
 
     @strawberry.mutation(description="CUS-8: the unit head approves the start-of-trading survey")
     async def start_trading(self, info: Info, id: strawberry.ID, expected_version: int, survey: str) -> Customer:
-        principal = caller(info)
-        principal.require(*UNIT_HEADS)
-        customer = await handlers.start_trading(str(id), expected_version, survey, principal.user_id,
-                                                service_of(info).uow())
-        return (await cards(info, principal, [customer], "startTrading"))[0]
+        customer = await info.context.service.run(lambda uow: handlers.start_trading(
+            str(id), expected_version, survey, info.context.caller, uow))
+        return Customer.shown(info, customer)
 
     @strawberry.mutation(description="CUS-8: end trading; the card is archived, never deleted")
     async def end_trading(self, info: Info, id: strawberry.ID, expected_version: int,
                           input: EndTradingInput) -> Customer:
-        principal = caller(info)
-        principal.require(*UNIT_HEADS, Role.ADMIN)
-        customer = await handlers.end_trading(str(id), expected_version, input.reason, input.note.strip(),
-                                              principal.user_id, service_of(info).uow())
-        return (await cards(info, principal, [customer], "endTrading"))[0]
+        customer = await info.context.service.run(lambda uow: handlers.end_trading(
+            str(id), expected_version, input.reason, input.note.strip(), info.context.caller, uow))
+        return Customer.shown(info, customer)
 
     @strawberry.mutation(description="CUS-4: the salesperson grades a prospect A–D; the grade sets the visit cadence")
     async def set_prospect_grade(self, info: Info, id: strawberry.ID, expected_version: int,
                                  grade: ProspectGrade) -> Customer:
-        principal = _editor(info)
-        await require_full_card(info, principal, str(id))
-        customer = await handlers.grade_prospect(str(id), expected_version, visits.ProspectGrade(grade),
-                                                 principal.user_id, service_of(info).uow())
-        return (await cards(info, principal, [customer], "setProspectGrade"))[0]
+        customer = await info.context.service.run(lambda uow: handlers.grade_prospect(
+            str(id), expected_version, visits.ProspectGrade(grade), info.context.caller, uow))
+        return Customer.shown(info, customer)
 
     @strawberry.mutation(description="CUS-6: log a visit (who: the caller; when: now unless given)")
     async def log_visit(self, info: Info, input: LogVisitInput) -> Visit:
-        principal = _editor(info)
-        await require_full_card(info, principal, str(input.customer_id))
-        cmd = handlers.LogVisit(str(input.customer_id), principal.user_id, visits.VisitChannel(input.channel),
+        cmd = handlers.LogVisit(str(input.customer_id), info.context.caller, visits.VisitChannel(input.channel),
                                 input.progress, input.visited_at, input.achievements, input.problems,
                                 input.next_steps)
-        return Visit.from_domain(await handlers.log_visit(cmd, service_of(info).uow()))
+        return Visit.from_domain(await info.context.service.run(lambda uow: handlers.log_visit(cmd, uow)))
 
 
 schema = ServiceSchema(query=Query, mutation=Mutation, types=[Customer])

@@ -4,14 +4,12 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from strawberry.types.info import Info
 
-from chassis.auth import Principal, Role
 from chassis.clock import add_months
 from chassis.errors import Invalid
-from chassis.graphql import Fen, caller, service_of
-from services.customer import analysis, domain
-from services.customer.schema_cards import Customer, cards
+from chassis.graphql import Fen
+from services.customer import analysis, domain, policy
+from services.customer.schema_cards import Customer, Info, shown
 from services.customer.schema_types import AbcClass, ShareDimension
 
 
@@ -76,26 +74,21 @@ class AbcAnalysis:
     customers: list[AbcCustomer] = strawberry.field(description="the first `first` customers, largest first")
 
 
-ANALYSTS = (Role.SALES_MANAGER, Role.GENERAL_MANAGER, Role.FINANCE, Role.ADMIN, Role.REGION_MANAGER)
-
-
-async def _sales(info: Info, principal: Principal, start: datetime, end: datetime
+async def _sales(info: Info, start: datetime, end: datetime
                  ) -> tuple[list[tuple[str, str | None, int]], dict[str, domain.Customer]]:
-    """CUS-11's input: the sales in (start, end] with their customers; a regional manager's: their region's."""
-    principal.require(*ANALYSTS)
+    """CUS-11's input: the sales in (start, end] with their customers; a region role's: their region's."""
+    scope = policy.statistics(info.context.caller)
     if end <= start:
         raise Invalid("to", "must be after from")
-    store = service_of(info).store
+    store = info.context.service.store
     totals = await store.sales_totals(start, end)
     customers = await store.get_many(sorted({c for c, _, _ in totals}))
-    if not principal.has_any(Role.SALES_MANAGER, Role.GENERAL_MANAGER, Role.FINANCE, Role.ADMIN):
-        totals = [t for t in totals if t[0] in customers and principal.region is not None
-                  and customers[t[0]].region == principal.region]
+    totals = [t for t in totals if t[0] in customers and scope.covers(None, customers[t[0]].region)]
     return totals, customers
 
 
 def _window(info: Info, start: datetime | None, end: datetime | None, months: int) -> tuple[datetime, datetime]:
-    end = end or service_of(info).clock.now()
+    end = end or info.context.service.clock.now()
     return start or add_months(end, -months), end
 
 
@@ -109,9 +102,8 @@ def _per_customer(totals: list[tuple[str, str | None, int]]) -> dict[str, int]:
 @strawberry.field(description="CUS-11: sales share by level, region or product line in (from, to]; "
                               "default: the 12 months up to now")
 async def sales_share(info: Info, by: ShareDimension, from_: Annotated[datetime | None, strawberry.argument(name="from")] = None, to: datetime | None = None) -> SalesShare:
-    principal = caller(info)
     start, end = _window(info, from_, to, 12)
-    totals, customers = await _sales(info, principal, start, end)
+    totals, customers = await _sales(info, start, end)
 
     def key(customer_id: str, product_line: str | None) -> str | None:
         if by is ShareDimension.PRODUCT_LINE:
@@ -130,31 +122,30 @@ async def sales_share(info: Info, by: ShareDimension, from_: Annotated[datetime 
 async def sales_pareto(info: Info, from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
                        to: datetime | None = None, cut_percent: float = 80.0, first: int = 100
                        ) -> ParetoAnalysis:
-    principal = caller(info)
     if not 0 < cut_percent <= 100:
         raise Invalid("cutPercent", "must be above 0 and at most 100")
     if not 1 <= first <= 1000:
         raise Invalid("first", "must be between 1 and 1000")
     start, end = _window(info, from_, to, 12)
-    totals, customers = await _sales(info, principal, start, end)
+    totals, customers = await _sales(info, start, end)
     entries = [e for e in analysis.pareto(_per_customer(totals), cut_percent) if e.customer_id in customers]
-    shown = entries[:first]
-    nodes = await cards(info, principal, [customers[e.customer_id] for e in shown], "salesPareto")
+    first_entries = entries[:first]
+    nodes = shown(info, [customers[e.customer_id] for e in first_entries])
     return ParetoAnalysis(
         start=start, end=end, total_fen=sum(e.amount_fen for e in entries), cut_percent=cut_percent,
         customer_count=len(entries), core_count=sum(e.core for e in entries),
-        points=[ParetoPoint(customer=n, amount_fen=e.amount_fen, share=e.share,
-                            cumulative_share=e.cumulative_share, core=e.core) for n, e in zip(nodes, shown)])
+        points=[ParetoPoint(customer=n, amount_fen=e.amount_fen, share=e.share, cumulative_share=e.cumulative_share,
+                            core=e.core) for n, e in zip(nodes, first_entries, strict=True)])
 
 @strawberry.field(description="CUS-11: ABC by the average monthly sales of the 3 months up to asOf (now)")
 async def abc_analysis(info: Info, as_of: datetime | None = None, first: int = 100) -> AbcAnalysis:
-    principal = caller(info)
     if not 1 <= first <= 1000:
         raise Invalid("first", "must be between 1 and 1000")
     start, end = _window(info, None, as_of, 3)
-    totals, customers = await _sales(info, principal, start, end)
-    config = service_of(info).abc
-    entries = [e for e in analysis.abc(_per_customer(totals), *config) if e.customer_id in customers]
+    totals, customers = await _sales(info, start, end)
+    settings = info.context.service.settings
+    entries = [e for e in analysis.abc(_per_customer(totals), settings.abc_a_percent, settings.abc_b_percent)
+               if e.customer_id in customers]
     total = sum(e.average_monthly_fen for e in entries)
     classes = []
     for cls in analysis.AbcClass:
@@ -162,8 +153,8 @@ async def abc_analysis(info: Info, as_of: datetime | None = None, first: int = 1
         fen = sum(e.average_monthly_fen for e in mine)
         classes.append(AbcClassSummary(abc=cls, customer_count=len(mine), average_monthly_fen=fen,
                                        share=round(100.0 * fen / total, 2) if total else 0.0))
-    shown = entries[:first]
-    nodes = await cards(info, principal, [customers[e.customer_id] for e in shown], "abcAnalysis")
+    first_entries = entries[:first]
+    nodes = shown(info, [customers[e.customer_id] for e in first_entries])
     return AbcAnalysis(start=start, end=end, classes=classes, customers=[
         AbcCustomer(customer=n, average_monthly_fen=e.average_monthly_fen, cumulative_share=e.cumulative_share,
-                    abc=e.abc) for n, e in zip(nodes, shown)])
+                    abc=e.abc) for n, e in zip(nodes, first_entries, strict=True)])

@@ -1,17 +1,17 @@
-"""The customer card at the edge, CUS-9 need-to-know: each card as much as the caller may see, reads of
-full cards by non-owners in the access log, and the access log itself."""
+"""The customer card at the edge, CUS-9 need-to-know: the public part for everyone who may see the
+customer, the full card for those `policy.card_access` allows (null and FORBIDDEN for any other
+confidential field, empty lists), non-owners' reads of it in the access log; and the access log itself."""
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import strawberry
-from strawberry.types.info import Info
+from strawberry.dataloader import DataLoader
 
-from chassis.auth import Principal, Role
-from chassis.errors import Forbidden, Invalid
-from chassis.graphql import caller, service_of
-from services.customer import access as need_to_know
-from services.customer import domain
+from chassis.graphql import Connection, ServiceContext
+from services.customer import domain, policy
+from services.customer.handlers import CustomerService
 from services.customer.schema_types import (
     CardAccess,
     CompanyCard,
@@ -22,20 +22,30 @@ from services.customer.schema_types import (
     FieldChange,
     Lifecycle,
     MarketPosition,
-    PageInfo,
     PersonCard,
     ProspectGrade,
-    Qualification,
     Revision,
     Termination,
     TradingSurvey,
     Visit,
 )
 
+Info = strawberry.Info[ServiceContext[CustomerService], None]
+
+
+def _confidential(graphql_type: Any, read: Callable[[domain.Customer], Any], description: str | None = None) -> Any:
+    """A field of the full card: null and FORBIDDEN for whoever sees only the public part."""
+
+    def resolve(root: "Customer", info: Info) -> Any:
+        return read(root.full_card(info))
+
+    return strawberry.field(resolver=resolve, graphql_type=graphql_type, description=description)
+
 
 @strawberry.federation.type(keys=["id"], description=(
     "A customer card (客户档案卡). CUS-9 need-to-know: who may not see the full card gets its public part "
-    "(id, code, name, kind, nature, level, lifecycle, region, version); every other field is null / empty"))
+    "(id, code, name, kind, nature, level, lifecycle, region, version); any other field is null with a "
+    "FORBIDDEN error, lists are empty"))
 class Customer:
     id: strawberry.ID
     code: str
@@ -46,177 +56,117 @@ class Customer:
     lifecycle: Lifecycle
     region: str | None
     version: int
-    market_position: MarketPosition | None
-    phone: str | None
-    credit_code: str | None
-    address: str | None
-    contacts: list[Contact]
-    company: CompanyCard | None
-    person: PersonCard | None
-    first_sale_at: datetime | None
-    last_sale_at: datetime | None
-    trading_survey: TradingSurvey | None
-    termination: Termination | None
-    prospect_grade: ProspectGrade | None = strawberry.field(description="CUS-4, while the customer has not bought")
-    registered_by: str | None
-    registered_at: datetime | None
-    updated_by: str | None
-    updated_at: datetime | None
     needs_review: bool = strawberry.field(description="CUS-7: untouched for 12 months, due for review")
     card_access: CardAccess = strawberry.field(description="CUS-9: the FULL card or only its PUBLIC part")
+    _card: strawberry.Private[domain.Customer]
+    _logged: strawberry.Private[bool]  # a read of the full card goes to the access log
 
-    @strawberry.field(description="CUS-7: every version of the card, oldest first (CUS-9: full card only)")
-    async def history(self, info: Info) -> list[Revision]:
-        if self.card_access is not need_to_know.CardAccess.FULL:
+    market_position: MarketPosition | None = _confidential(MarketPosition | None, lambda c: c.market_position)
+    phone: str | None = _confidential(str | None, lambda c: c.phone)
+    credit_code: str | None = _confidential(str | None, lambda c: c.credit_code)
+    address: str | None = _confidential(str | None, lambda c: c.address)
+    company: CompanyCard | None = _confidential(CompanyCard | None, lambda c: CompanyCard.from_domain(c.company))
+    person: PersonCard | None = _confidential(PersonCard | None, lambda c: PersonCard.from_domain(c.person))
+    first_sale_at: datetime | None = _confidential(datetime | None, lambda c: c.first_sale_at)
+    last_sale_at: datetime | None = _confidential(datetime | None, lambda c: c.last_sale_at)
+    trading_survey: TradingSurvey | None = _confidential(
+        TradingSurvey | None, lambda c: TradingSurvey(**vars(c.trading_survey)) if c.trading_survey else None)
+    termination: Termination | None = _confidential(
+        Termination | None, lambda c: Termination(**vars(c.termination)) if c.termination else None)
+    prospect_grade: ProspectGrade | None = _confidential(
+        ProspectGrade | None, lambda c: c.prospect_grade, "CUS-4, while the customer has not bought")
+    registered_by: str | None = _confidential(str | None, lambda c: c.registered_by)
+    registered_at: datetime | None = _confidential(datetime | None, lambda c: c.registered_at)
+    updated_by: str | None = _confidential(str | None, lambda c: c.updated_by)
+    updated_at: datetime | None = _confidential(datetime | None, lambda c: c.updated_at)
+
+    @strawberry.field(description="CUS-1: the people to talk to (full card only; empty otherwise)")
+    def contacts(self, info: Info) -> list[Contact]:
+        if self.card_access is not policy.CardAccess.FULL:
             return []
-        revisions = await service_of(info).store.history(self.id)
+        return [Contact(**vars(x)) for x in self.full_card(info).contacts]
+
+    @strawberry.field(description="CUS-7: every version of the card, oldest first (full card only)")
+    async def history(self, info: Info) -> list[Revision]:
+        if self.card_access is not policy.CardAccess.FULL:
+            return []
+        self.full_card(info)
+        revisions = await info.context.loader("history", info.context.service.store.histories).load(str(self.id))
         return [Revision(version=r.version, action=r.action, by=r.by, at=r.at,
                          changes=[FieldChange(field=c.field, old=c.old, new=c.new) for c in r.changes])
-                for r in revisions]
+                for r in revisions or []]
 
     @strawberry.field(description="CUS-6: the visits logged with this customer, newest first (full card only)")
-    async def visits(self, info: Info, first: int = 20) -> list["Visit"]:
-        if self.card_access is not need_to_know.CardAccess.FULL:
+    async def visits(self, info: Info, first: int = 20) -> list[Visit]:
+        if self.card_access is not policy.CardAccess.FULL:
             return []
-        if not 1 <= first <= 100:
-            raise Invalid("first", "must be between 1 and 100")
-        return [Visit.from_domain(v) for v in await service_of(info).store.visits_of(self.id, first)]
+        self.full_card(info)
+        logged = await info.context.loader("visits", info.context.service.store.visits_of).load(str(self.id))
+        return [Visit.from_domain(v) for v in (logged or [])[:max(0, min(first, 100))]]
+
+    def full_card(self, info: Info) -> domain.Customer:
+        """The card, if the caller may see all of it (the read is logged for a non-owner); else FORBIDDEN."""
+        if self.card_access is not policy.CardAccess.FULL:
+            raise policy.refuse_card(self._card, info.field_name)
+        if self._logged:
+            info.context.record_access(info, self._card.id, self._card.owner_id, policy.WHAT, [info.field_name])
+        return self._card
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> "Customer | None":
-        principal = caller(info)
-        found = await service_of(info).store.get_many([str(id)])
-        if str(id) not in found:
-            return None
-        return (await cards(info, principal, [found[str(id)]], "_entities"))[0]
+        card = await cards(info).load(str(id))
+        return cls.shown(info, card) if card else None
 
     @classmethod
-    def from_domain(cls, c: domain.Customer, info: Info,
-                    access: need_to_know.CardAccess = need_to_know.CardAccess.FULL) -> "Customer":
-        public: dict[str, Any] = {
-            "id": strawberry.ID(c.id), "code": c.code, "name": c.name, "kind": c.kind, "nature": c.nature,
-            "level": c.level, "lifecycle": c.lifecycle, "region": c.region, "version": c.version,
-            "card_access": access, "needs_review": c.needs_review(service_of(info).clock.now()),
-        }
-        if access is not need_to_know.CardAccess.FULL:
-            return cls(**public, market_position=None, phone=None, credit_code=None, address=None, contacts=[],
-                       company=None, person=None, first_sale_at=None, last_sale_at=None, trading_survey=None,
-                       termination=None, prospect_grade=None, registered_by=None, registered_at=None, updated_by=None, updated_at=None)
-        company = c.company
-        return cls(
-            **public, market_position=c.market_position,
-            phone=c.phone, credit_code=c.credit_code, address=c.address,
-            contacts=[Contact(**vars(x)) for x in c.contacts],
-            company=CompanyCard(**vars(company) | {"qualifications": [Qualification(**vars(q)) for q in
-                                                                     company.qualifications]}) if company else None,
-            person=PersonCard(**vars(c.person)) if c.person else None,
-            first_sale_at=c.first_sale_at, last_sale_at=c.last_sale_at,
-            trading_survey=TradingSurvey(**vars(c.trading_survey)) if c.trading_survey else None,
-            termination=Termination(**vars(c.termination)) if c.termination else None,
-            prospect_grade=c.prospect_grade,
-            registered_by=c.registered_by, registered_at=c.registered_at, updated_by=c.updated_by,
-            updated_at=c.updated_at,
-        )
+    def shown(cls, info: Info, c: domain.Customer) -> "Customer":
+        """The card as this caller may see it."""
+        caller = info.context.caller
+        return cls(id=strawberry.ID(c.id), code=c.code, name=c.name, kind=c.kind, nature=c.nature, level=c.level,
+                   lifecycle=c.lifecycle, region=c.region, version=c.version,
+                   needs_review=c.needs_review(info.context.service.clock.now()),
+                   card_access=policy.card_access(caller, c), _card=c, _logged=policy.is_logged(caller, c))
 
 
-# The fields of Customer only a full card shows; the access log names those a read selected.
-CONFIDENTIAL = frozenset({
-    "marketPosition", "phone", "creditCode", "address", "contacts", "company", "person", "firstSaleAt",
-    "lastSaleAt", "tradingSurvey", "termination", "registeredBy", "registeredAt", "updatedBy", "updatedAt",
-    "history", "prospectGrade", "visits",
-})
+def cards(info: Info) -> DataLoader[str, domain.Customer | None]:
+    """The cards this request asks for by id: one store query per level of the answer."""
+    return info.context.loader("cards", info.context.service.store.get_many)
 
 
-def _fields(selections: Any) -> list[Any]:
-    """The field selections at this level, fragments (named or inline) flattened."""
-    found = []
-    for selection in selections or []:
-        if getattr(selection, "name", None) and not hasattr(selection, "type_condition"):
-            found.append(selection)
-        else:
-            found.extend(_fields(getattr(selection, "selections", None)))
-    return found
+def shown(info: Info, customers: list[domain.Customer]) -> list[Customer]:
+    return [Customer.shown(info, c) for c in customers]
 
 
-def _card_fields(info: Info) -> set[str]:
-    """The fields of Customer this operation selected (under edges.node for a connection)."""
-    level = _fields(info.selected_fields[0].selections) if info.selected_fields else []
-    if info.field_name == "customers":
-        for step in ("edges", "node"):
-            level = [child for f in level if f.name == step for child in _fields(f.selections)]
-    return {f.name for f in level}
-
-
-async def cards(info: Info, principal: Principal, customers: list[domain.Customer], operation: str
-                ) -> list[Customer]:
-    """CUS-9: each card as much as the caller may see; full-card reads by non-owners go to the access log."""
-    service = service_of(info)
-    owners = await service.store.ownerships([c.id for c in customers])
-    requested = sorted(_card_fields(info) & CONFIDENTIAL)
-    out, entries = [], []
-    for c in customers:
-        owner = need_to_know.owner_of(c, owners.get(c.id))
-        access = need_to_know.card_access(user_id=principal.user_id, roles=principal.roles, region=principal.region,
-                                          owner_id=owner, customer_region=c.region)
-        if requested and need_to_know.access_is_logged(access, user_id=principal.user_id, owner_id=owner):
-            entries.append(service.access_entry(principal, c.id, owner, operation, requested))
-        out.append(Customer.from_domain(c, info, access))
-    await service.log_access(entries)
-    return out
-
-
-async def require_full_card(info: Info, principal: Principal, customer_id: str) -> None:
-    """CUS-9: a card is edited only by someone who may see all of it (a foreign salesperson may not)."""
-    store = service_of(info).store
-    customer = await store.get(customer_id)
-    owner = need_to_know.owner_of(customer, (await store.ownerships([customer_id])).get(customer_id))
-    access = need_to_know.card_access(user_id=principal.user_id, roles=principal.roles, region=principal.region,
-                                      owner_id=owner, customer_region=customer.region)
-    if access is not need_to_know.CardAccess.FULL:
-        raise Forbidden(f"{customer.code} is not yours: you see only its public part (CUS-9), so you may not "
-                        "change it or log visits with it")
-
-
-@strawberry.federation.type(shareable=True)  # ownership's `pool` answers with it too
-class CustomerEdge:
-    node: Customer
-    cursor: str
-
-
-@strawberry.federation.type(shareable=True)  # ownership's `pool` answers with it too
-class CustomerConnection:
-    edges: list[CustomerEdge]
-    page_info: PageInfo
-    total_count: int
-
-
-@strawberry.type(description="CUS-9: one read of a full card by someone who is not its owner")
+@strawberry.type(description="CUS-9: one read of confidential customer data by someone who is not its owner")
 class AccessLogEntry:
     customer_id: strawberry.ID
     user_id: strawberry.ID
     roles: list[str]
     at: datetime
-    operation: str = strawberry.field(description="the GraphQL field that read it: customer, customers, ...")
+    service: str = strawberry.field(description="where it was read: customer, credit, ownership, complaints")
+    what: str = strawberry.field(description="customer card, credit profile, release report, ...")
+    operation: str = strawberry.field(description="the GraphQL root field that read it: customer, customers, ...")
     fields: list[str] = strawberry.field(description="the confidential fields the read selected")
-    owner_id: str | None = strawberry.field(description="the card's owner at the time (null: in the pool)")
+    owner_id: str | None = strawberry.field(description="the customer's owner at the time (null: in the pool)")
+
+    @classmethod
+    def from_document(cls, d: dict[str, Any]) -> "AccessLogEntry":
+        return cls(customer_id=strawberry.ID(d["customer_id"]), user_id=strawberry.ID(d["user_id"]),
+                   roles=d["roles"], at=d["at"], service=d.get("service", "customer"),
+                   what=d.get("what", policy.WHAT), operation=d["operation"], fields=d["fields"],
+                   owner_id=d.get("owner_id"))
 
 
 @strawberry.type
-class AccessLogConnection:
-    entries: list[AccessLogEntry]
-    page_info: PageInfo
+class AccessLogConnection(Connection[AccessLogEntry]):
+    pass
 
 
-@strawberry.field(description="CUS-9: who read which full card they do not own, newest first (ADMIN)")
-async def access_log(info: Info, customer_id: strawberry.ID | None = None,
-                     user_id: strawberry.ID | None = None, first: int | None = 20,
-                     after: str | None = None) -> AccessLogConnection:
-    caller(info).require(Role.ADMIN)
-    docs, end, more = await service_of(info).store.access_log_page(
+@strawberry.field(description="CUS-9: who read which customer's confidential data without owning it, newest "
+                              "first (ADMIN)")
+async def access_log(info: Info, customer_id: strawberry.ID | None = None, user_id: strawberry.ID | None = None,
+                     first: int | None = 20, after: str | None = None) -> AccessLogConnection:
+    policy.require_may_read_access_log(info.context.caller)
+    page = await info.context.service.store.access_log_page(
         str(customer_id) if customer_id else None, str(user_id) if user_id else None,
         20 if first is None else first, after)
-    return AccessLogConnection(
-        entries=[AccessLogEntry(customer_id=strawberry.ID(d["customer_id"]), user_id=strawberry.ID(d["user_id"]),
-                                roles=d["roles"], at=d["at"], operation=d["operation"], fields=d["fields"],
-                                owner_id=d.get("owner_id")) for d in docs],
-        page_info=PageInfo(end_cursor=end, has_next_page=more))
+    return AccessLogConnection.of([AccessLogEntry.from_document(d) for d in page.documents], page)

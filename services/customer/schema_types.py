@@ -11,7 +11,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from chassis.graphql import Fen
-from services.customer import access, analysis, domain, visits
+from services.customer import analysis, domain, policy, visits
 
 CustomerKind = strawberry.enum(domain.CustomerKind)
 CustomerNature = strawberry.enum(domain.CustomerNature)
@@ -21,7 +21,7 @@ MarketPosition = strawberry.enum(domain.MarketPosition)
 CompanyType = strawberry.enum(domain.CompanyType)
 QualificationKind = strawberry.enum(domain.QualificationKind)
 EndOfTrading = strawberry.enum(domain.EndOfTrading)
-CardAccess = strawberry.enum(access.CardAccess)
+CardAccess = strawberry.enum(policy.CardAccess)
 ProspectGrade = strawberry.enum(visits.ProspectGrade, description="CUS-4 准客户 grade: A buys this month … D within a year")
 VisitChannel = strawberry.enum(visits.VisitChannel)
 PlanRole = strawberry.enum(visits.PlanRole, name="VisitPlanRole")
@@ -68,6 +68,12 @@ class CompanyCard:
     payment_method: str | None
     qualifications: list[Qualification]
 
+    @classmethod
+    def from_domain(cls, c: domain.CompanyCard | None) -> "CompanyCard | None":
+        if c is None:
+            return None
+        return cls(**vars(c) | {"qualifications": [Qualification(**vars(q)) for q in c.qualifications]})
+
 
 @strawberry.type(description="CUS-1 个人或家庭档案卡: the person/household part of a card")
 class PersonCard:
@@ -79,6 +85,10 @@ class PersonCard:
     average_income_fen: Fen | None
     preferred_payment_method: str | None
     notes: str | None
+
+    @classmethod
+    def from_domain(cls, p: domain.PersonCard | None) -> "PersonCard | None":
+        return cls(**vars(p)) if p else None
 
 
 @strawberry.type(description="CUS-8 交易开始调查书, approved by the unit head")
@@ -130,12 +140,6 @@ class Visit:
         return cls(id=strawberry.ID(v.id), customer_id=strawberry.ID(v.customer_id), by=v.by, visited_at=v.at,
                    channel=v.channel, progress=v.progress, achievements=v.achievements, problems=v.problems,
                    next_steps=v.next_steps, logged_at=v.logged_at)
-
-
-@strawberry.federation.type(shareable=True)  # ownership's `pool` answers with it too
-class PageInfo:
-    end_cursor: str | None
-    has_next_page: bool
 
 
 @strawberry.type(description="The caller, as the token says")

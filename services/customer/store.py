@@ -8,8 +8,12 @@ Collections (database `crm_customer`):
 - `counters` (chassis `next_number`): the sequence behind readable customer codes (C000123).
 - `sales`: CUS-3 / CUS-11, one document per invoice; `overdue`: CUS-3, invoices more than 30 days overdue.
 
-CUS-9's owners and access log are in access_store.py, CUS-5 / CUS-6's visit log in visit_store.py;
-`CustomerStore` answers for all three.
+A card carries its owner (CUS-9: `owner_id`, as ownership announced it) with its own `owner_version`:
+an announcement never bumps the card's `version` (a person editing at that moment is not refused), and
+both kinds of save check both counters, so neither overwrites the other.
+
+CUS-9's access log is in access_store.py, CUS-5 / CUS-6's visit log in visit_store.py; `CustomerStore`
+answers for all three.
 """
 
 import re
@@ -23,9 +27,9 @@ from pymongo.errors import DuplicateKeyError
 
 from chassis.clock import add_months
 from chassis.errors import NotFound, RuleViolation
-from chassis.pagination import page_of
-from chassis.store import Database, UnitOfWork, replace_versioned
-from services.customer.access_store import AccessRecords
+from chassis.pagination import Slice, page_of
+from chassis.store import Database, UnitOfWork, save_versioned
+from services.customer.access_store import AccessLog
 from services.customer.domain import (
     STALE_AFTER_MONTHS,
     CompanyCard,
@@ -63,18 +67,9 @@ class CustomerFilter:
     now: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Page:
-    customers: list[Customer]
-    cursors: list[str]
-    end_cursor: str | None
-    has_next_page: bool
-    total_count: int
-
-
-class CustomerStore(AccessRecords, VisitRecords):
+class CustomerStore(AccessLog, VisitRecords):
     def __init__(self, database: Database) -> None:
-        AccessRecords.__init__(self, database)
+        AccessLog.__init__(self, database)
         VisitRecords.__init__(self, database)
         self._database = database
         db = database.db
@@ -87,7 +82,7 @@ class CustomerStore(AccessRecords, VisitRecords):
     async def ensure_indexes(self) -> None:
         await self.customers.create_index([("code", ASCENDING)], unique=True)
         for name in ("name_key", "code_key", "region", "lifecycle", "nature", "level", "lifecycle_due_at",
-                     "review_due_at"):
+                     "review_due_at", "owner_id", "in_pool"):
             await self.customers.create_index([(name, ASCENDING)])
         await self.revisions.create_index([("customer_id", ASCENDING), ("version", ASCENDING)], unique=True)
         await self.dedupe_keys.create_index([("customer_id", ASCENDING)])
@@ -108,21 +103,31 @@ class CustomerStore(AccessRecords, VisitRecords):
         return to_customer(doc)
 
     async def get_many(self, customer_ids: list[str]) -> dict[str, Customer]:
+        """One query for any number of cards (`_entities`, analyses)."""
         return {d["_id"]: to_customer(d) async for d in self.customers.find({"_id": {"$in": customer_ids}})}
 
     async def owner_of_key(self, key: str) -> str | None:
         doc = await self.dedupe_keys.find_one({"_id": key})
         return doc["customer_id"] if doc else None
 
-    async def history(self, customer_id: str) -> list[Revision]:
-        cursor = self.revisions.find({"customer_id": customer_id}).sort("version", ASCENDING)
-        return [to_revision(d) async for d in cursor]
+    async def histories(self, customer_ids: list[str]) -> dict[str, list[Revision]]:
+        """CUS-7: each card's versions, oldest first (one query for them all)."""
+        found: dict[str, list[Revision]] = {}
+        cursor = self.revisions.find({"customer_id": {"$in": customer_ids}}).sort([("customer_id", ASCENDING),
+                                                                                ("version", ASCENDING)])
+        async for d in cursor:
+            found.setdefault(d["customer_id"], []).append(to_revision(d))
+        return found
 
-    async def search(self, where: CustomerFilter, first: int, after: str | None) -> Page:
-        """CUS-10: ordered by name then id, so a cursor stays valid while cards are added."""
-        found = await page_of(self.customers, _query(where), by="name_key", first=first, after=after)
-        return Page([to_customer(d) for d in found.documents], found.cursors, found.end_cursor, found.has_next_page,
-                    found.total_count)
+    async def search(self, where: CustomerFilter, listed: dict[str, Any], first: int, after: str | None
+                     ) -> tuple[list[Customer], Slice]:
+        """CUS-10: the cards `listed` covers that match, ordered by name then id, so a cursor stays valid
+        while cards are added."""
+        query = _query(where)
+        if listed:  # one flat $and: the stand-in loses conditions nested one $and deeper
+            query = {"$and": [*query["$and"], listed]} if list(query) == ["$and"] else {"$and": [query, listed]}
+        found = await page_of(self.customers, query, by="name_key", first=first, after=after)
+        return [to_customer(d) for d in found.documents], found
 
     async def due_for_lifecycle(self, now: datetime, limit: int = 500) -> list[str]:
         cursor = self.customers.find({"lifecycle_due_at": {"$lte": now}}, {"_id": 1}).limit(limit)
@@ -175,12 +180,9 @@ class CustomerStore(AccessRecords, VisitRecords):
     # -- CUS-5: the customers a visit plan covers ---------------------------------------------
 
     async def owned_customers(self, user_id: str) -> list[Customer]:
-        """CUS-9's owner rule: announced to `user_id`, or registered by them and not announced to anyone."""
-        announced = await self.owned_by(user_id)
-        registered = [d["_id"] async for d in self.customers.find({"registered_by": user_id}, {"_id": 1})]
-        spoken_for = await self.ownerships(registered)
-        ids = set(announced) | {i for i in registered if i not in spoken_for}
-        return [c for c in (await self.get_many(sorted(ids))).values() if c.termination is None]
+        """CUS-9's owner: announced to `user_id`, or registered by them and not announced to anyone yet."""
+        query = {"owner_id": user_id, "lifecycle": {"$ne": Lifecycle.TERMINATED.value}}
+        return [to_customer(d) async for d in self.customers.find(query).sort("_id", ASCENDING)]
 
     async def active_customers(self, *, region: str | None = None, levels: list[str] | None = None,
                                limit: int = 5000) -> list[Customer]:
@@ -197,17 +199,16 @@ class CustomerStore(AccessRecords, VisitRecords):
         return f"C{await self._database.next_number('customer_code'):06d}"
 
     def save(self, customer: Customer, uow: UnitOfWork) -> None:
-        """Stage the card, its new revisions and its duplicate keys for the unit of work's commit."""
+        """Stage the card, its new revisions and its duplicate keys for the unit of work's commit; its events
+        go out with it."""
         expected, customer.version = customer.version, customer.version + max(1, len(customer.revisions))
         doc = to_document(customer)
         revisions = [revision_document(r) for r in customer.revisions]
         keys = customer.dedupe_keys()
+        owner_read = {"owner_version": customer.owner_version}
 
         async def write(session: AsyncClientSession) -> None:
-            if expected == 0:
-                await self.customers.insert_one(doc, session=session)
-            else:
-                await replace_versioned(self.customers, doc, expected, session)
+            await save_versioned(self.customers, doc, expected, session, read=owner_read)
             if revisions:
                 await self.revisions.insert_many(revisions, session=session)
             held = {d["_id"] async for d in self.dedupe_keys.find({"customer_id": customer.id}, session=session)}
@@ -221,6 +222,14 @@ class CustomerStore(AccessRecords, VisitRecords):
 
         customer.revisions = []
         uow.stage(write)
+        uow.track(customer)
+
+    def save_owner(self, customer: Customer, uow: UnitOfWork) -> None:
+        """Stage an owner announcement: the card's own version stays, its owner's moves on."""
+        expected, customer.owner_version = customer.owner_version, customer.owner_version + 1
+        doc = to_document(customer)
+        owner_read = {"owner_version": expected}
+        uow.stage(lambda session: save_versioned(self.customers, doc, customer.version, session, read=owner_read))
 
 
 def duplicate(key: str, existing_id: str | None) -> RuleViolation:
@@ -288,6 +297,10 @@ def to_document(c: Customer) -> dict[str, Any]:
         "registered_at": c.registered_at,
         "updated_by": c.updated_by,
         "updated_at": c.updated_at,
+        "owner_id": c.owner_id,
+        "in_pool": c.in_pool,  # derived, for lists (CUS-9: a salesperson's show their own and the pool)
+        "owner_announced_at": c.owner_announced_at,
+        "owner_version": c.owner_version,
         "version": c.version,
     }
 
@@ -321,6 +334,9 @@ def to_customer(d: dict[str, Any]) -> Customer:
         registered_at=d["registered_at"],
         updated_by=d["updated_by"],
         updated_at=d["updated_at"],
+        owner_id=d.get("owner_id", d["registered_by"]),
+        owner_announced_at=d.get("owner_announced_at"),
+        owner_version=d.get("owner_version", 0),
         version=d["version"],
     )
 

@@ -48,9 +48,13 @@ class VisitRecords:
         cursor = self.visits.find({"by": user_id, "at": {"$gte": start, "$lt": end}}).sort("at", ASCENDING)
         return [to_visit(d) async for d in cursor]
 
-    async def visits_of(self, customer_id: str, limit: int = MAX_PAGE) -> list[Visit]:
-        cursor = self.visits.find({"customer_id": customer_id}).sort("at", DESCENDING).limit(limit)
-        return [to_visit(d) async for d in cursor]
+    async def visits_of(self, customer_ids: list[str]) -> dict[str, list[Visit]]:
+        """Each customer's last `MAX_PAGE` visits, newest first (one query for them all)."""
+        found: dict[str, list[Visit]] = {}
+        cursor = self.visits.find({"customer_id": {"$in": customer_ids}}).sort("at", DESCENDING)
+        async for d in cursor.limit(MAX_PAGE * len(customer_ids)):
+            found.setdefault(d["customer_id"], []).append(to_visit(d))
+        return found
 
     async def last_visits(self, user_id: str, customer_ids: list[str]) -> dict[str, datetime]:
         """When `user_id` last visited each of these customers."""

@@ -85,6 +85,17 @@ class Change:
 
 
 @dataclass(frozen=True)
+class OwnerChanged:
+    """OWN-10: what the world hears of a change: the change, the customer's region, and until when the new
+    owner's claim runs (OWN-1 / OWN-3; None in the pool)."""
+
+    customer_id: str
+    change: Change
+    region: str | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Load:
     """How many customers a salesperson owns, and when the first of them is due back in the pool."""
 
@@ -109,6 +120,7 @@ class Ownership:
     pending_report: Report | None = None  # OWN-6: filed ahead of a return
     history: list[Change] = field(default_factory=list)
     version: int = 0
+    events: list[OwnerChanged] = field(default_factory=list, repr=False, compare=False)  # new, not stored
 
     # -- how it starts: OWN-1 ---------------------------------------------------------------------
 
@@ -267,15 +279,18 @@ class Ownership:
         change = Change(self.owner_id, owner_id, basis, at, by, note=note, receivables_fen=receivables_fen)
         self.owner_id, self.basis, self.since, self.pool_reason = owner_id, basis, at, None
         self.pending_report = None
-        self.history.append(change)
-        return change
+        return self._changed(change)
 
     def _to_pool(self, reason: PoolReason, *, by: str, at: datetime, report: Report | None,
                  note: str | None = None, receivables_fen: int | None = None) -> Change:
         change = Change(self.owner_id, None, Basis.LAPSE, at, by, reason=reason, report=report, note=note,
                         receivables_fen=receivables_fen)
         self.owner_id, self.basis, self.since, self.pool_reason = None, Basis.LAPSE, at, reason
+        return self._changed(change)
+
+    def _changed(self, change: Change) -> Change:
         self.history.append(change)
+        self.events.append(OwnerChanged(self.customer_id, change, self.region, self.expires_at))
         return change
 
 

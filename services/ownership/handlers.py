@@ -4,33 +4,31 @@ Every use case first lets time act (`_lapsed`): a claim that ran out goes back t
 instant it ran out, whether the sweep or a command is first to look.
 """
 
-import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from chassis.auth import Principal, Role
 from chassis.errors import Conflict, Forbidden, RuleViolation
+from chassis.service import Service
+from chassis.store import UnitOfWork
 from contracts.customer import CustomerRegistered, CustomerTerminated, CustomerUpdated
-from contracts.ownership import OwnershipChanged
 from contracts.sales import InvoiceIssued, PaymentReceived
+from services.ownership import policy
 from services.ownership.domain import (
     SYSTEM,
     Candidate,
     Change,
     Ownership,
     PoolReason,
-    PoolRules,
     Report,
     Salesperson,
     suggest_assignees,
 )
-from services.ownership.store import OwnershipStore, OwnershipUnitOfWork
+from services.ownership.settings import OwnershipSettings
+from services.ownership.store import OwnershipStore
 
-log = logging.getLogger("crm.ownership")
-
-# Who may move someone else's customer or maintain salespeople.
-# Who may act on any customer of their reach (regional managers in their region).
-MANAGERS = (Role.REGION_MANAGER, Role.SALES_MANAGER, Role.GENERAL_MANAGER, Role.ADMIN)
+Uow = UnitOfWork[OwnershipStore, OwnershipSettings]
+OwnershipService = Service[OwnershipStore, OwnershipSettings]
 
 
 @dataclass(frozen=True)
@@ -48,19 +46,20 @@ class ReportFields:
 # -- consumed events ---------------------------------------------------------------------------------
 
 
-async def on_customer_registered(event: CustomerRegistered, uow: OwnershipUnitOfWork) -> None:
-    """OWN-1: the registering salesperson owns the customer by first contact; others' go to the pool."""
+async def on_customer_registered(event: CustomerRegistered, uow: Uow) -> None:
+    """OWN-1: the registering salesperson owns the customer by first contact; others' go to the pool. A
+    salesperson nobody entered in the roster yet is enrolled from their token's claims the event carries."""
     if await uow.store.find(event.customer_id) is not None:
         return  # heard of already
-    seller = await uow.store.find_salesperson(event.registered_by)
+    seller = await enrolled(event.registered_by, event.registered_by_name, event.registered_by_roles,
+                            event.registered_by_region, uow)
     ownership = Ownership.registered(event.customer_id, region=event.region, registered_by=event.registered_by,
                                      registered_at=event.registered_at,
                                      by_salesperson=seller is not None and seller.active)
-    first_contact = list(ownership.history)
-    await _save(ownership, first_contact + lapsed(ownership, uow.now()), uow)  # heard of late: maybe lapsed
+    await _save(ownership, lapsed(ownership, uow.now()), uow)  # heard of late: maybe lapsed already
 
 
-async def on_payment_received(event: PaymentReceived, uow: OwnershipUnitOfWork) -> None:
+async def on_payment_received(event: PaymentReceived, uow: Uow) -> None:
     """OWN-2: first deal, once finance confirms receipt. Before the registration: NotFound, retried."""
     ownership = await uow.store.get(event.customer_id)
     changes = lapsed(ownership, event.received_at)  # a claim that had run out before the payment came
@@ -69,7 +68,7 @@ async def on_payment_received(event: PaymentReceived, uow: OwnershipUnitOfWork) 
     await _save(ownership, [*changes, *lapsed(ownership, uow.now())], uow)
 
 
-async def on_invoice_issued(event: InvoiceIssued, uow: OwnershipUnitOfWork) -> None:
+async def on_invoice_issued(event: InvoiceIssued, uow: Uow) -> None:
     """OWN-3: the last sale restarts the 3-month clock."""
     ownership = await uow.store.get(event.customer_id)
     changes = lapsed(ownership, event.issued_at)
@@ -77,7 +76,7 @@ async def on_invoice_issued(event: InvoiceIssued, uow: OwnershipUnitOfWork) -> N
     await _save(ownership, [*changes, *lapsed(ownership, uow.now())], uow)
 
 
-async def on_customer_updated(event: CustomerUpdated, uow: OwnershipUnitOfWork) -> None:
+async def on_customer_updated(event: CustomerUpdated, uow: Uow) -> None:
     """The customer's region decides who may assign it (OWN-9) and where it shows in the pool."""
     ownership = await uow.store.get(event.customer_id)
     if event.version > ownership.card_version:  # an older update arriving late is ignored
@@ -85,7 +84,7 @@ async def on_customer_updated(event: CustomerUpdated, uow: OwnershipUnitOfWork) 
         await _save(ownership, lapsed(ownership, uow.now()), uow)
 
 
-async def on_customer_terminated(event: CustomerTerminated, uow: OwnershipUnitOfWork) -> None:
+async def on_customer_terminated(event: CustomerTerminated, uow: Uow) -> None:
     """CUS-8: an archived customer leaves the pool; its history stays."""
     ownership = await uow.store.get(event.customer_id)
     if not ownership.terminated:
@@ -106,7 +105,7 @@ SUBSCRIPTIONS = {
 # -- time: OWN-1, OWN-3, OWN-6 -------------------------------------------------------------------------
 
 
-async def lapse_if_due(customer_id: str, uow: OwnershipUnitOfWork) -> bool:
+async def lapse_if_due(customer_id: str, uow: Uow) -> bool:
     """The sweep's step for one customer; True if it went back to the pool."""
     ownership = await uow.store.get(customer_id)
     changes = lapsed(ownership, uow.now())
@@ -118,11 +117,13 @@ async def lapse_if_due(customer_id: str, uow: OwnershipUnitOfWork) -> bool:
 # -- the pool: OWN-4, OWN-5, OWN-6, OWN-9 -----------------------------------------------------------------
 
 
-async def claim_customer(customer_id: str, claimant: Principal, rules: PoolRules, uow: OwnershipUnitOfWork
-                         ) -> Ownership:
+async def claim_customer(customer_id: str, claimant: Principal, uow: Uow) -> Ownership:
     """OWN-5: exactly one of many concurrent claims wins (versioned save); the others are told who won."""
+    policy.require_salesperson(claimant)
+    rules = uow.settings.pool_rules
     ownership = await uow.store.get(customer_id)
-    await active_salesperson(claimant.user_id, uow, "only active salespeople claim pool customers")
+    seller = await enrolled(claimant.user_id, claimant.name, sorted(claimant.roles), claimant.region, uow)
+    require_active(seller, claimant.user_id, "only active salespeople claim pool customers")
     now = uow.now()
     changes = lapsed(ownership, now)
     changes.append(ownership.claim(claimant.user_id, await uow.store.load_of(claimant.user_id), rules, now))
@@ -144,22 +145,23 @@ async def claim_customer(customer_id: str, claimant: Principal, rules: PoolRules
     return ownership
 
 
-async def release_customer(customer_id: str, report: ReportFields, by: Principal, uow: OwnershipUnitOfWork
+async def release_customer(customer_id: str, report: ReportFields, by: Principal, uow: Uow
                            ) -> Ownership:
     """OWN-6: back to the pool by hand with the report; a salesperson releases only their own."""
     ownership = await uow.store.get(customer_id)
     now = uow.now()
     changes = lapsed(ownership, now)
-    if ownership.owner_id != by.user_id:
-        _require_manager_of(by, ownership.region, "a salesperson releases only their own customers")
+    policy.require_may_release(by, ownership)
     changes.append(ownership.release(report.filed(by.user_id, now), by=by.user_id, now=now))
     await _save(ownership, changes, uow)
     return ownership
 
 
-async def file_return_report(customer_id: str, report: ReportFields, by: str, uow: OwnershipUnitOfWork
+async def file_return_report(customer_id: str, report: ReportFields, caller: Principal, uow: Uow
                              ) -> Ownership:
     """OWN-6: the owner's report ahead of a return, or the one missing after an automatic return."""
+    policy.require_salesperson(caller)
+    by = caller.user_id
     ownership = await uow.store.get(customer_id)
     now = uow.now()
     filed = report.filed(by, now)
@@ -176,26 +178,24 @@ async def file_return_report(customer_id: str, report: ReportFields, by: str, uo
     return ownership
 
 
-async def assign_customer(customer_id: str, salesperson_id: str, manager: Principal, rules: PoolRules,
-                          uow: OwnershipUnitOfWork) -> Ownership:
+async def assign_customer(customer_id: str, salesperson_id: str, manager: Principal, uow: Uow) -> Ownership:
     """OWN-9: the regional manager assigns an unowned customer to a salesperson of the region."""
-    return await _hand_out(customer_id, salesperson_id, manager, rules, uow, referral=False, note=None)
+    return await _hand_out(customer_id, salesperson_id, manager, uow, referral=False, note=None)
 
 
-async def refer_customer(customer_id: str, salesperson_id: str, manager: Principal, rules: PoolRules,
-                         note: str | None, uow: OwnershipUnitOfWork) -> Ownership:
+async def refer_customer(customer_id: str, salesperson_id: str, manager: Principal, note: str | None,
+                         uow: Uow) -> Ownership:
     """OWN-4 (有情客户): management hands a customer it brought to a salesperson, marked as a referral."""
-    return await _hand_out(customer_id, salesperson_id, manager, rules, uow, referral=True,
+    return await _hand_out(customer_id, salesperson_id, manager, uow, referral=True,
                            note=(note or "").strip() or None)
 
 
-async def _hand_out(customer_id: str, salesperson_id: str, manager: Principal, rules: PoolRules,
-                    uow: OwnershipUnitOfWork, *, referral: bool, note: str | None) -> Ownership:
+async def _hand_out(customer_id: str, salesperson_id: str, manager: Principal, uow: Uow, *, referral: bool,
+                    note: str | None) -> Ownership:
+    rules = uow.settings.pool_rules
     ownership = await uow.store.get(customer_id)
     seller = await active_salesperson(salesperson_id, uow, "customers go to active salespeople")
-    if not manager.has_any(Role.SALES_MANAGER, Role.GENERAL_MANAGER, Role.ADMIN):  # a regional manager
-        require_region(manager, seller.region, f"{seller.id} works in {seller.region}")
-        require_region(manager, ownership.region, f"the customer is in {ownership.region}")
+    policy.require_may_assign(manager, ownership, seller, referral=referral)
     now = uow.now()
     changes = lapsed(ownership, now)
     load = await uow.store.load_of(salesperson_id)
@@ -209,9 +209,10 @@ async def _hand_out(customer_id: str, salesperson_id: str, manager: Principal, r
     return ownership
 
 
-async def assignment_candidates(customer_id: str, region_hint: str | None, rules: PoolRules,
-                                store: OwnershipStore, now: datetime) -> list[Candidate]:
+async def assignment_candidates(customer_id: str, region_hint: str | None, store: OwnershipStore,
+                                settings: OwnershipSettings, now: datetime) -> list[Candidate]:
     """OWN-9: who should get this customer: lowest load relative to capacity in its region first."""
+    rules = settings.pool_rules
     ownership = await store.get(customer_id)
     region = ownership.region or region_hint
     people = await store.salespeople_in(region)
@@ -225,17 +226,14 @@ async def assignment_candidates(customer_id: str, region_hint: str | None, rules
 # -- salespeople -------------------------------------------------------------------------------------
 
 
-async def save_salesperson(salesperson: Salesperson, by: Principal, uow: OwnershipUnitOfWork, *,
+async def save_salesperson(salesperson: Salesperson, by: Principal, uow: Uow, *,
                            keep_active: bool = False) -> Salesperson:
     """ADMIN anywhere, a regional manager in their region: add or change a salesperson's record.
     `keep_active`: an edit that does not say leaves a departed salesperson departed (OWN-7)."""
     existing = await uow.store.find_salesperson(salesperson.id)
     if keep_active and existing:
         salesperson = replace(salesperson, active=existing.active)
-    if not by.has_any(Role.ADMIN):
-        require_region(by, salesperson.region, f"{salesperson.id} would work in {salesperson.region}")
-        if existing:
-            require_region(by, existing.region, f"{existing.id} works in {existing.region}")
+    policy.require_may_keep_roster(by, salesperson.region, *([existing.region] if existing else []))
     salesperson.validate()
     salesperson.version = existing.version if existing else 0
     uow.store.save_salesperson(salesperson, uow)
@@ -251,17 +249,15 @@ def lapsed(ownership: Ownership, at: datetime) -> list[Change]:
     return [change] if change else []
 
 
-async def _save(ownership: Ownership, changes: list[Change], uow: OwnershipUnitOfWork) -> None:
+async def _save(ownership: Ownership, changes: list[Change], uow: Uow) -> None:
     stage(ownership, changes, uow)
     await uow.commit()
 
 
-def stage(ownership: Ownership, changes: list[Change], uow: OwnershipUnitOfWork) -> None:
-    """Save, publish one `ownership.changed` per change, flag missing reports (OWN-6)."""
+def stage(ownership: Ownership, changes: list[Change], uow: Uow) -> None:
+    """Save (its `ownership.changed` events go out with it) and flag missing reports (OWN-6)."""
     uow.store.save(ownership, uow)
     for change in changes:
-        last = change is changes[-1] and change.to_owner == ownership.owner_id
-        uow.publish(changed_event(ownership, change, expires_at=ownership.expires_at if last else None))
         if automatic_return_without_report(change):
             uow.store.flag_missing_report(ownership.customer_id, change, uow)
 
@@ -272,31 +268,23 @@ def automatic_return_without_report(change: Change) -> bool:
             and change.reason in (PoolReason.NO_DEAL, PoolReason.NO_SALE) and change.report is None)
 
 
-def changed_event(ownership: Ownership, change: Change, *, expires_at: datetime | None = None) -> OwnershipChanged:
-    return OwnershipChanged(
-        customer_id=ownership.customer_id, previous_owner_id=change.from_owner, owner_id=change.to_owner,
-        basis=change.basis.value, region=ownership.region, changed_by=change.by, changed_at=change.at,
-        in_pool=change.to_owner is None, expires_at=expires_at,
-        reason=change.reason.value if change.reason else None)
+async def active_salesperson(salesperson_id: str, uow: Uow, why: str) -> Salesperson:
+    return require_active(await uow.store.find_salesperson(salesperson_id), salesperson_id, why)
 
 
-async def active_salesperson(salesperson_id: str, uow: OwnershipUnitOfWork, why: str) -> Salesperson:
-    seller = await uow.store.find_salesperson(salesperson_id)
+def require_active(seller: Salesperson | None, salesperson_id: str, why: str) -> Salesperson:
     if seller is None or not seller.active:
         raise Forbidden(f"{salesperson_id} is not an active salesperson: {why}", salespersonId=salesperson_id)
     return seller
 
 
-def _require_manager_of(principal: Principal, region: str | None, why: str) -> None:
-    if not principal.has_any(*MANAGERS):
-        raise Forbidden(why)
-    if not principal.has_any(Role.SALES_MANAGER, Role.GENERAL_MANAGER, Role.ADMIN):
-        require_region(principal, region, f"the customer is in {region}")
-
-
-def require_region(principal: Principal, region: str | None, what: str) -> None:
-    """A regional role acts in its own region; a regional token that names no region acts nowhere."""
-    if principal.region is None:
-        raise Forbidden(f"your token names no region; {what}")
-    if region is not None and region != principal.region:
-        raise Forbidden(f"you act in {principal.region}; {what}", region=principal.region)
+async def enrolled(user_id: str, name: str | None, roles: list[str], region: str | None, uow: Uow
+                   ) -> Salesperson | None:
+    """The roster's record of a person; a salesperson with a region nobody entered yet is enrolled from their
+    token's claims (access.md), so a first contact is never lost (OWN-1)."""
+    found = await uow.store.find_salesperson(user_id)
+    if found is not None or Role.SALES not in roles or not region:
+        return found
+    salesperson = Salesperson(id=user_id, name=name or user_id, region=region)
+    uow.store.save_salesperson(salesperson, uow)
+    return salesperson

@@ -47,6 +47,17 @@ class Item:
         return bool(self.summary) and self.receivables_fen is not None and bool(self.successor_id or self.to_pool)
 
 
+@dataclass(frozen=True)
+class CommissionHoldChanged:
+    """OWN-7 / OWN-8: the case put the salesperson's commission on hold, or lifted it."""
+
+    salesperson_id: str
+    case_id: str
+    on_hold: bool
+    reason: str
+    at: datetime
+
+
 @dataclass
 class HandoverCase:
     id: str
@@ -62,13 +73,16 @@ class HandoverCase:
     decided_at: datetime | None = None
     note: str | None = None
     version: int = 0
+    events: list[CommissionHoldChanged] = field(default_factory=list, repr=False, compare=False)  # new, not stored
 
     @classmethod
     def handover(cls, id: str, salesperson_id: str, region: str | None, customer_ids: list[str], *, by: str,
                  now: datetime) -> "HandoverCase":
         """OWN-7: one item per customer the departing salesperson owns now."""
-        return cls(id, CaseKind.HANDOVER, CaseReason.LEAVING, salesperson_id, region, by, now,
+        case = cls(id, CaseKind.HANDOVER, CaseReason.LEAVING, salesperson_id, region, by, now,
                    [Item(c) for c in sorted(customer_ids)])
+        case._hold_may_change(False, now)
+        return case
 
     @classmethod
     def transfer(cls, id: str, salesperson_id: str, region: str | None, item: Item, reason: CaseReason, *,
@@ -82,6 +96,7 @@ class HandoverCase:
             raise Invalid("toSalespersonId", "already owns the customer")
         case = cls(id, CaseKind.TRANSFER, reason, salesperson_id, region, by, now)
         case.items = [_checked(item)]
+        case._hold_may_change(False, now)
         return case
 
     @property
@@ -102,9 +117,10 @@ class HandoverCase:
     def incomplete(self) -> list[str]:
         return [i.customer_id for i in self.items if not i.complete]
 
-    def record(self, item: Item) -> None:
+    def record(self, item: Item, *, now: datetime) -> None:
         """Fill in (or correct) one customer's successor, summary and receivables."""
         self._refuse_unless_open()
+        held = self.commission_on_hold
         item = _checked(item)
         if self.kind is CaseKind.TRANSFER:
             current = self.items[0]
@@ -117,6 +133,7 @@ class HandoverCase:
             raise Invalid("successorId", "the departing salesperson cannot succeed themself")
         self.items = [i for i in self.items if i.customer_id != item.customer_id] + [item]
         self.items.sort(key=lambda i: i.customer_id)
+        self._hold_may_change(held, now)
 
     def approve(self, owned_now: set[str], *, by: str, now: datetime) -> list[Item]:
         """The regional manager approves once every customer is handed over cleanly; returns the moves."""
@@ -129,14 +146,29 @@ class HandoverCase:
             raise RuleViolation(
                 self.rule, f"not every customer is handed over cleanly (successor or pool, summary, receivables): "
                 f"{', '.join(missing)}", missing=missing)
+        held = self.commission_on_hold
         self.status, self.decided_by, self.decided_at = CaseStatus.APPROVED, by, now
+        self._hold_may_change(held, now)
         return [i for i in self.items if i.customer_id in owned_now]
 
     def reject(self, note: str, *, by: str, now: datetime) -> None:
         self._refuse_unless_open()
         if not note.strip():
             raise Invalid("note", "say why the case is rejected")
+        held = self.commission_on_hold
         self.status, self.decided_by, self.decided_at, self.note = CaseStatus.REJECTED, by, now, note.strip()
+        self._hold_may_change(held, now)
+
+    def _hold_may_change(self, held: bool, now: datetime) -> None:
+        """Tell the world when the commission hold starts or lifts."""
+        if self.commission_on_hold == held:
+            return
+        if self.status is not CaseStatus.OPEN:
+            reason = f"{self.kind.value.lower()} {self.status.value.lower()}"
+        else:
+            missing = self.incomplete()
+            reason = f"{self.kind.value.lower()} open" + (f", incomplete: {', '.join(missing)}" if missing else "")
+        self.events.append(CommissionHoldChanged(self.salesperson_id, self.id, self.commission_on_hold, reason, now))
 
     def _refuse_unless_open(self) -> None:
         if self.status is not CaseStatus.OPEN:

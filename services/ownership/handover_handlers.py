@@ -3,28 +3,27 @@
 import uuid
 from collections import Counter
 
-from chassis.auth import Principal, Role
-from chassis.errors import Conflict, Forbidden, RuleViolation
-from contracts.ownership import CommissionHoldChanged
-from services.ownership.domain import PoolRules, refuse_over_cap
-from services.ownership.handlers import MANAGERS, active_salesperson, lapsed, require_region, stage
+from chassis.auth import Principal
+from chassis.errors import Conflict, RuleViolation
+from services.ownership import policy
+from services.ownership.domain import refuse_over_cap
+from services.ownership.handlers import Uow, active_salesperson, lapsed, stage
 from services.ownership.handover import CaseKind, CaseReason, HandoverCase, Item
-from services.ownership.store import OwnershipUnitOfWork
 
 
-async def start_handover(salesperson_id: str, by: Principal, uow: OwnershipUnitOfWork) -> HandoverCase:
+async def start_handover(salesperson_id: str, by: Principal, uow: Uow) -> HandoverCase:
     """OWN-7: a departing salesperson's customers, one item each; their commission is on hold until approval."""
     seller = await uow.store.salesperson(salesperson_id)
-    _require_self_or_manager(by, salesperson_id, seller.region)
+    policy.require_may_fill_case(by, salesperson_id, seller.region)
     await _refuse_second_open_case(f"handover:{salesperson_id}", uow)
     case = HandoverCase.handover(str(uuid.uuid4()), salesperson_id, seller.region,
                                  await uow.store.owned_by(salesperson_id), by=by.user_id, now=uow.now())
-    await _save(case, False, uow)
+    await _save(case, uow)
     return case
 
 
 async def request_transfer(customer_id: str, item: Item, reason: CaseReason, by: Principal,
-                           uow: OwnershipUnitOfWork) -> HandoverCase:
+                           uow: Uow) -> HandoverCase:
     """OWN-8: one customer to another salesperson; incomplete summary or receivables → commission hold."""
     ownership = await uow.store.get(customer_id)
     lapsed(ownership, uow.now())
@@ -32,19 +31,19 @@ async def request_transfer(customer_id: str, item: Item, reason: CaseReason, by:
         raise RuleViolation("OWN-8", "the customer is in the pool: claim or assign it instead of a transfer")
     owner = await uow.store.find_salesperson(ownership.owner_id)
     region = ownership.region or (owner.region if owner else None)  # whose regional manager approves
-    _require_self_or_manager(by, ownership.owner_id, region)
+    policy.require_may_fill_case(by, ownership.owner_id, region)
     await active_salesperson(item.successor_id or "", uow, "a transfer goes to an active salesperson")
     await _refuse_second_open_case(f"transfer:{customer_id}", uow)
     case = HandoverCase.transfer(str(uuid.uuid4()), ownership.owner_id, region, item, reason,
                                  by=by.user_id, now=uow.now())
-    await _save(case, False, uow)
+    await _save(case, uow)
     return case
 
 
-async def record_item(case_id: str, item: Item, by: Principal, uow: OwnershipUnitOfWork) -> HandoverCase:
+async def record_item(case_id: str, item: Item, by: Principal, uow: Uow) -> HandoverCase:
     """Fill in one customer: successor (or pool, on leaving), summary, receivables position."""
     case = await uow.store.case(case_id)
-    _require_self_or_manager(by, case.salesperson_id, case.region)
+    policy.require_may_fill_case(by, case.salesperson_id, case.region)
     ownership = await uow.store.get(item.customer_id)
     lapsed(ownership, uow.now())
     if ownership.owner_id != case.salesperson_id:
@@ -52,17 +51,16 @@ async def record_item(case_id: str, item: Item, by: Principal, uow: OwnershipUni
                             ownerId=ownership.owner_id)
     if item.successor_id:
         await active_salesperson(item.successor_id, uow, "customers go to active salespeople")
-    held = case.commission_on_hold
-    case.record(item)
-    await _save(case, held, uow)
+    case.record(item, now=uow.now())
+    await _save(case, uow)
     return case
 
 
-async def approve_case(case_id: str, manager: Principal, rules: PoolRules, uow: OwnershipUnitOfWork
-                       ) -> HandoverCase:
+async def approve_case(case_id: str, manager: Principal, uow: Uow) -> HandoverCase:
     """OWN-7 / OWN-8: the regional manager approves; every customer moves as recorded, the hold lifts."""
+    rules = uow.settings.pool_rules
     case = await uow.store.case(case_id)
-    require_region(manager, case.region, f"the case is in {case.region}")
+    policy.require_may_decide_case(manager, case)
     now = uow.now()
     ownerships = await uow.store.get_many([i.customer_id for i in case.items])
     for ownership in ownerships.values():
@@ -75,7 +73,6 @@ async def approve_case(case_id: str, manager: Principal, rules: PoolRules, uow: 
             raise RuleViolation("OWN-8", f"{case.salesperson_id} no longer owns {case.items[0].customer_id}: "
                                 "reject this transfer")
         owned_now = {case.items[0].customer_id}
-    held = case.commission_on_hold
     moves = case.approve(owned_now, by=manager.user_id, now=now)
     incoming = Counter(m.successor_id for m in moves if m.successor_id)
     for successor_id, count in incoming.items():
@@ -92,40 +89,24 @@ async def approve_case(case_id: str, manager: Principal, rules: PoolRules, uow: 
         seller = await uow.store.salesperson(case.salesperson_id)
         seller.active = False
         uow.store.save_salesperson(seller, uow)
-    await _save(case, held, uow)
+    await _save(case, uow)
     return case
 
 
-async def reject_case(case_id: str, note: str, manager: Principal, uow: OwnershipUnitOfWork) -> HandoverCase:
+async def reject_case(case_id: str, note: str, manager: Principal, uow: Uow) -> HandoverCase:
     case = await uow.store.case(case_id)
-    require_region(manager, case.region, f"the case is in {case.region}")
-    held = case.commission_on_hold
+    policy.require_may_decide_case(manager, case)
     case.reject(note, by=manager.user_id, now=uow.now())
-    await _save(case, held, uow)
+    await _save(case, uow)
     return case
 
 
-async def _save(case: HandoverCase, was_on_hold: bool, uow: OwnershipUnitOfWork) -> None:
-    """Save the case; publish `ownership.commission_hold_changed` when its hold starts or lifts; commit."""
+async def _save(case: HandoverCase, uow: Uow) -> None:
+    """Save the case (`ownership.commission_hold_changed` goes out with it when its hold starts or lifts)."""
     uow.store.save_case(case, uow)
-    if case.commission_on_hold != was_on_hold:
-        reason = (f"{case.kind.value.lower()} {case.status.value.lower()}" if case.status.value != "OPEN"
-                  else f"{case.kind.value.lower()} open" + (
-                      f", incomplete: {', '.join(case.incomplete())}" if case.incomplete() else ""))
-        uow.publish(CommissionHoldChanged(salesperson_id=case.salesperson_id, case_id=case.id,
-                                          on_hold=case.commission_on_hold, reason=reason, changed_at=uow.now()))
     await uow.commit()
 
 
-async def _refuse_second_open_case(key: str, uow: OwnershipUnitOfWork) -> None:
+async def _refuse_second_open_case(key: str, uow: Uow) -> None:
     if open_case := await uow.store.open_case_for(key):
         raise Conflict(f"case {open_case} for {key.split(':', 1)[1]} is still open", openCase=open_case)
-
-
-def _require_self_or_manager(principal: Principal, salesperson_id: str, region: str | None) -> None:
-    if principal.user_id == salesperson_id:
-        return
-    if not principal.has_any(*MANAGERS):
-        raise Forbidden("only the salesperson concerned or a manager fills in a handover or transfer")
-    if not principal.has_any(Role.SALES_MANAGER, Role.GENERAL_MANAGER, Role.ADMIN):
-        require_region(principal, region, f"{salesperson_id} works in {region}")

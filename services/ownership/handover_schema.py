@@ -3,12 +3,10 @@
 from datetime import datetime
 
 import strawberry
-from strawberry.types.info import Info
 
-from chassis.auth import Role
-from chassis.graphql import Fen, caller, service_of
-from services.ownership import handover, handover_handlers
-from services.ownership.handlers import MANAGERS
+from chassis.graphql import Fen
+from services.ownership import handover, handover_handlers, policy
+from services.ownership.schema_types import Info
 
 HandoverKind = strawberry.enum(handover.CaseKind, name="HandoverKind")
 HandoverReason = strawberry.enum(handover.CaseReason, name="HandoverReason")
@@ -81,57 +79,47 @@ def _item(input: HandoverItemInput) -> handover.Item:
 
 @strawberry.type
 class HandoverQuery:
-    @strawberry.field
+    @strawberry.field(description="OWN-7/OWN-8: for the salesperson concerned, region roles of its region, managers")
     async def handover_case(self, info: Info, id: strawberry.ID) -> HandoverCase | None:
-        caller(info)
-        found = await service_of(info).store.find_case(str(id))
-        return HandoverCase.from_domain(found) if found else None
+        found = await info.context.service.store.find_case(str(id))
+        if found is None:
+            return None
+        policy.require_sees(policy.sees_case(info.context.caller, found), f"handover case {found.id}")
+        return HandoverCase.from_domain(found)
 
-    @strawberry.field
+    @strawberry.field(description="OWN-7/OWN-8: the cases the caller may see, oldest first")
     async def handover_cases(self, info: Info, salesperson_id: strawberry.ID | None = None,
                              status: HandoverStatus | None = None) -> list[HandoverCase]:
-        caller(info)
-        found = await service_of(info).store.cases_of(str(salesperson_id) if salesperson_id else None, status)
-        return [HandoverCase.from_domain(c) for c in found]
+        found = await info.context.service.store.cases_of(str(salesperson_id) if salesperson_id else None, status)
+        return [HandoverCase.from_domain(c) for c in found if policy.sees_case(info.context.caller, c)]
 
 
 @strawberry.type
 class HandoverMutation:
     @strawberry.mutation(description="OWN-7: a departing salesperson's customers to successors or the pool")
     async def start_handover(self, info: Info, salesperson_id: strawberry.ID) -> HandoverCase:
-        principal = caller(info)
-        principal.require(Role.SALES, *MANAGERS)
-        return HandoverCase.from_domain(
-            await handover_handlers.start_handover(str(salesperson_id), principal, service_of(info).uow()))
+        return HandoverCase.from_domain(await info.context.service.run(
+            lambda uow: handover_handlers.start_handover(str(salesperson_id), info.context.caller, uow)))
 
     @strawberry.mutation(description="OWN-8: one customer to another salesperson, for the regional manager to approve")
     async def request_transfer(self, info: Info, input: TransferInput) -> HandoverCase:
-        principal = caller(info)
-        principal.require(Role.SALES, *MANAGERS)
         item = handover.Item(str(input.customer_id), str(input.to_salesperson_id), False, input.summary,
                              input.receivables_fen)
-        return HandoverCase.from_domain(await handover_handlers.request_transfer(
-            str(input.customer_id), item, input.reason, principal, service_of(info).uow()))
+        return HandoverCase.from_domain(await info.context.service.run(lambda uow: handover_handlers.request_transfer(
+            str(input.customer_id), item, input.reason, info.context.caller, uow)))
 
     @strawberry.mutation(description="OWN-7/OWN-8: successor (or pool), summary and receivables of one customer")
     async def record_handover_item(self, info: Info, case_id: strawberry.ID, input: HandoverItemInput
                                    ) -> HandoverCase:
-        principal = caller(info)
-        principal.require(Role.SALES, *MANAGERS)
-        return HandoverCase.from_domain(
-            await handover_handlers.record_item(str(case_id), _item(input), principal, service_of(info).uow()))
+        return HandoverCase.from_domain(await info.context.service.run(
+            lambda uow: handover_handlers.record_item(str(case_id), _item(input), info.context.caller, uow)))
 
     @strawberry.mutation(description="OWN-7/OWN-8: the regional manager approves; the customers move, the hold lifts")
     async def approve_handover(self, info: Info, case_id: strawberry.ID) -> HandoverCase:
-        principal = caller(info)
-        principal.require(Role.REGION_MANAGER)
-        service = service_of(info)
-        return HandoverCase.from_domain(
-            await handover_handlers.approve_case(str(case_id), principal, service.rules, service.uow()))
+        return HandoverCase.from_domain(await info.context.service.run(
+            lambda uow: handover_handlers.approve_case(str(case_id), info.context.caller, uow)))
 
     @strawberry.mutation(description="OWN-7/OWN-8: the regional manager rejects; nothing moves, the hold lifts")
     async def reject_handover(self, info: Info, case_id: strawberry.ID, note: str) -> HandoverCase:
-        principal = caller(info)
-        principal.require(Role.REGION_MANAGER)
-        return HandoverCase.from_domain(
-            await handover_handlers.reject_case(str(case_id), note, principal, service_of(info).uow()))
+        return HandoverCase.from_domain(await info.context.service.run(
+            lambda uow: handover_handlers.reject_case(str(case_id), note, info.context.caller, uow)))

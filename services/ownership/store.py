@@ -19,8 +19,8 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from chassis.errors import Conflict, NotFound
-from chassis.pagination import page_of
-from chassis.store import Database, UnitOfWork, replace_versioned
+from chassis.pagination import Slice, page_of
+from chassis.store import Database, UnitOfWork, save_versioned
 from services.ownership.domain import (
     Basis,
     Change,
@@ -39,15 +39,6 @@ from services.ownership.handover import CaseKind, CaseReason, CaseStatus, Handov
 class PoolFilter:
     region: str | None = None
     reason: PoolReason | None = None
-
-
-@dataclass(frozen=True)
-class PoolPage:
-    ownerships: list[Ownership]
-    cursors: list[str]
-    end_cursor: str | None
-    has_next_page: bool
-    total_count: int
 
 
 @dataclass(frozen=True)
@@ -91,9 +82,11 @@ class OwnershipStore:
         return to_ownership(doc) if doc else None
 
     async def get_many(self, customer_ids: list[str]) -> dict[str, Ownership]:
+        """One query for any number of customers (`_entities`, a handover's customers)."""
         return {d["_id"]: to_ownership(d) async for d in self.ownerships.find({"_id": {"$in": customer_ids}})}
 
-    async def pool(self, where: PoolFilter, first: int, after: str | None, now: datetime) -> PoolPage:
+    async def pool(self, where: PoolFilter, first: int, after: str | None, now: datetime
+                   ) -> tuple[list[Ownership], Slice]:
         """OWN-5: pool customers, longest in the pool first; a claim that ran out counts from its expiry."""
         query: dict[str, Any] = {"terminated": False, "available_at": {"$lte": now}}
         if where.region is not None:
@@ -101,8 +94,7 @@ class OwnershipStore:
         if where.reason is not None:
             query["listed_reason"] = where.reason.value
         found = await page_of(self.ownerships, query, by="available_at", first=first, after=after)
-        return PoolPage([to_ownership(d) for d in found.documents], found.cursors, found.end_cursor,
-                        found.has_next_page, found.total_count)
+        return [to_ownership(d) for d in found.documents], found
 
     async def due_for_lapse(self, now: datetime, limit: int = 500) -> list[str]:
         cursor = self.ownerships.find({"expires_at": {"$lte": now}}, {"_id": 1}).sort("expires_at", 1).limit(limit)
@@ -118,6 +110,14 @@ class OwnershipStore:
         first = await self.ownerships.find(owned, {"expires_at": 1}).sort("expires_at", 1).limit(1).to_list(1)
         return Load(count, first[0].get("expires_at") if first else None)
 
+    async def owned_by_each(self, salesperson_ids: list[str]) -> dict[str, list[str]]:
+        """The customers each of these salespeople owns (one query for them all)."""
+        found: dict[str, list[str]] = {}
+        query = {"owner_id": {"$in": salesperson_ids}, "terminated": False}
+        async for d in self.ownerships.find(query, {"_id": 1, "owner_id": 1}).sort("_id", 1):
+            found.setdefault(d["owner_id"], []).append(d["_id"])
+        return found
+
     async def loads(self, salesperson_ids: list[str]) -> dict[str, int]:
         pipeline = [{"$match": {"owner_id": {"$in": salesperson_ids}, "terminated": False}},
                     {"$group": {"_id": "$owner_id", "n": {"$sum": 1}}}]
@@ -128,16 +128,8 @@ class OwnershipStore:
         expected, ownership.version = ownership.version, ownership.version + 1
         doc = to_document(ownership)
 
-        async def write(session: AsyncClientSession) -> None:
-            if expected == 0:
-                try:
-                    await self.ownerships.insert_one(doc, session=session)
-                except DuplicateKeyError as e:
-                    raise Conflict(f"{ownership.customer_id} is already known", expectedVersion=0) from e
-            else:
-                await replace_versioned(self.ownerships, doc, expected, session)
-
-        uow.stage(write)
+        uow.stage(lambda session: save_versioned(self.ownerships, doc, expected, session))
+        uow.track(ownership)
 
     def refuse_over_cap_at_commit(self, salesperson_id: str, incoming: int, rules: PoolRules,
                                   uow: UnitOfWork) -> None:
@@ -189,6 +181,9 @@ class OwnershipStore:
         doc = await self.salespeople.find_one({"_id": salesperson_id})
         return to_salesperson(doc) if doc else None
 
+    async def salespeople_by_id(self, salesperson_ids: list[str]) -> dict[str, Salesperson]:
+        return {d["_id"]: to_salesperson(d) async for d in self.salespeople.find({"_id": {"$in": salesperson_ids}})}
+
     async def salespeople_in(self, region: str | None) -> list[Salesperson]:
         query = {} if region is None else {"region": region}
         return [to_salesperson(d) async for d in self.salespeople.find(query).sort([("name", 1), ("_id", 1)])]
@@ -199,16 +194,7 @@ class OwnershipStore:
                "capacity_weight": salesperson.capacity_weight, "active": salesperson.active,
                "version": salesperson.version}
 
-        async def write(session: AsyncClientSession) -> None:
-            if expected == 0:
-                try:
-                    await self.salespeople.insert_one(doc, session=session)
-                except DuplicateKeyError as e:
-                    raise Conflict(f"salesperson {salesperson.id} was added meanwhile; reload", expectedVersion=0) from e
-            else:
-                await replace_versioned(self.salespeople, doc, expected, session)
-
-        uow.stage(write)
+        uow.stage(lambda session: save_versioned(self.salespeople, doc, expected, session))
 
     # -- OWN-7 / OWN-8: cases ---------------------------------------------------------------------
 
@@ -240,18 +226,17 @@ class OwnershipStore:
         key = open_key(case)
 
         async def write(session: AsyncClientSession) -> None:
+            await save_versioned(self.cases, doc, expected, session)
             if expected == 0:
-                await self.cases.insert_one(doc, session=session)
                 try:
                     await self.open_cases.insert_one({"_id": key, "case_id": case.id}, session=session)
                 except DuplicateKeyError as e:
                     raise Conflict(f"there is already an open case for {key.split(':', 1)[1]}", openCase=key) from e
-            else:
-                await replace_versioned(self.cases, doc, expected, session)
-                if case.status is not CaseStatus.OPEN:
-                    await self.open_cases.delete_one({"_id": key, "case_id": case.id}, session=session)
+            elif case.status is not CaseStatus.OPEN:
+                await self.open_cases.delete_one({"_id": key, "case_id": case.id}, session=session)
 
         uow.stage(write)
+        uow.track(case)
 
 
 def open_key(case: HandoverCase) -> str:
@@ -343,11 +328,3 @@ def to_case(d: dict[str, Any]) -> HandoverCase:
 
 def _v(enum: Any) -> str | None:
     return enum.value if enum is not None else None
-
-
-class OwnershipUnitOfWork(UnitOfWork):
-    """A unit of work that knows ownership: `uow.store.get(...)`, `uow.store.save(o, uow)`."""
-
-    def __init__(self, store: OwnershipStore, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.store = store

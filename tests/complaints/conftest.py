@@ -8,12 +8,11 @@ import pytest
 from fastapi import FastAPI
 
 from chassis.clock import FixedClock
-from chassis.consume import consumer
 from contracts.customer import CustomerRegistered
 from contracts.envelope import Envelope
 from services.complaints.app import create_app
-from services.complaints.handlers import on_customer_registered
-from services.complaints.settings import ComplaintSettings
+from services.complaints.jobs import sweep_deadlines
+from services.complaints.settings import ComplaintsSettings
 from tests.support import START, GraphQL, delete_queues, serving, settings_for
 
 MANAGER = "manager-east"  # u1's manager: escalations of u1's complaints go here
@@ -31,16 +30,16 @@ class ComplaintsHarness:
 
     @property
     def outbox(self):
-        return self.app.state.crm["runtime"].database.outbox
+        return self.app.state.crm["service"].database.outbox
 
     async def a_customer(self, region: str | None = "east", customer_id: str | None = None) -> str:
         """A customer the service heard of, as if customer.registered had arrived."""
         envelope = Envelope[CustomerRegistered].model_validate(customer_registered(customer_id, region))
-        await consumer(self.service.uow, on_customer_registered)(envelope)
+        await self.service.deliver(envelope)
         return envelope.data.customer_id
 
     async def sweep(self) -> int:
-        return await self.service.sweep_deadlines()
+        return await sweep_deadlines(self.service)
 
 
 def customer_registered(customer_id: str | None = None, region: str | None = "east",
@@ -61,7 +60,7 @@ async def desk(mongo_url: str, amqp_url: str, unique: str) -> AsyncIterator[Comp
     """The complaints service on real Mongo wire protocol and real RabbitMQ, at a fixed time (a Monday)."""
     clock = FixedClock(START)
     app = create_app(settings_for(mongo_url, amqp_url, unique), clock=clock,
-                     complaint_settings=ComplaintSettings(managers={"u1": MANAGER}, sweep_every_s=3600))
+                     service_settings=ComplaintsSettings(managers={"u1": MANAGER}, sweep_every_s=3600))
     async with serving(app) as gql:
         yield ComplaintsHarness(gql, clock, app)
     queue = f"crm.complaints.{unique}"

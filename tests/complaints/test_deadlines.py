@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from chassis.clock import FixedClock
 from services.complaints.app import create_app
-from services.complaints.settings import ComplaintSettings
+from services.complaints.settings import ComplaintsSettings
 from tests.complaints.conftest import MANAGER, ComplaintsHarness
 from tests.complaints.test_flow import ACKNOWLEDGE, file, investigating, step
 from tests.support import delete_queues, eventually, listening, serving, settings_for
@@ -120,7 +120,7 @@ async def test_cmp_4_sweeps_running_at_once_escalate_each_missed_deadline_once(d
 async def test_cmp_4_the_sweep_runs_on_its_own_in_the_service(mongo_url: str, amqp_url: str, unique: str) -> None:
     clock = FixedClock(FRIDAY_EVENING)
     app = create_app(settings_for(mongo_url, amqp_url, unique), clock=clock,
-                     complaint_settings=ComplaintSettings(managers={"u1": MANAGER}, sweep_every_s=0.05))
+                     service_settings=ComplaintsSettings(managers={"u1": MANAGER}, sweep_every_s=0.05))
     try:
         async with serving(app) as gql:
             desk = ComplaintsHarness(gql, clock, app)

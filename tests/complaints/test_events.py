@@ -3,12 +3,10 @@
 import asyncio
 import json
 
-from chassis.consume import consumer
 from contracts.customer import CustomerRegistered
 from contracts.envelope import Envelope
-from services.complaints.handlers import on_customer_registered
 from tests.complaints.conftest import ComplaintsHarness, customer_registered
-from tests.complaints.test_flow import CLOSE, FILE, PROPOSE, REOPEN, RESOLVE, file, found, step
+from tests.complaints.test_flow import CLOSE, FILE, PROPOSE, REOPEN, RESOLVE, SERVICE_DESK, file, found, step
 from tests.support import START, error_codes, eventually, listening, publish_as_outsider
 
 
@@ -43,7 +41,7 @@ async def test_a_customer_registered_on_the_bus_may_then_complain(desk: Complain
 async def test_the_same_customer_registered_event_twice_changes_nothing_the_second_time(
         desk: ComplaintsHarness) -> None:
     envelope = Envelope[CustomerRegistered].model_validate(customer_registered(region="east"))
-    handle = consumer(desk.service.uow, on_customer_registered)
+    handle = desk.service.deliver
     customers = desk.service.store.customers
 
     await handle(envelope)
@@ -52,13 +50,14 @@ async def test_the_same_customer_registered_event_twice_changes_nothing_the_seco
     await asyncio.gather(handle(envelope), handle(envelope))
 
     assert await customers.find({}).to_list(None) == before
-    assert await desk.app.state.crm["runtime"].database.inbox.count_documents({"_id": envelope.id}) == 1
+    assert await desk.app.state.crm["service"].database.inbox.count_documents({"_id": envelope.id}) == 1
 
 
 async def test_filed_and_resolved_are_published_after_commit(desk: ComplaintsHarness, amqp_url: str) -> None:
     async with listening(amqp_url, "complaint.filed", "complaint.resolved") as received:
         complaint = await found(desk, responsibility="COMPANY")
-        await step(desk, PROPOSE, complaint["id"], input={"remedy": "MONEY", "amountFen": 88_000})
+        await step(desk, PROPOSE, complaint["id"], input={"remedy": "MONEY", "amountFen": 88_000},
+                   as_token=SERVICE_DESK)
         await step(desk, RESOLVE, complaint["id"])
 
         async def both() -> list[dict] | None:

@@ -102,7 +102,10 @@ async def test_cmp_3_concession_refused_while_investigating_until_the_cause_is_k
     assert error_codes(answer) == ["RULE_VIOLATION"] and answer["errors"][0]["extensions"]["rule"] == "CMP-3"
 
     await step(desk, FINDING, complaint["id"], input={"responsibility": "COMPANY", "summary": "漏检"})
-    proposed = await step(desk, PROPOSE, complaint["id"], input={"remedy": "MONEY", "amountFen": 50_000})
+    money = {"remedy": "MONEY", "amountFen": 50_000}
+    by_the_handler = await desk.gql(PROPOSE, {"id": complaint["id"], "input": money})  # u1, a salesperson
+    assert error_codes(by_the_handler) == ["FORBIDDEN"]  # access.md: money is for SERVICE and the managers
+    proposed = await step(desk, PROPOSE, complaint["id"], input=money, as_token=SERVICE_DESK)
     assert proposed["resolution"] == {"remedy": "MONEY", "amountFen": 50_000, "promisedAt": None}
 
 
@@ -183,7 +186,11 @@ async def test_cmp_2_only_the_desk_managers_the_first_responder_or_handler_move_
       firstResponderId handlerId } }"""
     assert await step(desk, handed, complaint["id"]) == {"firstResponderId": "u1", "handlerId": "u2"}
     assert (await step(desk, ACKNOWLEDGE, complaint["id"], as_token=colleague))["status"] == "ACKNOWLEDGED"
-    manager = token("REGION_MANAGER", user="rm-east")
+    # after the first response the work is the handler's, the desk's and the managers' (access.md)
+    assert error_codes(await desk.gql(INVESTIGATE, {"id": complaint["id"]})) == ["FORBIDDEN"]  # u1 handed it on
+    regional = token("REGION_MANAGER", user="rm-east")
+    assert error_codes(await desk.gql(INVESTIGATE, {"id": complaint["id"]}, as_token=regional)) == ["FORBIDDEN"]
+    manager = token("SALES_MANAGER", user="sm-1", region=None)
     assert (await step(desk, INVESTIGATE, complaint["id"], as_token=manager))["status"] == "INVESTIGATING"
 
 

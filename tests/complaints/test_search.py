@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from tests.complaints.conftest import ComplaintsHarness
-from tests.complaints.test_flow import ACKNOWLEDGE, CLOSE, PROPOSE, RESOLVE, file, found, step
+from tests.complaints.test_flow import ACKNOWLEDGE, CLOSE, PROPOSE, RESOLVE, SERVICE_DESK, file, found, step
 from tests.support import error_codes
 
 SEARCH = """query($filter: ComplaintFilter, $first: Int, $after: String) {
@@ -59,7 +59,8 @@ async def test_cmp_7_statistics_by_dimension_with_median_and_p90_times(desk: Com
         desk.clock.advance(-timedelta(hours=hours))
     await closed(desk)  # acknowledged at once, resolved 0 hours after filing (the clock stood still)
 
-    stats = (await desk.gql.data(STATISTICS))["complaintStatistics"]
+    assert error_codes(await desk.gql(STATISTICS)) == ["FORBIDDEN"]  # not for salespeople (access.md)
+    stats = (await desk.gql.data(STATISTICS, as_token=SERVICE_DESK))["complaintStatistics"]
 
     assert stats["total"] == 5
     assert stats["byKind"] == [{"key": "SERVICE", "count": 2}, {"key": "TRANSPORT", "count": 2},
@@ -71,7 +72,8 @@ async def test_cmp_7_statistics_by_dimension_with_median_and_p90_times(desk: Com
     assert stats["timeToAcknowledge"] == {"count": 5, "medianHours": 2.0, "p90Hours": 7.2}  # 0, 1, 2, 3, 10
     assert stats["timeToResolve"] == {"count": 1, "medianHours": 0.0, "p90Hours": 0.0}
 
-    west_only = (await desk.gql.data(STATISTICS, {"filter": {"region": "west"}}))["complaintStatistics"]
+    west_only = (await desk.gql.data(STATISTICS, {"filter": {"region": "west"}},
+                                     as_token=SERVICE_DESK))["complaintStatistics"]
     assert west_only["total"] == 2 and west_only["timeToAcknowledge"]["medianHours"] == 6.5
 
 

@@ -11,10 +11,10 @@ import pytest
 from fastapi import FastAPI
 
 from chassis.clock import FixedClock
-from chassis.consume import consumer
 from contracts import EVENT_TYPES, Envelope
-from services.credit.app import CreditService, CreditSettings, create_app
-from services.credit.handlers import SUBSCRIPTIONS
+from services.credit.app import create_app
+from services.credit.handlers import CreditService
+from services.credit.settings import CreditSettings
 from tests.support import START, GraphQL, delete_queues, serving, settings_for, token
 
 REGION = "east"
@@ -50,10 +50,11 @@ class CreditHarness:
     async def deliver(self, envelope: dict[str, Any]) -> None:
         """Hands one outsider's event to the service's consumer, as the bus would (inbox, commit, retries)."""
         event_type = EVENT_TYPES[envelope["type"]]
-        await consumer(self.service.uow, SUBSCRIPTIONS[event_type])(Envelope[event_type].model_validate(envelope))
+        await self.service.deliver(Envelope[event_type].model_validate(envelope))
 
     async def profile(self, customer_id: str) -> dict[str, Any]:
-        return (await self.gql.data(PROFILE, {"id": customer_id}))["creditProfile"]
+        """The profile as finance sees it (every customer's)."""
+        return (await self.gql.data(PROFILE, {"id": customer_id}, as_token=FINANCE))["creditProfile"]
 
     async def register(self, customer_id: str | None = None, *, region: str | None = REGION,
                        by: str = "rep-1") -> str:
@@ -63,10 +64,12 @@ class CreditHarness:
 
     async def grant(self, customer_id: str, limit_fen: int, *, rating: str = "B", term_days: int = 30,
                     region: str = REGION) -> str:
-        """CRD-7 the whole chain, as the people in it would click (the customer's regional manager first)."""
+        """CRD-7 the whole chain, as the people in it would click: the region's assistant applies (access.md:
+        the owner, a region role of the region or a manager may), its regional manager reviews first."""
+        assistant = token("REGION_ASSISTANT", user=f"ra-{region}", region=region)
         asked = await self.gql.data(REQUEST, {"input": {"customerId": customer_id, "limitFen": limit_fen,
                                                         "rating": rating, "termDays": term_days,
-                                                        "justification": "steady buyer"}}, as_token=SALES)
+                                                        "justification": "steady buyer"}}, as_token=assistant)
         request_id = asked["requestCreditChange"]["id"]
         regional = token("REGION_MANAGER", user=f"rm-{region}", region=region)
         for step_token in [regional, *CHAIN[1:]]:
@@ -78,7 +81,7 @@ class CreditHarness:
 async def credit(mongo_url: str, amqp_url: str, unique: str) -> AsyncIterator[CreditHarness]:
     clock = FixedClock(START)
     app = create_app(settings_for(mongo_url, amqp_url, unique), clock=clock,
-                     config=CreditSettings(review_every_s=3600))
+                     service_settings=CreditSettings(review_every_s=3600))
     async with serving(app, SALES) as gql:
         yield CreditHarness(gql, clock, app, amqp_url, unique)
     queue = f"crm.credit.{unique}"

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from services.credit.jobs import sweep_long_overdue
 from tests.credit.conftest import CreditHarness, invoice, payment
 from tests.support import START, eventually, listening
 
@@ -14,15 +15,15 @@ async def test_cus_3_an_invoice_passing_30_days_overdue_is_published_once(credit
     await credit.deliver(invoice(customer, "INV-LATER", 5_000 * YUAN, issued=START + timedelta(days=10)))
     async with listening(credit.amqp_url, "credit.invoice_overdue") as published:
         credit.clock.advance(timedelta(days=60))  # 30 days overdue: not more than 30 yet
-        assert await credit.service.sweep_long_overdue() == 0
+        assert await sweep_long_overdue(credit.service) == 0
         credit.clock.advance(timedelta(days=1))
-        assert await credit.service.sweep_long_overdue() == 1
-        assert await credit.service.sweep_long_overdue() == 0  # told once
+        assert await sweep_long_overdue(credit.service) == 1
+        assert await sweep_long_overdue(credit.service) == 0  # told once
         mine = await eventually(lambda: [e["data"] for e in published if e["subject"] == customer])
         assert [(e["invoiceId"], e["daysOverdue"]) for e in mine] == [("INV-LATE", 31)]
         assert mine[0]["dueAt"].startswith((START + timedelta(days=30)).date().isoformat())
         credit.clock.advance(timedelta(days=10))
-        assert await credit.service.sweep_long_overdue() == 1
+        assert await sweep_long_overdue(credit.service) == 1
         await eventually(lambda: len([e for e in published if e["subject"] == customer]) == 2)
 
 
@@ -36,7 +37,7 @@ async def test_cus_3_a_payment_that_settles_an_invoice_already_over_30_days_late
                                      invoices=["INV-PAID-LATE"]))
         mine = await eventually(lambda: [e["data"] for e in published if e["subject"] == customer])
         assert [(e["invoiceId"], e["daysOverdue"]) for e in mine] == [("INV-PAID-LATE", 45)]
-        assert await credit.service.sweep_long_overdue() == 0  # announced already, nothing open left
+        assert await sweep_long_overdue(credit.service) == 0  # announced already, nothing open left
 
 
 async def test_cus_3_an_invoice_paid_on_time_is_never_announced(credit: CreditHarness) -> None:
@@ -44,4 +45,4 @@ async def test_cus_3_an_invoice_paid_on_time_is_never_announced(credit: CreditHa
     await credit.deliver(invoice(customer, "INV-OK", 1_000 * YUAN))
     await credit.deliver(payment(customer, "PAY-OK", 1_000 * YUAN, received=START + timedelta(days=20)))
     credit.clock.advance(timedelta(days=400))
-    assert await credit.service.sweep_long_overdue() == 0
+    assert await sweep_long_overdue(credit.service) == 0

@@ -3,6 +3,7 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from services.credit.jobs import quarterly_review
 from tests.credit.conftest import (
     DECIDE,
     FINANCE,
@@ -46,13 +47,13 @@ async def test_crd_8_two_consecutive_months_unpaid_proposes_a_downgrade_that_cli
     issued = START - timedelta(days=59)  # 2 January, due 1 February
     await credit.deliver(invoice(customer_id, "INV-1", 20_000 * YUAN, issued=issued, term_days=30))
     credit.clock.set(datetime(2026, 3, 31, 12, 0, tzinfo=UTC))
-    assert of(customer_id, await credit.service.quarterly_review()) == []  # 2025Q4: the customer was not there
+    assert of(customer_id, await quarterly_review(credit.service)) == []  # 2025Q4: the customer was not there
     credit.clock.set(APRIL_10)
-    [outcome] = of(customer_id, await credit.service.quarterly_review())
+    [outcome] = of(customer_id, await quarterly_review(credit.service))
     assert (outcome.quarter, outcome.direction.value) == ("2026Q1", "DOWN")
     [stored] = [r for r in await reviews(credit, customer_id) if r["quarter"] == "2026Q1"]
     assert stored["proposal"] == {"rating": "C", "limitFen": None} and "INV-1" in stored["findings"][0]
-    assert of(customer_id, await credit.service.quarterly_review()) == []  # once per quarter
+    assert of(customer_id, await quarterly_review(credit.service)) == []  # once per quarter
     for bearer in (REGION_MANAGER, SALES_MANAGER, FINANCE, GENERAL_MANAGER):
         await credit.gql.data(DECIDE, {"id": stored["requestId"], "approve": True}, as_token=bearer)
     profile = await credit.profile(customer_id)
@@ -69,7 +70,7 @@ async def test_crd_8_an_overdue_reason_accepted_by_finance_suppresses_the_downgr
                                               "reason": "quality complaint under investigation"}, as_token=FINANCE)
     assert accepted["acceptOverdueReason"]["receivables"][0]["acceptedReason"].startswith("quality")
     credit.clock.set(APRIL_10)
-    await credit.service.quarterly_review()
+    await quarterly_review(credit.service)
     [q1] = [r for r in await reviews(credit, customer_id) if r["quarter"] == "2026Q1"]
     assert q1["direction"] != "DOWN" and q1["requestId"] is None
     assert any("quality complaint" in f for f in q1["findings"])
@@ -91,11 +92,11 @@ async def test_crd_8_a_quarter_paid_on_time_proposes_a_step_up(credit: CreditHar
 async def test_crd_8_replicas_sweeping_at_once_review_each_profile_once(credit: CreditHarness) -> None:
     customers = [await credit.register() for _ in range(4)]
     credit.clock.set(APRIL_10)
-    first, second = await asyncio.gather(credit.service.quarterly_review(), credit.service.quarterly_review())
+    first, second = await asyncio.gather(quarterly_review(credit.service), quarterly_review(credit.service))
     assert sorted(o.customer_id for o in of(customers, first + second)) == sorted(customers)
     for customer_id in customers:
         assert len(await credit.service.store.find_reviews(customer_id, "2026Q1")) == 1
-    assert of(customers, await credit.service.quarterly_review()) == []
+    assert of(customers, await quarterly_review(credit.service)) == []
 
 
 async def test_crd_9_investigation_reports_are_listed_when_due_and_overdue_and_filing_one_moves_the_date(

@@ -6,7 +6,6 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
 from chassis.clock import FixedClock
 from gateway.app import create_gateway_app
@@ -14,7 +13,6 @@ from services.credit.app import create_app as create_credit_app
 from services.customer.app import create_app as create_customer_app
 from tests.credit.conftest import CHAIN, DECIDE, REQUEST, SALES, invoice, payment
 from tests.support import START, delete_queues, eventually, publish_as_outsider, settings_for
-
 
 YUAN = 100
 REGISTER = """mutation($input: RegisterCustomerInput!) { registerCustomer(input: $input) { id } }"""

@@ -68,12 +68,12 @@ async def test_cus_2_classification_filters(archive: CustomerHarness) -> None:
 async def test_cus_7_every_change_is_kept_who_when_old_new(archive: CustomerHarness) -> None:
     customer = await register(archive, phone="021-5555 0100")
     archive.clock.advance(timedelta(hours=2))
-    editor = token("REGION_ASSISTANT", user="assistant-9")
+    editor = token("SALES_MANAGER", user="manager-9")
     await archive.gql.data(UPDATE, {"id": customer["id"], "v": 1, "input": {"phone": "021-5555 0199",
                                                                             "region": "north"}}, as_token=editor)
     history = (await archive.gql.data(HISTORY, {"id": customer["id"]}))["customer"]["history"]
     assert [(h["version"], h["action"], h["by"]) for h in history] == [(1, "REGISTERED", "u1"),
-                                                                      (2, "UPDATED", "assistant-9")]
+                                                                      (2, "UPDATED", "manager-9")]
     assert {(c["field"], c["old"], c["new"]) for c in history[1]["changes"]} == {
         ("phone", "021-5555 0100", "021-5555 0199"), ("region", "east", "north")}
 

@@ -5,13 +5,13 @@ import uuid
 from datetime import timedelta
 
 from chassis.clock import FixedClock
-from chassis.consume import consumer
 from contracts.credit import CreditInvoiceOverdue
 from contracts.envelope import Envelope
 from contracts.sales import InvoiceIssued
 from services.customer.app import create_app
-from services.customer.config import CustomerSettings
-from services.customer.handlers import on_invoice_issued, on_invoice_overdue
+from services.customer.handlers import on_invoice_issued
+from services.customer.jobs import sweep_levels
+from services.customer.settings import CustomerSettings
 from tests.customer.conftest import CustomerHarness
 from tests.customer.test_archive import HISTORY, register
 from tests.customer.test_sales_events import an_invoice
@@ -81,18 +81,18 @@ async def test_cus_3_long_term_cooperation_makes_vip_and_the_window_slides_with_
                               "invoice.issued")
     await eventually(lambda: _level_is(archive, customer["id"], "VIP"))
     archive.clock.advance(timedelta(days=300))
-    assert await archive.service.sweep_levels() == 0
+    assert await sweep_levels(archive.service) == 0
     archive.clock.advance(timedelta(days=70))  # the big invoice left the 12-month window
-    assert await archive.service.sweep_levels() == 1
+    assert await sweep_levels(archive.service) == 1
     assert await level(archive, customer["id"]) == "C"
-    assert await archive.service.sweep_levels() == 0  # another replica's sweep finds nothing
+    assert await sweep_levels(archive.service) == 0  # another replica's sweep finds nothing
 
 
 async def test_the_same_overdue_event_twice_changes_nothing_the_second_time(archive: CustomerHarness) -> None:
     customer = await register(archive)
     await a_big_sale(archive, customer["id"])
     envelope = Envelope[CreditInvoiceOverdue].model_validate(overdue(customer["id"], "INV-X"))
-    handle = consumer(archive.service.uow, on_invoice_overdue)
+    handle = archive.service.deliver
     await handle(envelope)
     before = await archive.gql.data(HISTORY, {"id": customer["id"]})
     await handle(envelope)
@@ -103,7 +103,7 @@ async def test_the_same_overdue_event_twice_changes_nothing_the_second_time(arch
 
 async def test_cus_3_thresholds_come_from_configuration(mongo_url: str, amqp_url: str, unique: str) -> None:
     config = CustomerSettings(level_b_fen=1_000 * YUAN, level_a_fen=5_000 * YUAN, level_vip_fen=9_000 * YUAN)
-    app = create_app(settings_for(mongo_url, amqp_url, unique), clock=FixedClock(START), config=config)
+    app = create_app(settings_for(mongo_url, amqp_url, unique), clock=FixedClock(START), service_settings=config)
     try:
         async with serving(app) as gql:
             customer = (await gql.data("""mutation { registerCustomer(input: {name: "配置客户", kind: COMPANY,

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import aio_pika
 
-from chassis.consume import consumer
 from contracts.envelope import Envelope
 from contracts.sales import InvoiceIssued
 from services.customer.handlers import on_invoice_issued
+from services.customer.jobs import sweep_lifecycles
 from tests.customer.conftest import CustomerHarness
 from tests.customer.test_archive import HISTORY, register
 from tests.support import START, eventually, listening, publish_as_outsider
@@ -71,19 +71,19 @@ async def test_cus_2_no_sale_for_3_months_makes_a_customer_dormant(archive: Cust
     customer = await register(archive)
     await on_invoice_issued(InvoiceIssued.model_validate(an_invoice(customer["id"])["data"]), archive.service.uow())
     archive.clock.advance(timedelta(days=89))
-    assert await archive.service.sweep_lifecycles() == 0
+    assert await sweep_lifecycles(archive.service) == 0
     assert (await card(archive, customer["id"]))["lifecycle"] == "NEW"
     archive.clock.advance(timedelta(days=3))  # 2 March + 3 calendar months = 2 June
-    assert await archive.service.sweep_lifecycles() == 1
+    assert await sweep_lifecycles(archive.service) == 1
     assert (await card(archive, customer["id"]))["lifecycle"] == "DORMANT"
-    assert await archive.service.sweep_lifecycles() == 0  # a second replica's sweep finds nothing to do
+    assert await sweep_lifecycles(archive.service) == 0  # a second replica's sweep finds nothing to do
 
 
 async def test_cus_2_a_sale_after_dormancy_brings_the_customer_back(archive: CustomerHarness) -> None:
     customer = await register(archive)
     await on_invoice_issued(InvoiceIssued.model_validate(an_invoice(customer["id"])["data"]), archive.service.uow())
     archive.clock.advance(timedelta(days=400))
-    await archive.service.sweep_lifecycles()
+    await sweep_lifecycles(archive.service)
     assert (await card(archive, customer["id"]))["lifecycle"] == "DORMANT"
     later = an_invoice(customer["id"], days_ago=-400)["data"]
     await on_invoice_issued(InvoiceIssued.model_validate(later), archive.service.uow())
@@ -93,7 +93,7 @@ async def test_cus_2_a_sale_after_dormancy_brings_the_customer_back(archive: Cus
 async def test_the_same_invoice_event_twice_changes_nothing_the_second_time(archive: CustomerHarness) -> None:
     customer = await register(archive)
     envelope = Envelope[InvoiceIssued].model_validate(an_invoice(customer["id"]))
-    handle = consumer(archive.service.uow, on_invoice_issued)
+    handle = archive.service.deliver
     await handle(envelope)
     before = await archive.gql.data(HISTORY, {"id": customer["id"]})
     await handle(envelope)
@@ -104,7 +104,7 @@ async def test_the_same_invoice_event_twice_changes_nothing_the_second_time(arch
 async def test_concurrent_first_deliveries_of_one_event_apply_it_once(archive: CustomerHarness) -> None:
     customer = await register(archive)
     envelope = Envelope[InvoiceIssued].model_validate(an_invoice(customer["id"]))
-    handle = consumer(archive.service.uow, on_invoice_issued)
+    handle = archive.service.deliver
     await asyncio.gather(*[handle(envelope) for _ in range(4)])
     history = (await archive.gql.data(HISTORY, {"id": customer["id"]}))["customer"]
     assert history["version"] == 2  # registered, then one sale

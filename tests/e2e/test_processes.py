@@ -57,10 +57,10 @@ async def test_make_run_serves_graphiql_where_a_dev_token_registers_searches_upd
             await eventually(lambda: ready(client, base, tmp_path / "dev.log"), 30)
             page = await client.get(f"{base}/graphql", headers={"accept": "text/html"})
             assert page.status_code == 200 and "graphiql" in page.text.lower()
-            token = crm("token", "--role", "SALES", "--user", "rep-1", "--region", "east")
+            token = crm("token", "--role", "SALES", "--user", "demo-sales-east", "--region", "east")  # as printed
 
             demo = await graphql(client, base, token, "{ customers { totalCount } }")
-            assert demo["customers"]["totalCount"] > 0  # demo data seeded once
+            assert demo["customers"]["totalCount"] > 0  # demo data seeded once: the dev salesperson's own
             added = await graphql(client, base, token, """mutation {
               registerCustomer(input: {name: "苏州新客户", kind: COMPANY, nature: ORDINARY_COMPANY, region: "east"})
               { id version } }""")
@@ -74,7 +74,7 @@ async def test_make_run_serves_graphiql_where_a_dev_token_registers_searches_upd
             history = await graphql(client, base, token, """query($id: ID!) {
               customer(id: $id) { history { action by changes { field new } } } }""", id=customer["id"])
             assert history["customer"]["history"][-1] == {
-                "action": "UPDATED", "by": "rep-1", "changes": [{"field": "phone", "new": "0512-6666 0001"}]}
+                "action": "UPDATED", "by": "demo-sales-east", "changes": [{"field": "phone", "new": "0512-6666 0001"}]}
 
 
 async def test_serve_customer_consumes_an_invoice_published_with_the_cli(

@@ -4,16 +4,22 @@ import asyncio
 from urllib.parse import urlparse
 
 from chassis.clock import FixedClock
-from chassis.consume import consumer
 from chassis.rabbit import RabbitBus
 from contracts.envelope import Envelope
 from contracts.sales import InvoiceIssued
 from services.customer.app import create_app
-from services.customer.handlers import on_invoice_issued
 from tests.customer.test_archive import HISTORY, REGISTER, a_company
 from tests.customer.test_sales_events import an_invoice
 from tests.faults.proxy import CuttableProxy
-from tests.support import START, delete_queues, eventually, listening, publish_as_outsider, serving, settings_for
+from tests.support import (
+    START,
+    delete_queues,
+    eventually,
+    listening,
+    publish_as_outsider,
+    serving,
+    settings_for,
+)
 
 
 async def test_broker_down_at_commit_the_event_goes_out_when_it_returns(
@@ -25,11 +31,11 @@ async def test_broker_down_at_commit_the_event_goes_out_when_it_returns(
     try:
         async with serving(app) as gql, listening(amqp_url, "customer.registered") as received:
             await proxy.cut()
-            await eventually(lambda: not app.state.crm["runtime"].bus.is_ready())
+            await eventually(lambda: not app.state.crm["service"].bus.is_ready())
 
             data = await gql.data(REGISTER, {"input": a_company("断网时登记的客户")})  # committed while down
             customer_id = data["registerCustomer"]["id"]
-            outbox = app.state.crm["runtime"].database.outbox
+            outbox = app.state.crm["service"].database.outbox
             assert await outbox.count_documents({}) == 1
             await asyncio.sleep(0.3)  # a few relay passes fail meanwhile
             assert [e for e in received if e["subject"] == customer_id] == []
@@ -51,7 +57,7 @@ async def test_killed_between_storing_and_acking_the_redelivery_changes_nothing(
     async with serving(app) as gql:
         customer = (await gql.data(REGISTER, {"input": a_company()}))["registerCustomer"]
         service = app.state.crm["service"]
-        apply = consumer(service.uow, on_invoice_issued)
+        apply = service.deliver
         deliveries: list[str] = []
 
         first = RabbitBus(amqp_url, retry_delays_s=[0.05])

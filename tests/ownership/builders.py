@@ -5,10 +5,8 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from chassis.consume import consumer
 from contracts import EVENT_TYPES
 from contracts.envelope import Envelope
-from services.ownership.handlers import SUBSCRIPTIONS
 from tests.ownership.conftest import OwnershipHarness
 from tests.support import START, token
 
@@ -41,7 +39,7 @@ A_REPORT = {"situation": "busy season, no budget until autumn", "contacts": "王
             "progress": "two visits, one quote"}
 
 
-def sales(user: str, region: str = "east") -> str:
+def sales(user: str, region: str | None = "east") -> str:
     return token("SALES", user=user, region=region)
 
 
@@ -91,7 +89,7 @@ async def deliver(harness: OwnershipHarness, *envelopes: dict[str, Any]) -> None
     """Hands each event to the service's consumer exactly as the bus does (inbox, commit), minus the broker."""
     for body in envelopes:
         event_type = EVENT_TYPES[body["type"]]
-        handle = consumer(harness.service.uow, SUBSCRIPTIONS[event_type])
+        handle = harness.service.deliver
         await handle(Envelope[event_type].model_validate(body))
 
 
@@ -104,17 +102,19 @@ async def add_salespeople(harness: OwnershipHarness, *ids: str, region: str = "e
 
 
 async def ownership_of(harness: OwnershipHarness, customer_id: str) -> dict[str, Any]:
-    return (await harness.gql.data(OWNERSHIP, {"id": customer_id}))["ownership"]
+    """As the sales manager sees it (reports and notes are need-to-know)."""
+    return (await harness.gql.data(OWNERSHIP, {"id": customer_id}, as_token=SALES_MANAGER))["ownership"]
 
 
 async def salesperson(harness: OwnershipHarness, salesperson_id: str) -> dict[str, Any]:
-    return (await harness.gql.data(SALESPERSON, {"id": salesperson_id}))["salesperson"]
+    """The record as the sales manager sees it (commission and missing reports are need-to-know)."""
+    return (await harness.gql.data(SALESPERSON, {"id": salesperson_id}, as_token=SALES_MANAGER))["salesperson"]
 
 
 async def owned_by_first_contact(harness: OwnershipHarness, customer_id: str, salesperson_id: str,
                                  at: datetime = START) -> None:
     """A salesperson on record registers the customer (OWN-1)."""
-    if not (await harness.gql.data(SALESPERSON, {"id": salesperson_id}))["salesperson"]:
+    if not await salesperson(harness, salesperson_id):
         await add_salespeople(harness, salesperson_id)
     await deliver(harness, a_registration(customer_id, salesperson_id, at=at))
 

@@ -5,7 +5,8 @@ import pytest
 from fastapi import FastAPI
 
 from chassis.clock import FixedClock
-from services.ownership.app import OwnershipSettings, create_app
+from services.ownership.app import create_app
+from services.ownership.settings import OwnershipSettings
 from tests.support import START, GraphQL, delete_queues, eventually, serving, settings_for
 
 
@@ -31,12 +32,12 @@ async def ownership(mongo_url: str, amqp_url: str, unique: str, pool_rules: Owne
                     ) -> AsyncIterator[OwnershipHarness]:
     """The ownership service on real Mongo wire protocol and real RabbitMQ, at a fixed time."""
     clock = FixedClock(START)
-    app = create_app(settings_for(mongo_url, amqp_url, unique), clock=clock, ownership=pool_rules)
+    app = create_app(settings_for(mongo_url, amqp_url, unique), clock=clock, service_settings=pool_rules)
     async with serving(app) as gql:
         yield OwnershipHarness(gql, clock, app)
         # Stop only once the relay is idle: on Python 3.11 a cancel that lands while it awaits a publish
         # inside asyncio.wait_for can be swallowed, and the lifespan then waits for the relay forever.
-        outbox = app.state.crm["runtime"].database.outbox
+        outbox = app.state.crm["service"].database.outbox
         await eventually(lambda: _empty(outbox), timeout_s=5)
     queue = f"crm.ownership.{unique}"
     await delete_queues(amqp_url, queue, f"{queue}.dead", f"{queue}.retry.50ms", f"{queue}.retry.100ms")

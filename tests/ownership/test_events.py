@@ -7,11 +7,10 @@ import logging
 
 import pytest
 
-from chassis.consume import consumer
 from contracts.customer import CustomerRegistered
 from contracts.envelope import Envelope
 from contracts.ownership import OwnershipChanged
-from services.ownership.handlers import on_customer_registered
+from services.ownership.jobs import sweep_lapses
 from tests.customer.test_sales_events import collect_dead_letters, dead_letters
 from tests.ownership.builders import (
     POOL,
@@ -60,11 +59,11 @@ async def test_own_1_registered_61_days_without_a_deal_the_customer_is_in_the_po
         ownership: OwnershipHarness, amqp_url: str) -> None:
     await owned_by_first_contact(ownership, "c-61", "alice")
     ownership.clock.advance(days(60))
-    assert await ownership.service.sweep_lapses() == 0
+    assert await sweep_lapses(ownership.service) == 0
     assert (await ownership_of(ownership, "c-61"))["ownerId"] == "alice"
     ownership.clock.advance(days(1))
     async with listening(amqp_url, "ownership.changed") as changes:
-        assert await ownership.service.sweep_lapses() == 1
+        assert await sweep_lapses(ownership.service) == 1
         published = await eventually(lambda: [c for c in changes if c["subject"] == "c-61"])
     found = await ownership_of(ownership, "c-61")
     assert (found["ownerId"], found["inPool"], found["poolReason"], found["basis"]) == (None, True, "NO_DEAL", "LAPSE")
@@ -77,7 +76,7 @@ async def test_own_2_first_deal_by_another_salesperson_after_a_lapse_makes_them_
         ownership: OwnershipHarness) -> None:
     await owned_by_first_contact(ownership, "c-deal", "alice")
     ownership.clock.advance(days(65))
-    await ownership.service.sweep_lapses()
+    await sweep_lapses(ownership.service)
     await deliver(ownership, a_payment("c-deal", "bob", at=START + days(64)))
     found = await ownership_of(ownership, "c-deal")
     assert (found["ownerId"], found["basis"], found["inPool"]) == ("bob", "FIRST_DEAL", False)
@@ -120,9 +119,9 @@ async def test_own_3_bought_then_three_months_silent_the_customer_is_in_the_pool
     await deliver(ownership, a_payment("c-silent", "alice", at=START + days(10)),
                   an_invoice("c-silent", at=START + days(30)))
     ownership.clock.advance(days(30 + 90))  # the last sale was on 1 April: 3 months run out on 1 July
-    assert await ownership.service.sweep_lapses() == 0
+    assert await sweep_lapses(ownership.service) == 0
     ownership.clock.advance(days(1))
-    assert await ownership.service.sweep_lapses() == 1
+    assert await sweep_lapses(ownership.service) == 1
     found = await ownership_of(ownership, "c-silent")
     assert (found["ownerId"], found["poolReason"]) == (None, "NO_SALE")
 
@@ -133,7 +132,7 @@ async def test_own_3_a_sale_restarts_the_three_months(ownership: OwnershipHarnes
     ownership.clock.advance(days(80))
     await deliver(ownership, an_invoice("c-active", at=START + days(80)))
     ownership.clock.advance(days(60))  # 140 days after registration, 60 after the last sale
-    assert await ownership.service.sweep_lapses() == 0
+    assert await sweep_lapses(ownership.service) == 0
     assert (await ownership_of(ownership, "c-active"))["ownerId"] == "alice"
 
 
@@ -171,7 +170,7 @@ async def test_the_same_event_twice_changes_nothing_the_second_time(ownership: O
 async def test_concurrent_first_deliveries_of_a_registration_apply_it_once(ownership: OwnershipHarness) -> None:
     await add_salespeople(ownership, "alice")
     typed = Envelope[CustomerRegistered].model_validate(a_registration("c-once", "alice"))
-    handle = consumer(ownership.service.uow, on_customer_registered)
+    handle = ownership.service.deliver
     await asyncio.gather(*[handle(typed) for _ in range(4)])
     found = await ownership_of(ownership, "c-once")
     assert found["version"] == 1 and len(found["history"]) == 1

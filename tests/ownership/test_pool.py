@@ -2,6 +2,7 @@
 
 import asyncio
 
+from services.ownership.jobs import sweep_lapses
 from tests.ownership.builders import (
     A_REPORT,
     ADMIN,
@@ -75,9 +76,22 @@ async def test_own_5_claiming_an_unknown_customer_is_not_found(ownership: Owners
 
 async def test_own_5_only_active_salespeople_claim(ownership: OwnershipHarness) -> None:
     await in_the_pool(ownership, "c-pool")
-    assert error_codes(await ownership.gql(CLAIM, {"id": "c-pool"}, as_token=sales("not-on-record"))) == [
-        "FORBIDDEN"]
+    assert error_codes(await ownership.gql(CLAIM, {"id": "c-pool"}, as_token=sales("no-region", region=None))) == [
+        "FORBIDDEN"]  # a salesperson token that names no region is nobody the roster can enrol
     assert error_codes(await ownership.gql(CLAIM, {"id": "c-pool"}, as_token=EAST_MANAGER)) == ["FORBIDDEN"]
+    await add_salespeople(ownership, "gone")
+    await ownership.gql.data(SAVE_SALESPERSON, {"input": {"id": "gone", "name": "gone", "region": "east",
+                                                          "active": False}}, as_token=ADMIN)
+    assert error_codes(await ownership.gql(CLAIM, {"id": "c-pool"}, as_token=sales("gone"))) == ["FORBIDDEN"]
+
+
+async def test_own_5_a_salesperson_nobody_entered_is_enrolled_from_their_token_and_claims(
+        ownership: OwnershipHarness) -> None:
+    await in_the_pool(ownership, "c-pool")
+    claimed = await ownership.gql.data(CLAIM, {"id": "c-pool"}, as_token=sales("new-hire"))
+    assert claimed["claimCustomer"]["ownerId"] == "new-hire"
+    enrolled = await salesperson(ownership, "new-hire")
+    assert (enrolled["active"], enrolled["ownedCount"]) == (True, 1)
 
 
 async def test_own_5_the_previous_owner_waits_out_the_cooldown(ownership: OwnershipHarness) -> None:
@@ -154,7 +168,7 @@ async def test_own_6_an_automatic_return_without_a_report_flags_the_salespersons
     ownership.clock.advance(days(50))
     await ownership.gql.data(FILE_REPORT, {"id": "c-reported", "report": A_REPORT}, as_token=sales("alice"))
     ownership.clock.advance(days(11))
-    assert await ownership.service.sweep_lapses() == 2
+    assert await sweep_lapses(ownership.service) == 2
     record = await salesperson(ownership, "alice")
     assert record["recordComplete"] is False
     assert record["missingReports"] == [{"customerId": "c-noreport", "lapsedAt": (START + days(61)).isoformat(),
@@ -173,7 +187,7 @@ async def test_own_6_sweeps_in_every_replica_at_once_return_each_customer_once(o
     for customer_id in ("c-r1", "c-r2", "c-r3"):
         await owned_by_first_contact(ownership, customer_id, "alice")
     ownership.clock.advance(days(61))
-    returned = await asyncio.gather(*[ownership.service.sweep_lapses() for _ in range(3)])
+    returned = await asyncio.gather(*[sweep_lapses(ownership.service) for _ in range(3)])
     assert sum(returned) == 3
     for customer_id in ("c-r1", "c-r2", "c-r3"):
         history = (await ownership_of(ownership, customer_id))["history"]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import AwareDatetime, ValidationError
+from pydantic import AwareDatetime, BaseModel, ValidationError
 from pydantic_core import PydanticUndefined
 
 from contracts import EVENT_TYPES, INBOUND, INTERNAL, Envelope, Event
@@ -135,6 +135,8 @@ def _value(annotation: Any) -> Any:
         return "x-1"
     if annotation is AwareDatetime or annotation is datetime:
         return NOW
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):  # a part of an event (AccessEntry)
+        return {name: _value(f.annotation) for name, f in annotation.model_fields.items()}
     raise AssertionError(f"no sample value for {annotation!r}: extend _value")
 
 

@@ -186,12 +186,12 @@ def test_crd_8_a_review_proposal_enters_the_chain_at_the_first_review() -> None:
 
 
 def test_crd_8_the_percentages_are_configuration_not_code(monkeypatch: pytest.MonkeyPatch) -> None:
-    from services.credit.app import CreditSettings
+    from services.credit.settings import CreditSettings
 
-    assert CreditSettings().policy() == ReviewPolicy(increase_cap_percent=20, cut_percent=20)  # the defaults
+    assert CreditSettings().review_policy == ReviewPolicy(increase_cap_percent=20, cut_percent=20)  # the defaults
     monkeypatch.setenv("CREDIT_REVIEW_INCREASE_CAP_PERCENT", "15")
     monkeypatch.setenv("CREDIT_REVIEW_CUT_PERCENT", "30")
-    assert CreditSettings().policy() == ReviewPolicy(increase_cap_percent=15, cut_percent=30)
+    assert CreditSettings().review_policy == ReviewPolicy(increase_cap_percent=15, cut_percent=30)
 
 
 def test_crd_7_nobody_approves_their_own_application_or_two_steps() -> None:

@@ -1,11 +1,12 @@
-"""CUS-9 need-to-know as a pure rule: who sees the full card, and which reads are logged."""
+"""CUS-9 need-to-know as a pure rule: who sees the full card, which reads are logged, what lists show."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.customer.access import CardAccess, Ownership, access_is_logged, card_access, owner_of
+from chassis.auth import Principal, Role
 from services.customer.domain import Customer, CustomerKind, CustomerNature
+from services.customer.policy import CardAccess, card_access, is_logged, listed
 
 T0 = datetime(2024, 1, 15, 9, 30, tzinfo=UTC)
 FULL, PUBLIC = CardAccess.FULL, CardAccess.PUBLIC
@@ -16,9 +17,14 @@ def a_card(registered_by: str = "alice", region: str = "east") -> Customer:
                              kind=CustomerKind.COMPANY, nature=CustomerNature.ORDINARY_COMPANY, region=region)
 
 
-def access(roles: set[str], *, user: str = "u", region: str | None = "east", owner: str | None = "alice",
-           customer_region: str = "east") -> CardAccess:
-    return card_access(user_id=user, roles=roles, region=region, owner_id=owner, customer_region=customer_region)
+def owned_by(owner: str | None) -> Customer:
+    card = a_card()
+    card.announce_owner(owner, T0)
+    return card
+
+
+def caller(roles: set[str], user: str = "u", region: str | None = "east") -> Principal:
+    return Principal(user, user, frozenset(Role(r) for r in roles), region)
 
 
 @pytest.mark.parametrize(("roles", "user", "region", "owner", "expected"), [
@@ -38,18 +44,26 @@ def access(roles: set[str], *, user: str = "u", region: str | None = "east", own
 ])
 def test_cus_9_who_sees_the_full_card(roles: set[str], user: str, region: str | None, owner: str | None,
                                       expected: CardAccess) -> None:
-    assert access(roles, user=user, region=region, owner=owner) is expected
+    assert card_access(caller(roles, user, region), owned_by(owner)) is expected
 
 
 def test_cus_9_the_registering_salesperson_owns_the_card_until_ownership_announces_otherwise() -> None:
     card = a_card(registered_by="alice")
-    assert owner_of(card, None) == "alice"
-    assert owner_of(card, Ownership("bob", announced=True, changed_at=T0)) == "bob"
-    assert owner_of(card, Ownership(None, announced=True, changed_at=T0)) is None  # in the pool
+    assert (card.owner_id, card.in_pool) == ("alice", False)
+    assert card.announce_owner("bob", T0) and card.owner_id == "bob"
+    assert card.announce_owner(None, T0 + timedelta(hours=1)) and card.in_pool
+    assert not card.announce_owner("carol", T0)  # an older announcement arriving late
+    assert card.in_pool
 
 
-def test_cus_9_only_full_reads_by_non_owners_are_logged() -> None:
-    assert access_is_logged(FULL, user_id="fin", owner_id="alice") is True
-    assert access_is_logged(FULL, user_id="admin", owner_id=None) is True  # a pool card read in full
-    assert access_is_logged(FULL, user_id="alice", owner_id="alice") is False
-    assert access_is_logged(PUBLIC, user_id="carol", owner_id="alice") is False
+def test_cus_9_only_reads_by_non_owners_are_logged() -> None:
+    assert is_logged(caller({"FINANCE"}, "fin"), owned_by("alice")) is True
+    assert is_logged(caller({"ADMIN"}, "admin"), owned_by(None)) is True  # a pool card read in full
+    assert is_logged(caller({"SALES"}, "alice"), owned_by("alice")) is False
+
+
+def test_cus_9_lists_show_a_salesperson_their_own_and_the_pool_and_a_region_role_their_region() -> None:
+    assert listed(caller({"SALES"}, "alice")) == {"$or": [{"owner_id": "alice"}, {"in_pool": True}]}
+    assert listed(caller({"REGION_MANAGER"}, "rm", "east")) == {"region": "east"}
+    assert listed(caller({"SERVICE"}, "svc")) == {}
+    assert listed(caller({"REGION_MANAGER"}, "rm", None)) == {"_id": {"$in": []}}

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chassis.clock import add_months
-from services.customer.config import CustomerSettings
 from services.customer.domain import (
     Customer,
     CustomerKind,
@@ -15,6 +14,7 @@ from services.customer.domain import (
     TradingRecord,
     level_for,
 )
+from services.customer.settings import CustomerSettings
 
 T0 = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -78,9 +78,9 @@ def test_cus_3_a_level_change_is_kept_in_the_history_with_old_and_new() -> None:
 def test_cus_3_thresholds_are_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CUSTOMER_LEVEL_VIP_FEN", str(200_000 * YUAN))
     monkeypatch.setenv("CUSTOMER_LEVEL_LONG_TERM_MONTHS", "24")
-    policy = CustomerSettings().level_policy()
+    policy = CustomerSettings().level_policy
     assert (policy.vip_fen, policy.a_fen, policy.long_term_months) == (200_000 * YUAN, 50_000 * YUAN, 24)
     assert level_for(sold(150_000), policy, first_sale_at=T0, now=NOW) is CustomerLevel.A
     monkeypatch.setenv("CUSTOMER_LEVEL_B_FEN", str(300_000 * YUAN))
     with pytest.raises(ValueError, match="CUSTOMER_LEVEL_B_FEN"):
-        CustomerSettings().level_policy()
+        CustomerSettings()

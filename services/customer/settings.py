@@ -1,6 +1,6 @@
-"""The customer service's own configuration (environment `CUSTOMER_...`): CUS-3's thresholds live here."""
+"""The customer archive's own configuration (environment `CUSTOMER_...`): CUS-3's thresholds live here."""
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.customer.domain import LevelPolicy
@@ -19,9 +19,15 @@ class CustomerSettings(BaseSettings):
     abc_a_percent: float = Field(80.0, gt=0, le=100, description="CUS-11: class A until this share of sales")
     abc_b_percent: float = Field(95.0, gt=0, le=100, description="CUS-11: class B until this share; C after")
     level_sweep_every_s: float = Field(3600.0, gt=0, description="how often levels are recomputed as time passes")
+    lifecycle_sweep_every_s: float = Field(3600.0, gt=0, description="how often lifecycles follow time (CUS-2)")
 
-    def level_policy(self) -> LevelPolicy:
+    @model_validator(mode="after")
+    def _levels_in_order(self) -> "CustomerSettings":
         if not self.level_b_fen < self.level_a_fen < self.level_vip_fen:
             raise ValueError("CUSTOMER_LEVEL_B_FEN < CUSTOMER_LEVEL_A_FEN < CUSTOMER_LEVEL_VIP_FEN must hold")
+        return self
+
+    @property
+    def level_policy(self) -> LevelPolicy:
         return LevelPolicy(self.level_vip_fen, self.level_a_fen, self.level_b_fen, self.level_window_months,
                            self.level_long_term_months, self.level_overdue_days)

@@ -1,0 +1,130 @@
+"""What a service runs as (`Service`), made from its `chassis.app.Kit`.
+
+The chassis does the same for every service: one command runner with one retry policy on version
+conflicts, one consumer (inbox, per-customer order, the same retries), one sweep helper that logs a
+failing item and goes on, and jobs that run those sweeps periodically.
+"""
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from chassis.bus import Bus
+from chassis.clock import Clock
+from chassis.errors import Conflict, VersionMismatch
+from chassis.store import AlreadyConsumed, Database, SettingsT, StoreT, UnitOfWork
+from contracts.envelope import Envelope
+
+if TYPE_CHECKING:
+    from chassis.app import Kit
+
+log = logging.getLogger("crm.service")
+
+T = TypeVar("T")
+CONFLICT_RETRIES = 5
+UseCase = Callable[[Any, UnitOfWork[Any, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Job(Generic[SettingsT]):
+    """A periodic sweep; safe in every replica at once because each change it makes is conditional."""
+
+    name: str
+    every_s: Callable[[SettingsT], float]
+    run: Callable[["Service[Any, SettingsT]"], Awaitable[Any]]
+
+
+@dataclass
+class KeyedLocks:
+    """One key (a customer) at a time in this process; locks vanish once nobody waits for them."""
+
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    _waiting: dict[str, int] = field(default_factory=dict)
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str | None) -> AsyncIterator[None]:
+        if key is None:
+            yield
+            return
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:
+                del self._waiting[key], self._locks[key]
+
+
+@dataclass
+class Service(Generic[StoreT, SettingsT]):
+    """A running service: what resolvers, consumers and jobs use."""
+
+    kit: "Kit[StoreT, SettingsT]"
+    settings: SettingsT
+    database: Database
+    store: StoreT
+    bus: Bus
+    clock: Clock
+    locks: KeyedLocks = field(default_factory=KeyedLocks)
+
+    @property
+    def name(self) -> str:
+        return self.kit.name
+
+    def uow(self, consumed: Envelope[Any] | None = None) -> UnitOfWork[StoreT, SettingsT]:
+        return UnitOfWork(self.database, self.clock, self.store, self.settings, source=self.kit.name,
+                          to_contract=self.kit.to_contract, consumed=consumed)
+
+    async def run(self, command: Callable[[UnitOfWork[StoreT, SettingsT]], Awaitable[T]], *,
+                  consumed: Envelope[Any] | None = None) -> T | None:
+        """A command (or a consumed event's use case) on a fresh unit of work, again from the start when
+        someone saved the same aggregate meanwhile. A consumed event is recorded in the inbox even when
+        its use case changed nothing, and a redelivered one is not applied again (None)."""
+        for attempt in range(1, CONFLICT_RETRIES + 1):
+            async with self.uow(consumed) as uow:
+                try:
+                    if await uow.already_consumed():
+                        log.info("%s %s already consumed; acknowledging", consumed.type, consumed.id)  # type: ignore
+                        return None
+                    result = await command(uow)
+                    if consumed is not None and not uow.committed:
+                        await uow.commit()
+                    return result
+                except AlreadyConsumed:
+                    return None
+                except VersionMismatch:
+                    raise  # the caller's own stale version: only they can decide again
+                except Conflict:
+                    if attempt == CONFLICT_RETRIES:
+                        raise
+        raise AssertionError("unreachable")
+
+    async def deliver(self, envelope: Envelope[Any]) -> None:
+        """The bus handler: the event's use case, one customer's events at a time in this process."""
+        use_case = self.kit.subscriptions[type(envelope.data)]
+        async with self.locks.hold(envelope.data.subject()):
+            await self.run(lambda uow: use_case(envelope.data, uow), consumed=envelope)
+
+    async def sweep(self, job: str, due: Callable[[], Awaitable[Iterable[str]]],
+                    step: Callable[[str, UnitOfWork[StoreT, SettingsT]], Awaitable[T]]) -> list[T]:
+        """Runs `step` on every item `due()` names, each in its own unit of work, until nothing new is due;
+        returns the steps' results. A failing item is logged and left for the next run; it never holds back
+        the items after it."""
+        tried: set[str] = set()
+        done: list[T] = []
+        while fresh := [item for item in await due() if item not in tried]:
+            for item in fresh:
+                tried.add(item)
+                try:
+                    result = await self.run(functools.partial(step, item))
+                except Exception:  # noqa: BLE001 - one bad item must not hold back the others
+                    log.exception("%s: %s failed; the next run tries it again", job, item)
+                    continue
+                done.append(result)  # type: ignore[arg-type]
+        return done

@@ -1,0 +1,20 @@
+"""What ownership tells the world: each domain event of an ownership or a handover case as its contract."""
+
+from contracts.envelope import Event
+from contracts.ownership import CommissionHoldChanged, OwnershipChanged
+from services.ownership import handover
+from services.ownership.domain import OwnerChanged
+
+
+def to_contract(event: OwnerChanged | handover.CommissionHoldChanged) -> Event:
+    match event:
+        case OwnerChanged(change=change):  # OWN-10
+            return OwnershipChanged(
+                customer_id=event.customer_id, previous_owner_id=change.from_owner, owner_id=change.to_owner,
+                basis=change.basis.value, region=event.region, changed_by=change.by, changed_at=change.at,
+                in_pool=change.to_owner is None, expires_at=event.expires_at if change.to_owner else None,
+                reason=change.reason.value if change.reason else None)
+        case handover.CommissionHoldChanged():  # OWN-7 / OWN-8
+            return CommissionHoldChanged(salesperson_id=event.salesperson_id, case_id=event.case_id,
+                                         on_hold=event.on_hold, reason=event.reason, changed_at=event.at)
+    raise TypeError(f"ownership does not publish {type(event).__name__}")

@@ -1,0 +1,18 @@
+"""Ownership's own configuration (environment `OWNERSHIP_...`): OWN-5's limits and the sweep's pace."""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.ownership.domain import PoolRules
+
+
+class OwnershipSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OWNERSHIP_", extra="ignore")
+
+    max_customers: int = Field(200, ge=1, description="OWN-5: customers one salesperson may own")
+    cooldown_days: int = Field(30, ge=0, description="OWN-5: before a previous owner may claim the customer again")
+    sweep_every_s: float = Field(3600.0, gt=0, description="how often the 2-month / 3-month lapse sweep runs")
+
+    @property
+    def pool_rules(self) -> PoolRules:
+        return PoolRules(max_customers=self.max_customers, cooldown_days=self.cooldown_days)
