@@ -53,8 +53,9 @@ async def register_customer(card: dict[str, Any], by: Principal, uow: Uow) -> Cu
 
 
 async def update_customer(cmd: UpdateCustomer, uow: Uow) -> Customer:
-    customer = await _load_at(cmd.customer_id, cmd.expected_version, uow)
+    customer = await uow.store.get(cmd.customer_id)
     policy.require_may_edit(cmd.by, customer)
+    _refuse_stale(customer, cmd.expected_version)
     if not customer.update(cmd.changes, by=cmd.by.user_id, now=uow.now()):
         return customer
     await _refuse_duplicates(customer, uow)
@@ -66,8 +67,9 @@ async def update_customer(cmd: UpdateCustomer, uow: Uow) -> Customer:
 async def start_trading(customer_id: str, expected_version: int, summary: str, by: Principal, uow: Uow
                         ) -> Customer:
     """CUS-8: the unit head approves the start-of-trading survey."""
-    customer = await _load_at(customer_id, expected_version, uow)
+    customer = await uow.store.get(customer_id)
     policy.require_may_start_trading(by, customer)
+    _refuse_stale(customer, expected_version)
     customer.start_trading(summary, approved_by=by.user_id, now=uow.now())
     uow.store.save(customer, uow)
     await uow.commit()
@@ -77,8 +79,9 @@ async def start_trading(customer_id: str, expected_version: int, summary: str, b
 async def end_trading(customer_id: str, expected_version: int, reason: EndOfTrading, note: str, by: Principal,
                       uow: Uow) -> Customer:
     """CUS-8: archived, never deleted."""
-    customer = await _load_at(customer_id, expected_version, uow)
+    customer = await uow.store.get(customer_id)
     policy.require_may_end_trading(by, customer)
+    _refuse_stale(customer, expected_version)
     customer.end_trading(reason, note, by=by.user_id, now=uow.now())
     uow.store.save(customer, uow)
     await uow.commit()
@@ -88,8 +91,9 @@ async def end_trading(customer_id: str, expected_version: int, reason: EndOfTrad
 async def grade_prospect(customer_id: str, expected_version: int, grade: ProspectGrade, by: Principal,
                          uow: Uow) -> Customer:
     """CUS-4: the salesperson grades a prospect; the grade sets how often they visit it."""
-    customer = await _load_at(customer_id, expected_version, uow)
+    customer = await uow.store.get(customer_id)
     policy.require_may_edit(by, customer)
+    _refuse_stale(customer, expected_version)
     if not customer.grade_prospect(grade, by=by.user_id, now=uow.now()):
         return customer
     uow.store.save(customer, uow)
@@ -214,15 +218,14 @@ SUBSCRIPTIONS = {InvoiceIssued: on_invoice_issued, OwnershipChanged: on_ownershi
                  CreditInvoiceOverdue: on_invoice_overdue, AccessRecorded: on_access_recorded}
 
 
-async def _load_at(customer_id: str, expected_version: int, uow: Uow) -> Customer:
-    customer = await uow.store.get(customer_id)
+def _refuse_stale(customer: Customer, expected_version: int) -> None:
+    """The caller decided on the version they read; a change since then is theirs to look at first."""
     if customer.version != expected_version:
         raise VersionMismatch(
             f"{customer.code} is at version {customer.version}, not {expected_version}: "
             "someone changed it since you read it; reload and retry",
             expectedVersion=expected_version, currentVersion=customer.version,
         )
-    return customer
 
 
 async def _refuse_duplicates(customer: Customer, uow: Uow) -> None:

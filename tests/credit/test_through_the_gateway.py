@@ -2,17 +2,9 @@
 published with a plain AMQP client. Customer and credit run as in production (their own databases,
 RabbitMQ between them); the gateway composes their subgraphs over HTTP (in-process transports)."""
 
-import contextlib
-from collections.abc import AsyncIterator
-
-import httpx
-
-from chassis.clock import FixedClock
-from gateway.app import create_gateway_app
-from services.credit.app import create_app as create_credit_app
-from services.customer.app import create_app as create_customer_app
 from tests.credit.conftest import CHAIN, DECIDE, REQUEST, SALES, invoice, payment
-from tests.support import START, delete_queues, eventually, publish_as_outsider, settings_for
+from tests.federation import federation
+from tests.support import GraphQL, eventually, publish_as_outsider
 
 YUAN = 100
 REGISTER = """mutation($input: RegisterCustomerInput!) { registerCustomer(input: $input) { id } }"""
@@ -20,36 +12,14 @@ CUSTOMER = """query($id: ID!) { customer(id: $id) { name region
   credit { limitFen exposureFen utilization onHold alerts { level } } } }"""
 
 
-@contextlib.asynccontextmanager
-async def federation(mongo_url: str, amqp_url: str, unique: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = settings_for(mongo_url, amqp_url, unique)
-    clock = FixedClock(START)
-    apps = {"customer": create_customer_app(settings, clock=clock), "credit": create_credit_app(settings, clock=clock)}
-    async with contextlib.AsyncExitStack() as running:
-        for app in apps.values():
-            await running.enter_async_context(app.router.lifespan_context(app))
-        gateway = create_gateway_app(
-            settings, {name: f"http://{name}/graphql" for name in apps},
-            transports={name: httpx.ASGITransport(app=app) for name, app in apps.items()})
-        await running.enter_async_context(gateway.router.lifespan_context(gateway))
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway), base_url="http://gateway") as client:
-            yield client
-    for service in apps:
-        queue = f"crm.{service}.{unique}"
-        await delete_queues(amqp_url, queue, f"{queue}.dead", f"{queue}.retry.50ms", f"{queue}.retry.100ms")
-
-
-async def ask(client: httpx.AsyncClient, query: str, variables: dict, bearer: str = SALES) -> dict:
-    response = await client.post("/graphql", json={"query": query, "variables": variables},
-                                 headers={"authorization": f"Bearer {bearer}"})
-    body = response.json()
-    assert not body.get("errors"), body["errors"]
-    return body["data"]
+async def ask(gateway: GraphQL, query: str, variables: dict, bearer: str = SALES) -> dict:
+    return await gateway.data(query, variables, as_token=bearer)
 
 
 async def test_one_query_through_the_gateway_returns_the_customer_with_its_credit(
         mongo_url: str, amqp_url: str, unique: str) -> None:
-    async with federation(mongo_url, amqp_url, unique) as gateway:
+    async with federation(mongo_url, amqp_url, unique, ("customer", "credit")) as crm:
+        gateway = crm.gateway
         registered = await ask(gateway, REGISTER, {"input": {"name": "华南五金有限公司", "kind": "COMPANY",
                                                              "nature": "ORDINARY_COMPANY", "region": "east"}})
         customer_id = registered["registerCustomer"]["id"]

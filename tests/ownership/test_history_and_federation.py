@@ -1,16 +1,10 @@
 """OWN-10 history; `Customer.ownership` on the federated Customer, through `_entities` and through the
 real gateway in front of the real customer and ownership subgraphs."""
 
-import contextlib
-from collections.abc import AsyncIterator
 
-import httpx
 
-from chassis.clock import FixedClock
-from gateway.app import create_gateway_app
-from services.customer.app import create_app as create_customer_app
-from services.ownership.app import create_app as create_ownership_app
 from services.ownership.jobs import sweep_lapses
+from tests.federation import federation
 from tests.ownership.builders import (
     A_REPORT,
     ADMIN,
@@ -28,7 +22,7 @@ from tests.ownership.builders import (
     sales,
 )
 from tests.ownership.conftest import OwnershipHarness
-from tests.support import START, delete_queues, eventually, serving, settings_for
+from tests.support import START, eventually
 
 ENTITIES = """query($r: [_Any!]!) { _entities(representations: $r) {
   ... on Customer { id ownership { ownerId basis expiresAt inPool } } } }"""
@@ -77,15 +71,17 @@ POOL_WITH_NAMES = """{ pool(first: 5) { totalCount edges { node { id name code o
 
 async def test_through_the_gateway_a_customer_shows_its_name_and_its_ownership(
         mongo_url: str, amqp_url: str, unique: str) -> None:
-    async with _federation(mongo_url, amqp_url, unique) as gateway:
-        await gateway.ask(SAVE_SALESPERSON, {"input": {"id": "alice", "name": "Alice", "region": "east"}}, ADMIN)
-        registered = await gateway.ask(REGISTER, {"input": {"name": "上海东方贸易有限公司", "kind": "COMPANY",
-                                                            "nature": "ORDINARY_COMPANY", "region": "east"}},
-                                       sales("alice"))
+    async with federation(mongo_url, amqp_url, unique, ("customer", "ownership")) as crm:
+        gateway = crm.gateway
+        await gateway(SAVE_SALESPERSON, {"input": {"id": "alice", "name": "Alice", "region": "east"}},
+                      as_token=ADMIN)
+        registered = await gateway(REGISTER, {"input": {"name": "上海东方贸易有限公司", "kind": "COMPANY",
+                                                        "nature": "ORDINARY_COMPANY", "region": "east"}},
+                                   as_token=sales("alice"))
         customer_id = registered["data"]["registerCustomer"]["id"]
 
         async def owned() -> dict | None:  # customer.registered travels customer → RabbitMQ → ownership
-            answer = await gateway.ask(CUSTOMER_WITH_OWNERSHIP, {"id": customer_id}, sales("alice"))
+            answer = await gateway(CUSTOMER_WITH_OWNERSHIP, {"id": customer_id}, as_token=sales("alice"))
             return answer if answer["data"]["customer"]["ownership"] else None
 
         answer = await eventually(owned)
@@ -94,56 +90,18 @@ async def test_through_the_gateway_a_customer_shows_its_name_and_its_ownership(
             "ownerId": "alice", "basis": "FIRST_CONTACT", "expiresAt": (START + days(61)).isoformat(),
             "inPool": False}}
 
-        listed = await gateway.ask(REGISTER, {"input": {"name": "无主客户", "kind": "COMPANY",
-                                                        "nature": "ORDINARY_COMPANY", "region": "east"}}, ADMIN)
+        listed = await gateway(REGISTER, {"input": {"name": "无主客户", "kind": "COMPANY",
+                                                    "nature": "ORDINARY_COMPANY", "region": "east"}}, as_token=ADMIN)
         unowned_id = listed["data"]["registerCustomer"]["id"]
 
         async def pooled() -> dict | None:
-            answer = await gateway.ask(POOL_WITH_NAMES, None, sales("alice"))
+            answer = await gateway(POOL_WITH_NAMES, None, as_token=sales("alice"))
             return answer if answer["data"]["pool"]["totalCount"] == 1 else None
 
         pool = (await eventually(pooled))["data"]["pool"]
         assert pool["edges"][0]["node"]["id"] == unowned_id
         assert pool["edges"][0]["node"]["name"] == "无主客户"  # from the customer subgraph
         assert pool["edges"][0]["node"]["ownership"] == {"inPool": True, "poolReason": "UNOWNED"}
-
-
-class _Gateway:
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-
-    async def ask(self, query: str, variables: dict | None, bearer: str) -> dict:
-        response = await self.client.post("/graphql", json={"query": query, "variables": variables or {}},
-                                          headers={"authorization": f"Bearer {bearer}"})
-        return response.json()
-
-
-@contextlib.asynccontextmanager
-async def _federation(mongo_url: str, amqp_url: str, unique: str) -> AsyncIterator[_Gateway]:
-    """The customer and ownership services (real Mongo wire protocol, real RabbitMQ) behind the gateway."""
-    settings = settings_for(mongo_url, amqp_url, unique)
-    clock = FixedClock(START)
-    customer, ownership = create_customer_app(settings, clock=clock), create_ownership_app(settings, clock=clock)
-    try:
-        async with serving(customer), serving(ownership):
-            transports = {"customer": httpx.ASGITransport(app=customer),
-                          "ownership": httpx.ASGITransport(app=ownership)}
-            urls = {name: f"http://{name}/graphql" for name in transports}
-            gateway = create_gateway_app(settings, urls, transports=transports)
-            async with gateway.router.lifespan_context(gateway), httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=gateway), base_url="http://gateway") as client:
-                yield _Gateway(client)
-            for app in (customer, ownership):  # let the relays go idle before the lifespans stop them
-                outbox = app.state.crm["service"].database.outbox
-                await eventually(lambda o=outbox: _empty(o), timeout_s=5)
-    finally:
-        queues = [f"crm.{service}.{unique}{suffix}" for service in ("customer", "ownership")
-                  for suffix in ("", ".dead", ".retry.50ms", ".retry.100ms")]
-        await delete_queues(amqp_url, *queues)
-
-
-async def _empty(collection) -> bool:
-    return await collection.count_documents({}) == 0
 
 
 async def test_ownership_through_entities_needs_a_valid_token(ownership) -> None:  # noqa: ANN001
