@@ -79,8 +79,8 @@ def create_service_app(
         own_bus = bus is None
         database = Database(connect(settings.mongo_url),
                             "_".join(filter(None, ["crm", kit.name, settings.instance])))
-        service = Service(kit, own_settings, database, kit.store(database), bus or make_bus(settings),
-                          clock or SystemClock())
+        service = Service(kit.name, kit.subscriptions, kit.to_contract, own_settings, database, kit.store(database),
+                          bus or make_bus(settings), clock or SystemClock())
         if own_bus:
             await service.bus.start()
         await database.ensure_indexes()

@@ -116,13 +116,9 @@ def root_field(info: Info) -> str:
     return str(path.key)
 
 
-def selected_fields(info: Info, *through: str) -> set[str]:
-    """The names of the fields selected under this one (fragments flattened), or under the path `through`
-    below it (e.g. "edges", "node" of a connection)."""
-    level = _flat(info.selected_fields[0].selections) if info.selected_fields else []
-    for step in through:
-        level = [child for f in level if f.name == step for child in _flat(f.selections)]
-    return {f.name for f in level}
+def selected_fields(info: Info) -> set[str]:
+    """The names of the fields selected under this one, fragments flattened."""
+    return {f.name for f in _flat(info.selected_fields[0].selections)} if info.selected_fields else set()
 
 
 def _flat(selections: Any) -> list[Any]:

@@ -1,4 +1,4 @@
-"""What a service runs as (`Service`), made from its `chassis.app.Kit`.
+"""What a service runs as (`Service`), made from its kit by `chassis.app`.
 
 The chassis does the same for every service: one command runner with one retry policy on version
 conflicts, one consumer (inbox, per-customer order, the same retries), one sweep helper that logs a
@@ -9,18 +9,15 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from chassis.bus import Bus
 from chassis.clock import Clock
 from chassis.errors import Conflict, VersionMismatch
-from chassis.store import AlreadyConsumed, Database, SettingsT, StoreT, UnitOfWork
-from contracts.envelope import Envelope
-
-if TYPE_CHECKING:
-    from chassis.app import Kit
+from chassis.store import AlreadyConsumed, Database, SettingsT, StoreT, ToContract, UnitOfWork
+from contracts.envelope import Envelope, Event
 
 log = logging.getLogger("crm.service")
 
@@ -65,7 +62,9 @@ class KeyedLocks:
 class Service(Generic[StoreT, SettingsT]):
     """A running service: what resolvers, consumers and jobs use."""
 
-    kit: "Kit[StoreT, SettingsT]"
+    name: str
+    subscriptions: Mapping[type[Event], UseCase]  # the events it consumes, the use case of each
+    to_contract: ToContract  # its domain events as the contracts it publishes
     settings: SettingsT
     database: Database
     store: StoreT
@@ -73,13 +72,9 @@ class Service(Generic[StoreT, SettingsT]):
     clock: Clock
     locks: KeyedLocks = field(default_factory=KeyedLocks)
 
-    @property
-    def name(self) -> str:
-        return self.kit.name
-
     def uow(self, consumed: Envelope[Any] | None = None) -> UnitOfWork[StoreT, SettingsT]:
-        return UnitOfWork(self.database, self.clock, self.store, self.settings, source=self.kit.name,
-                          to_contract=self.kit.to_contract, consumed=consumed)
+        return UnitOfWork(self.database, self.clock, self.store, self.settings, source=self.name,
+                          to_contract=self.to_contract, consumed=consumed)
 
     async def run(self, command: Callable[[UnitOfWork[StoreT, SettingsT]], Awaitable[T]], *,
                   consumed: Envelope[Any] | None = None) -> T | None:
@@ -107,7 +102,7 @@ class Service(Generic[StoreT, SettingsT]):
 
     async def deliver(self, envelope: Envelope[Any]) -> None:
         """The bus handler: the event's use case, one customer's events at a time in this process."""
-        use_case = self.kit.subscriptions[type(envelope.data)]
+        use_case = self.subscriptions[type(envelope.data)]
         async with self.locks.hold(envelope.data.subject()):
             await self.run(lambda uow: use_case(envelope.data, uow), consumed=envelope)
 

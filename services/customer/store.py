@@ -388,11 +388,3 @@ def revision_document(r: Revision) -> dict[str, Any]:
 def to_revision(d: dict[str, Any]) -> Revision:
     changes = tuple(FieldChange(c["field"], c.get("old"), c.get("new")) for c in d["changes"])
     return Revision(d["customer_id"], d["version"], d["action"], d["by"], d["at"], changes)
-
-
-class CustomerUnitOfWork(UnitOfWork):
-    """A unit of work that knows the archive: `uow.customers.get(...)`, `uow.customers.save(c, uow)`."""
-
-    def __init__(self, store: CustomerStore, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.customers = store

@@ -65,7 +65,7 @@ async def scene(mongo_url: str, amqp_url: str, unique: str) -> AsyncIterator[Sce
 
 def entities(selection: str) -> str:
     return """query($id: ID!) { _entities(representations: [{__typename: "Customer", id: $id}]) {
-      ... on Customer { %s } } }""" % selection
+      ... on Customer { SELECTION } } }""".replace("SELECTION", selection)
 
 
 # access.md's read table: (row, [(where, query)], who may read it). `where` is "gateway" or a subgraph;
