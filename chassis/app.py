@@ -16,7 +16,6 @@ import strawberry
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from chassis.auth import TokenVerifier
 from chassis.bus import Bus
 from chassis.clock import Clock, SystemClock
 from chassis.graphql import graphql_router
@@ -71,7 +70,6 @@ def create_service_app(
     if not settings.mongo_url:
         raise ValueError(f"{kit.name}: MONGO_URL is not set")
     own_settings = service_settings if service_settings is not None else kit.settings()
-    verifier = TokenVerifier(settings)
     state: dict[str, Any] = {}
 
     @contextlib.asynccontextmanager
@@ -130,7 +128,7 @@ def create_service_app(
         ready = all(checks.values())
         return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
 
-    app.include_router(graphql_router(kit.schema, verifier, lambda: state["service"]), prefix="/graphql")
+    app.include_router(graphql_router(kit.schema, settings, lambda: state["service"]), prefix="/graphql")
     return app
 
 

@@ -2,24 +2,41 @@
 batching loaders, the access log, the page types, error codes and the `/graphql` router."""
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Mapping
-from typing import Any, Generic, NewType, TypeVar
+import re
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Iterator, Mapping
+from typing import Any, Generic, TypeVar
 
 import strawberry
-from graphql import FieldNode, GraphQLError
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    get_operation_ast,
+    parse,
+    validate,
+)
 from starlette.requests import Request
 from strawberry.dataloader import DataLoader
-from strawberry.extensions import FieldExtension, ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.federation.schema import FederationAny
+from strawberry.federation.schema_directives import ListSize
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult
 from strawberry.types.info import Info
+from strawberry.utils.str_converters import to_camel_case
 
+from chassis import bounds
 from chassis.auth import Principal, TokenVerifier
 from chassis.errors import CrmError, Unauthenticated
+from chassis.limits import LimitExceeded, Limits, cost_error, list_sizes_in, parse_within, shape_errors
 from chassis.pagination import Slice
+from chassis.scalars import SCALARS
+from chassis.settings import Settings
 from contracts.access import AccessEntry, AccessRecorded
 
 log = logging.getLogger("crm.graphql")
@@ -33,10 +50,12 @@ N = TypeVar("N")
 class ServiceContext(BaseContext, Generic[S]):
     """What a resolver may use: the caller, the service, per-request loaders and the access log."""
 
-    def __init__(self, service: S, caller: Principal | Unauthenticated, request_id: str) -> None:
+    def __init__(self, service: S, caller: Principal | Unauthenticated, request_id: str, *,
+                 open_schema: bool = True) -> None:
         super().__init__()
         self.service = service
         self.request_id = request_id
+        self.open_schema = open_schema  # may an anonymous caller introspect? (not in production)
         self._caller = caller
         self._loaders: dict[str, DataLoader[Any, Any]] = {}
         self._accessed: dict[tuple[str, str, str], AccessEntry] = {}
@@ -131,38 +150,110 @@ def _flat(selections: Any) -> list[Any]:
     return found
 
 
-class SignedIn(FieldExtension):
-    """Every root field needs a caller: no resolver can forget to ask (UNAUTHENTICATED otherwise)."""
+def list_size(assumed: int) -> list[Any]:
+    """Federation's cost directive for a list without pages: how many items to count it as (chassis.limits)."""
+    return [ListSize(assumed_size=assumed, slicing_arguments=strawberry.UNSET, sized_fields=strawberry.UNSET,
+                     require_one_slicing_argument=strawberry.UNSET)]
+
+
+class RootField(FieldExtension):
+    """Every root field needs a caller (no resolver can forget to ask: UNAUTHENTICATED otherwise), and its
+    arguments within the bounds of `chassis.bounds` (VALIDATION naming the field otherwise)."""
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
-        info.context.require_caller()
+        _admit(info, kwargs)
         return next_(source, info, **kwargs)
 
     async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info,
                             **kwargs: Any) -> Any:
-        info.context.require_caller()
+        _admit(info, kwargs)
         return await next_(source, info, **kwargs)
 
 
-Fen = NewType("Fen", int)
-"""An exact amount of money in fen (0.01 CNY); GraphQL's 32-bit Int is too small for credit limits."""
+def _admit(info: Info, arguments: Mapping[str, Any]) -> None:
+    info.context.require_caller()
+    for name, value in arguments.items():
+        bounds.check(to_camel_case(name), value, field_of(to_camel_case(name)))
 
 
-def _parse_fen(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError("Fen must be an integer number of fen (0.01 CNY)")
-    if not -(2**63) <= value < 2**63:
-        raise ValueError("Fen must fit in 64 bits")
-    return value
+def field_of(path: str) -> str:
+    """How a refusal names a field: the argument, or the field inside the one `input` a mutation takes."""
+    return path.removeprefix("input.")
 
 
-FEN_SCALAR = strawberry.scalar(
-    name="Fen",
-    description="An exact amount of money in fen (0.01 CNY): a 64-bit integer, a JSON number on the wire. "
-    "GraphQL's Int is 32-bit (max ≈ 21 million CNY), too small for credit limits.",
-    serialize=int,
-    parse_value=_parse_fen,
-)
+class DocumentChecks(SchemaExtension):
+    """Parse, limit and validate a document the way the gateway does (`chassis.limits`), each step before
+    the work it protects; parsed and validated documents are cached (clients send the same few again and
+    again). In production an anonymous caller may not introspect or ask for `_service`."""
+
+    def __init__(self, limits: Limits, cache: "_Documents") -> None:
+        super().__init__()
+        self.limits, self.cache = limits, cache
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        context.graphql_document = self.cache.parsed(context.query or "", self.limits)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        errors = self.cache.checked(context.schema._schema, document, self.limits)
+        caller = context.context
+        if not errors and not caller.open_schema and _asks_for_the_schema(document):
+            try:
+                caller.require_caller()
+            except Unauthenticated as e:
+                errors = [GraphQLError(f"the schema is for signed-in callers: {e.message}",
+                                       extensions={"code": "UNAUTHENTICATED"})]
+        operation = get_operation_ast(document, context.operation_name) if not errors else None
+        if operation is not None and (refused := cost_error(context.schema._schema, document, operation,
+                                                            context.variables, self.limits,
+                                                            context.schema.list_sizes)):
+            errors = [refused]
+        context.pre_execution_errors = errors
+        yield
+
+
+class _Documents:
+    """Parsed and checked documents by their text, the newest `size` kept."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._parsed: OrderedDict[str, DocumentNode] = OrderedDict()
+        self._checked: dict[int, list[GraphQLError]] = {}
+
+    def parsed(self, query: str, limits: Limits) -> DocumentNode:
+        if (found := self._parsed.get(query)) is not None:
+            self._parsed.move_to_end(query)
+            return found
+        try:
+            document = parse_within(query, limits)
+        except LimitExceeded:
+            raise
+        except GraphQLError as e:
+            raise GraphQLError(e.message, source=e.source, positions=e.positions,
+                               extensions={"code": "GRAPHQL_PARSE_FAILED"}) from e
+        self._parsed[query] = document
+        if len(self._parsed) > self.size:
+            dropped = self._parsed.popitem(last=False)[1]
+            self._checked.pop(id(dropped), None)
+        return document
+
+    def checked(self, schema: GraphQLSchema, document: DocumentNode, limits: Limits) -> list[GraphQLError]:
+        """Shape limits, then validation: a cached document's errors are those of its first check."""
+        if (found := self._checked.get(id(document))) is None:
+            found = shape_errors(document, limits) or [
+                GraphQLError(e.message, nodes=e.nodes, extensions={"code": "GRAPHQL_VALIDATION_FAILED"})
+                for e in validate(schema, document)]
+            self._checked[id(document)] = found
+        return found
+
+
+def _asks_for_the_schema(document: DocumentNode) -> bool:
+    return any(isinstance(d, OperationDefinitionNode) and any(
+        isinstance(f, FieldNode) and f.name.value in ("__schema", "__type", "_service")
+        for f in d.selection_set.selections) for d in document.definitions)
 
 
 @strawberry.federation.type(shareable=True)  # every subgraph's connections use it
@@ -193,21 +284,23 @@ class Connection(Generic[N]):
 
 
 class ServiceSchema(strawberry.federation.Schema):
-    """A service's subgraph: knows `Fen`, needs a caller on every root field and on `_entities`, writes the
-    access log, logs only the errors nobody expected."""
+    """A service's subgraph: our scalars, a caller and bounded arguments on every root field and on `_entities`,
+    the gateway's document limits, the access log; logs only the errors nobody expected."""
 
-    def __init__(self, *, query: type, mutation: type | None = None, **kwargs: Any) -> None:
+    def __init__(self, *, query: type, mutation: type | None = None, limits: Limits | None = None,
+                 **kwargs: Any) -> None:
         for root in (query, mutation):
             for f in root.__strawberry_definition__.fields if root else ():
-                if not any(isinstance(e, SignedIn) for e in f.extensions):
-                    f.extensions.append(SignedIn())
-        # Clients send the same few documents again and again: parse and validate each once.
-        extensions = [lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512), RecordAccess]
-        super().__init__(query=query, mutation=mutation, config=StrawberryConfig(scalar_map={Fen: FEN_SCALAR}),
+                if not any(isinstance(e, RootField) for e in f.extensions):
+                    f.extensions.append(RootField())
+        checks, documents = limits or Limits(), _Documents()
+        extensions = [lambda: DocumentChecks(checks, documents), RecordAccess]
+        super().__init__(query=query, mutation=mutation, config=StrawberryConfig(scalar_map=SCALARS),
                          extensions=extensions, **kwargs)
+        self.list_sizes = list_sizes_in(parse(self.as_str()))  # as the gateway reads them
 
     def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
-        info.context.require_caller()  # the gateway forwards the client's token: no token, no entities
+        _admit(info, {"representations": representations})  # the gateway forwards the client's token
         return super().entities_resolver(info, representations)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
@@ -228,31 +321,41 @@ class ServiceRouter(GraphQLRouter):
         return response
 
 
+MAX_MESSAGE = 500  # an error never echoes a megabyte of what it was sent
+_VARIABLE = re.compile(r"Variable '\$(\w+)' (?:has invalid value at \.?([\w.\[\]]+)|got invalid value .*? at '([^']+)')?",
+                       re.S)
+
+
 def _formatted(error: GraphQLError, request: Request) -> dict[str, Any]:
+    """Every error with a code of the documented vocabulary; unexpected ones show no internals."""
     formatted = error.formatted
     extensions = dict(formatted.get("extensions") or {})
-    if isinstance(error.original_error, CrmError):
-        return formatted  # its own code and message
-    if not _is_unexpected(error):
-        # Parse, validation and variable-coercion errors: the message names the field at fault.
-        extensions.setdefault("code", "VALIDATION")
-    else:
-        extensions["code"] = "INTERNAL"
+    if _is_unexpected(error) or (error.path is not None and "code" not in extensions):
+        extensions = {"code": "INTERNAL"}
         formatted["message"] = f"internal error (request {getattr(request.state, 'request_id', '-')})"
+    elif "code" not in extensions:  # a variable the operation's types refuse: business input
+        found = _VARIABLE.search(error.message)
+        where = found and (f"{found.group(1)}.{found.group(2)}" if found.group(2) else found.group(3) or found.group(1))
+        extensions = {"code": "VALIDATION", **({"field": field_of(where)} if where else {})}
     formatted["extensions"] = extensions
+    if len(formatted["message"]) > MAX_MESSAGE:
+        formatted["message"] = formatted["message"][:MAX_MESSAGE] + "…"
     return formatted
 
 
-def graphql_router(schema: strawberry.federation.Schema, verifier: TokenVerifier, service: Callable[[], object]
+def graphql_router(schema: strawberry.federation.Schema, settings: Settings, service: Callable[[], object]
                    ) -> ServiceRouter:
-    """`service()` gives what the lifespan wired, for resolvers to reach as `info.context.service`."""
+    """`service()` gives what the lifespan wired, for resolvers to reach as `info.context.service`. In
+    production an anonymous caller may not see the schema (the gateway composes with its service token)."""
+    verifier = TokenVerifier(settings)
 
     async def context(request: Request) -> ServiceContext[Any]:
         try:
             principal: Principal | Unauthenticated = verifier.from_header(request.headers.get("authorization"))
         except Unauthenticated as e:
             principal = e
-        return ServiceContext(service(), principal, getattr(request.state, "request_id", "-"))
+        return ServiceContext(service(), principal, getattr(request.state, "request_id", "-"),
+                              open_schema=settings.crm_env != "prod")
 
     return ServiceRouter(schema, context_getter=context, graphql_ide="graphiql")
 
@@ -260,4 +363,4 @@ def graphql_router(schema: strawberry.federation.Schema, verifier: TokenVerifier
 def _is_unexpected(error: GraphQLError) -> bool:
     """An exception out of a resolver that is not one of our refusals (those before execution have no path)."""
     return error.path is not None and error.original_error is not None and not isinstance(
-        error.original_error, CrmError)
+        error.original_error, CrmError | GraphQLError)

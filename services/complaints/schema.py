@@ -25,7 +25,8 @@ from datetime import datetime
 import strawberry
 
 from chassis.errors import Invalid
-from chassis.graphql import Connection, Fen, ServiceSchema
+from chassis.graphql import Connection, ServiceSchema
+from chassis.scalars import Fen
 from services.complaints import domain, findings, handlers, policy
 from services.complaints.handlers import Uow
 from services.complaints.schema_types import (

@@ -4,7 +4,8 @@ from datetime import datetime
 
 import strawberry
 
-from chassis.graphql import Fen, ServiceContext
+from chassis.graphql import ServiceContext, list_size
+from chassis.scalars import Fen
 from services.complaints import claims, deadlines, domain, findings, flow, policy
 from services.complaints.analysis import DurationSummary
 from services.complaints.handlers import ComplaintsService
@@ -193,7 +194,8 @@ class Complaint:
 class Customer:
     id: strawberry.ID
 
-    @strawberry.field(description="Every complaint of this customer the caller may see, closed ones too, newest first")
+    @strawberry.field(description="Every complaint of this customer the caller may see, closed ones too, newest first",
+                      directives=list_size(20))
     async def complaints(self, info: Info) -> list[Complaint]:
         loader = info.context.loader("complaints", info.context.service.store.of_customers)
         return shown(info, [c for c in await loader.load(str(self.id)) or []

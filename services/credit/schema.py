@@ -11,7 +11,8 @@ from datetime import timedelta
 import strawberry
 
 from chassis.errors import Invalid
-from chassis.graphql import Fen, ServiceSchema
+from chassis.graphql import ServiceSchema
+from chassis.scalars import Fen
 from services.credit import alerts, approval, handlers, ledger, limits, policy
 from services.credit.jobs import quarterly_review
 from services.credit.schema_types import (

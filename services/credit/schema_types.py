@@ -8,7 +8,8 @@ from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 
 from chassis.errors import Invalid
-from chassis.graphql import Fen, ServiceContext, selected_fields
+from chassis.graphql import ServiceContext, selected_fields
+from chassis.scalars import Fen
 from services.credit import approval, domain, emergency, ledger, limits, policy, review
 from services.credit.handlers import CreditService
 from services.credit.store import InvestigationReport as StoredReport

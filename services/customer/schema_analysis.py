@@ -7,7 +7,7 @@ import strawberry
 
 from chassis.clock import add_months
 from chassis.errors import Invalid
-from chassis.graphql import Fen
+from chassis.scalars import Fen
 from services.customer import analysis, domain, policy
 from services.customer.schema_cards import Customer, Info, shown
 from services.customer.schema_types import AbcClass, ShareDimension

@@ -10,7 +10,7 @@ from enum import StrEnum
 import strawberry
 from strawberry.scalars import JSON
 
-from chassis.graphql import Fen
+from chassis.scalars import Fen
 from services.customer import analysis, domain, policy, visits
 
 CustomerKind = strawberry.enum(domain.CustomerKind)

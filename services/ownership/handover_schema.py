@@ -4,7 +4,7 @@ from datetime import datetime
 
 import strawberry
 
-from chassis.graphql import Fen
+from chassis.scalars import Fen
 from services.ownership import handover, handover_handlers, policy
 from services.ownership.schema_types import Info
 

@@ -8,7 +8,7 @@ transfers: `handover_schema.py`.
 
 import strawberry
 
-from chassis.graphql import Connection, ServiceSchema
+from chassis.graphql import Connection, ServiceSchema, list_size
 from services.ownership import domain, handlers, policy
 from services.ownership.handover_schema import HandoverMutation, HandoverQuery
 from services.ownership.schema_types import (
@@ -50,7 +50,7 @@ class Query(HandoverQuery):
         found = await salespeople(info).load(str(id))
         return Salesperson.from_domain(found) if found else None
 
-    @strawberry.field
+    @strawberry.field(directives=list_size(200))
     async def salespeople(self, info: Info, region: str | None = None) -> list[Salesperson]:
         return [Salesperson.from_domain(s) for s in await info.context.service.store.salespeople_in(region)]
 

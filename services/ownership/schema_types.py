@@ -10,7 +10,8 @@ from datetime import datetime
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from chassis.graphql import Fen, ServiceContext
+from chassis.graphql import ServiceContext, list_size
+from chassis.scalars import Fen
 from services.ownership import domain, handover, policy
 from services.ownership.handlers import OwnershipService
 
@@ -173,7 +174,7 @@ class Salesperson:
     async def record_complete(self, info: Info) -> bool:
         return not await self._missing(info)
 
-    @strawberry.field
+    @strawberry.field(description="the customers they own (OWN-5: at most the cap)", directives=list_size(200))
     async def customers(self, info: Info) -> list[Customer]:
         owned = await info.context.loader("owned", info.context.service.store.owned_by_each).load(str(self.id))
         return [Customer(id=strawberry.ID(c)) for c in owned or []]
