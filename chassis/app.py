@@ -24,6 +24,7 @@ from chassis.outbox import OutboxRelay
 from chassis.service import Job, Service, UseCase
 from chassis.settings import Settings
 from chassis.store import Database, SettingsT, StoreT, ToContract, connect
+from chassis.transport import RequestGuard
 from contracts.envelope import Event
 
 log = logging.getLogger("crm.app")
@@ -103,6 +104,7 @@ def create_service_app(
 
     app = FastAPI(title=f"crm {kit.name}", lifespan=lifespan)
     app.state.crm = state
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes, deadline_s=settings.request_deadline_s)
 
     @app.middleware("http")
     async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:

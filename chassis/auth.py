@@ -66,6 +66,20 @@ def mint_token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+def principal_of(claims: dict[str, object]) -> Principal:
+    """The caller a token's claims describe, if they have the types they must: `sub` a string, `roles` a list
+    of known role names, `name` and `region` strings (or absent); anything else is UNAUTHENTICATED."""
+    sub, name, roles, region = claims.get("sub"), claims.get("name"), claims.get("roles", []), claims.get("region")
+    if not isinstance(sub, str) or not sub.strip() or len(sub) > 200:
+        raise Unauthenticated("invalid token: `sub` must be a non-empty string")
+    if not isinstance(roles, list) or not all(isinstance(r, str) and r in Role.__members__ for r in roles):
+        raise Unauthenticated(f"invalid token: `roles` must be a list of {', '.join(Role)}")
+    for claim, value in (("name", name), ("region", region)):
+        if value is not None and (not isinstance(value, str) or len(value) > 200):
+            raise Unauthenticated(f"invalid token: `{claim}` must be a string")
+    return Principal(sub, name or sub, frozenset(Role(r) for r in roles), region)  # type: ignore[arg-type]
+
+
 class TokenVerifier:
     """HS256 with the shared secret, or RS256 through a JWKS URL when one is configured."""
 
@@ -82,11 +96,7 @@ class TokenVerifier:
                 claims = jwt.decode(token, self._secret, algorithms=["HS256"], options={"require": ["sub", "exp"]})
         except jwt.PyJWTError as e:
             raise Unauthenticated(f"invalid token: {e}") from e
-        try:
-            roles = frozenset(Role(r) for r in claims.get("roles", []))
-        except ValueError as e:
-            raise Unauthenticated(f"invalid token: {e}") from e
-        return Principal(claims["sub"], claims.get("name") or claims["sub"], roles, claims.get("region"))
+        return principal_of(claims)
 
     def from_header(self, authorization: str | None) -> Principal:
         if not authorization:

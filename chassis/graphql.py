@@ -326,6 +326,14 @@ _VARIABLE = re.compile(r"Variable '\$(\w+)' (?:has invalid value at \.?([\w.\[\]
                        re.S)
 
 
+def variable_path(message: str) -> str:
+    """Which variable (and which field inside it) graphql-core's coercion error is about."""
+    found = _VARIABLE.search(message)
+    if found is None:
+        return "variables"
+    return f"{found.group(1)}.{found.group(2)}" if found.group(2) else found.group(3) or found.group(1)
+
+
 def _formatted(error: GraphQLError, request: Request) -> dict[str, Any]:
     """Every error with a code of the documented vocabulary; unexpected ones show no internals."""
     formatted = error.formatted
@@ -334,9 +342,7 @@ def _formatted(error: GraphQLError, request: Request) -> dict[str, Any]:
         extensions = {"code": "INTERNAL"}
         formatted["message"] = f"internal error (request {getattr(request.state, 'request_id', '-')})"
     elif "code" not in extensions:  # a variable the operation's types refuse: business input
-        found = _VARIABLE.search(error.message)
-        where = found and (f"{found.group(1)}.{found.group(2)}" if found.group(2) else found.group(3) or found.group(1))
-        extensions = {"code": "VALIDATION", **({"field": field_of(where)} if where else {})}
+        extensions = {"code": "VALIDATION", "field": field_of(variable_path(error.message))}
     formatted["extensions"] = extensions
     if len(formatted["message"]) > MAX_MESSAGE:
         formatted["message"] = formatted["message"][:MAX_MESSAGE] + "…"

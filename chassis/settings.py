@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     # Such copies' queues may expire once unused this long, so a crashed one leaves nothing behind.
     queue_expires_s: float | None = None
     subgraphs: str = ""
+    # Every process: what a request to /graphql may be, and how long it may take (its work is then cancelled).
+    max_body_bytes: int = Field(1_048_576, gt=0)
+    request_deadline_s: float = Field(10.0, gt=0)
+    # Gateway only: requests per second each caller may make, with bursts of `rate_limit_burst`; unset: off.
+    rate_limit_per_s: float | None = Field(None, gt=0)
+    rate_limit_burst: int = Field(30, gt=0)
+    # Gateway only, with JWKS_URL: the token it asks the subgraphs for their SDL with (with JWT_SECRET it mints one).
+    service_token: str | None = None
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> "Settings":

@@ -22,9 +22,12 @@ from strawberry.http.ides import get_graphql_ide_html
 from chassis.auth import Role, TokenVerifier, mint_token
 from chassis.clock import SystemClock
 from chassis.errors import Unauthenticated
+from chassis.limits import Limits
 from chassis.settings import Settings
+from chassis.transport import RequestGuard
 from gateway.compose import compose
-from gateway.pipeline import Gateway, Limits, request_error
+from gateway.pipeline import Gateway, request_error
+from gateway.ratelimit import RateLimiter
 from gateway.subgraphs import SubgraphClient, fetch_sdls, parse_subgraphs
 
 log = logging.getLogger("gateway")
@@ -70,6 +73,8 @@ def create_gateway_app(
                 await client.aclose()
 
     app = FastAPI(title="CRM gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes, deadline_s=settings.request_deadline_s)
+    limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst) if settings.rate_limit_per_s else None
 
     async def respond(
         request: Request, query: object, variables: object, operation_name: object, *, read_only: bool = False
@@ -84,9 +89,15 @@ def create_gateway_app(
         authorization = request.headers.get("authorization")
         try:
             if settings.jwks_url:
-                await anyio.to_thread.run_sync(verifier.from_header, authorization)  # may fetch the key set
+                caller = await anyio.to_thread.run_sync(verifier.from_header, authorization)  # may fetch the keys
             else:
-                verifier.from_header(authorization)
+                caller = verifier.from_header(authorization)
+            if limiter is not None and (wait_s := limiter.wait_s(caller.user_id)):
+                log.info("request_id=%s rate-limited user=%s", request_id, caller.user_id)
+                body = {"errors": [request_error(f"too many requests: {settings.rate_limit_per_s}/s each, bursts "
+                                                 f"of {settings.rate_limit_burst}; try again in {wait_s:.1f} s",
+                                                 "LIMIT", limit="rate")]}
+                return _json(body, request_id, 429, {"retry-after": RateLimiter.retry_after(wait_s)})
         except Unauthenticated as e:
             # Outside dev, before any parsing: an anonymous caller learns nothing about the schema.
             if settings.crm_env != "dev" or not gateway.prepare(query, operation_name).introspection_only:
@@ -151,8 +162,8 @@ def create_gateway_app(
     return app
 
 
-def _json(body: dict, request_id: str, status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers={"x-request-id": request_id})
+def _json(body: dict, request_id: str, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers={"x-request-id": request_id, **(headers or {})})
 
 
 def _timeout_s(bounds: float | Mapping[str, float], subgraph: str) -> float:
@@ -164,8 +175,9 @@ def _refusal(message: str, request_id: str, status: int = 400) -> JSONResponse:
 
 
 def _service_headers(settings: Settings) -> dict[str, str]:
-    """Asking for SDL: a SERVICE token when we hold the shared secret, in case a subgraph wants one."""
+    """Asking for SDL: a SERVICE token (production subgraphs show their schema to signed-in callers only):
+    minted with the shared secret, or the one configured (SERVICE_TOKEN) when tokens come from a JWKS."""
     if settings.jwks_url:
-        return {}
+        return {"authorization": f"Bearer {settings.service_token}"} if settings.service_token else {}
     token = mint_token(settings.jwt_secret, "gateway", [Role.SERVICE], now=SystemClock().now())
     return {"authorization": f"Bearer {token}"}

@@ -42,6 +42,7 @@ from graphql import (
     validate_schema,
 )
 
+from chassis.limits import list_sizes_in
 from gateway.federation import (
     FEDERATION_QUERY_FIELDS,
     GRAPHQL_DIRECTIVES,
@@ -134,6 +135,7 @@ class _Composer:
             requires=self.requires,
             local_fields={k: frozenset(v) for k, v in self.local.items()},
             possible={k: frozenset(v) for k, v in self.possible.items()},
+            list_sizes={k: v for s in self.subgraph_list for k, v in list_sizes_in(s.document).items()},
         )
 
     def _index(self, subgraph: SubgraphSDL) -> None:

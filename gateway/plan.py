@@ -106,16 +106,20 @@ class _Planning:
             if node.name.value.startswith("__"):
                 continue  # introspection and __typename: answered from the composed schema
             owners = self.sg.owners[(root_type.name, node.name.value)]
-            if mutation:  # serial: consecutive fields of one subgraph share a fetch, order is kept
-                fetch = roots[-1] if roots and roots[-1].subgraph in owners else None
+            # One fetch per root field (fields merged under one response key share it): a field that fails
+            # nulls only itself, and each mutation field runs, in order, as its own request, so its result
+            # or its error is reported as it really happened.
+            key = response_key(node)
+            if mutation:
+                fetch = roots[-1] if roots and roots[-1].field_keys[-1] == key else None
             else:
-                fetch = next((r for r in roots if r.subgraph in owners), None)
+                fetch = next((r for r in roots if r.field_keys[0] == key), None)
             if fetch is None:
                 roots.append(fetch := Fetch(owners[0], (), 0, entity=False))
             fetch.selections.append(
                 _wrap(self._local_field(node, root_type, fetch.subgraph, (), fetch), wrappers)
             )
-            fetch.field_keys.append(response_key(node))
+            fetch.field_keys.append(key)
             fetch.conditions.append(_conditions(wrappers, node))
         stages = [[r] for r in roots] if mutation else [roots]
         return Plan(self.operation, [levels(self.operation, stage) for stage in stages if stage])

@@ -32,6 +32,7 @@ class Supergraph:
     requires: dict[tuple[str, str, str], SelectionSetNode]  # (type, field, subgraph) → @requires fields
     local_fields: dict[tuple[str, str], frozenset[str]]  # (subgraph, type) → fields it resolves itself
     possible: dict[tuple[str, str], frozenset[str]]  # (subgraph, abstract type) → its object types there
+    list_sizes: dict[tuple[str, str], int]  # (type, field) → @listSize(assumedSize:), for the cost of a query
 
     def resolves(self, subgraph: str, type_name: str, field_name: str) -> bool:
         return field_name in self.local_fields.get((subgraph, type_name), ())

@@ -9,6 +9,7 @@ from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 
 from chassis.errors import Invalid
+from chassis.scalars import MAX_FEN
 from services.credit.ledger import fen
 
 
@@ -117,6 +118,8 @@ def calculate(method: LimitMethod, inputs: LimitInputs) -> LimitCalculation:
         case LimitMethod.COMPREHENSIVE:
             limit = i.amount_fen
             why = f"{fen(limit)} by comprehensive judgement: {i.justification.strip()}"
+    if limit >= MAX_FEN:  # e.g. a current ratio of 1e-300 in the industry
+        raise Invalid(METHODS[method].inputs[-1], f"these inputs give {limit} fen, beyond any limit (2^53 fen)")
     if limit == 0 and method is not LimitMethod.COMPREHENSIVE:
         why += " (nothing to lend against: cash only)"
     return LimitCalculation(method, limit, f"{METHODS[method].name}: {why}", used)
@@ -142,8 +145,8 @@ def _validate(inputs: LimitInputs) -> None:
         raise Invalid("termDays", "must be between 1 and 3650 days")
     if inputs.supply_share_percent is not None and not 0 < inputs.supply_share_percent <= 100:
         raise Invalid("supplySharePercent", "must be more than 0 and at most 100")
-    if inputs.industry_current_ratio is not None and inputs.industry_current_ratio <= 0:
-        raise Invalid("industryCurrentRatio", "must be positive")
+    if inputs.industry_current_ratio is not None and not Decimal("0.01") <= inputs.industry_current_ratio <= 100:
+        raise Invalid("industryCurrentRatio", "must be between 0.01 and 100")
     if inputs.justification is not None and not inputs.justification.strip():
         raise Invalid("justification", "must not be empty")
 

@@ -260,7 +260,7 @@ class Customer:
         registrant = Registrant(by) if isinstance(by, str) else by
         customer = cls(id=id, code=code, registered_by=registrant.id, registered_at=now, updated_by=registrant.id,
                        updated_at=now, owner_id=registrant.id, **card)
-        customer.validate()
+        customer.validate(now)
         customer._record("REGISTERED", registrant.id, now, [
             FieldChange(name, None, _shown(getattr(customer, name))) for name in ("kind", *CARD_FIELDS)
             if getattr(customer, name) not in (None, ())
@@ -287,7 +287,7 @@ class Customer:
         unknown = set(changes) - set(CARD_FIELDS)
         if unknown:
             raise Invalid(min(unknown), "is not a field of the card")
-        replace(self, **changes).validate()  # a refused edit leaves the card as it was
+        replace(self, **changes).validate(now)  # a refused edit leaves the card as it was
         before = {name: getattr(self, name) for name in changes}
         for name, value in changes.items():
             setattr(self, name, value)
@@ -298,7 +298,7 @@ class Customer:
             self._updated(tuple(_camel(c.field) for c in diff), by, now)
         return diff
 
-    def validate(self) -> None:
+    def validate(self, now: datetime) -> None:
         if not self.name or not self.name.strip():
             raise Invalid("name", "must not be empty")
         if len(self.name) > 200:
@@ -316,8 +316,25 @@ class Customer:
                 raise Invalid(f"contacts[{i}].name", "must not be empty")
             if contact.phone is not None and not PHONE.fullmatch(contact.phone):
                 raise Invalid(f"contacts[{i}].phone", "must be 5–20 digits, spaces, '+', '-' or parentheses")
-        if self.company and (self.company.registered_capital_fen or 0) < 0:
+        if self.company:
+            self._validate_company(self.company, now.date())
+        if self.person and (self.person.average_income_fen or 0) < 0:
+            raise Invalid("person.averageIncomeFen", "must not be negative")
+
+    @staticmethod
+    def _validate_company(company: CompanyCard, today: date) -> None:
+        if (company.registered_capital_fen or 0) < 0:
             raise Invalid("company.registeredCapitalFen", "must not be negative")
+        if company.founded_on is not None and company.founded_on > today:
+            raise Invalid("company.foundedOn", "is in the future")
+        if company.relationship_since is not None:
+            if company.relationship_since > today:
+                raise Invalid("company.relationshipSince", "is in the future")
+            if company.founded_on is not None and company.relationship_since < company.founded_on:
+                raise Invalid("company.relationshipSince", "is before the company was founded")
+        for i, qualification in enumerate(company.qualifications):
+            if not qualification.number.strip():
+                raise Invalid(f"company.qualifications[{i}].number", "must not be empty")
 
     # -- CUS-8: start and end of trading ------------------------------------------------------
 

@@ -142,6 +142,8 @@ class Visit:
             achievements: str | None, problems: str | None, next_steps: str | None, now: datetime) -> "Visit":
         if at > now + timedelta(minutes=5):
             raise Invalid("visitedAt", "is in the future: log a visit after it happened")
+        if at < now - LOGGED_WITHIN:
+            raise Invalid("visitedAt", f"is more than {LOGGED_WITHIN.days} days ago: the log is kept as visits happen")
         if not progress or not progress.strip():
             raise Invalid("progress", "must not be empty")
         for name, text in (("progress", progress), ("achievements", achievements), ("problems", problems),
@@ -150,6 +152,9 @@ class Visit:
                 raise Invalid(name, f"is longer than {MAX_TEXT} characters")
         return cls(id, customer_id, by, at, channel, progress.strip(), _blank(achievements), _blank(problems),
                    _blank(next_steps), now)
+
+
+LOGGED_WITHIN = timedelta(days=366)  # CUS-6: a visit is logged after it happened, not years later
 
 
 def _blank(text: str | None) -> str | None:

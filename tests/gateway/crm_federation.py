@@ -17,9 +17,9 @@ from crm_subgraphs import subgraph_apps
 from crm_world import SETTINGS, a_world
 
 from chassis.auth import mint_token
+from chassis.limits import Limits
 from chassis.settings import Settings
 from gateway.app import create_gateway_app
-from gateway.pipeline import Limits
 
 URLS = {
     "customer": "http://customer/graphql",

@@ -6,8 +6,8 @@ import pytest
 from crm_federation import Federation, a_federation, a_token
 
 from chassis.auth import mint_token
+from chassis.limits import Limits
 from chassis.settings import Settings
-from gateway.pipeline import Limits
 
 INTROSPECTION = "{ __schema { queryType { name } } }"
 
@@ -124,9 +124,9 @@ async def test_a_document_larger_than_the_limit_is_refused() -> None:
         (
             "query($f: CustomerFilter) { customers(filter: $f) { totalCount } }",
             {"f": {"kinds": ["ROBOT"]}},
-            "BAD_USER_INPUT",
+            "VALIDATION",
         ),
-        ("query($id: ID!) { customer(id: $id) { name } }", {}, "BAD_USER_INPUT"),
+        ("query($id: ID!) { customer(id: $id) { name } }", {}, "VALIDATION"),
     ],
     ids=[
         "unparsable",
