@@ -331,7 +331,7 @@ def variable_path(message: str) -> str:
     found = _VARIABLE.search(message)
     if found is None:
         return "variables"
-    return f"{found.group(1)}.{found.group(2)}" if found.group(2) else found.group(3) or found.group(1)
+    return found.group(2) or found.group(3) or found.group(1)  # inside an input: the field's path in it
 
 
 def _formatted(error: GraphQLError, request: Request) -> dict[str, Any]:

@@ -65,7 +65,7 @@ def parse_within(query: str, limits: Limits) -> DocumentNode:
     try:
         return parse(query, max_tokens=limits.max_tokens)
     except GraphQLError as e:
-        if "token limit" in e.message.lower():
+        if "tokens. parsing aborted" in e.message.lower():  # graphql-core stopped at max_tokens
             raise LimitExceeded(f"the document has more than {limits.max_tokens} tokens",
                                 limit="max_tokens") from e
         raise

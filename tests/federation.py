@@ -28,9 +28,11 @@ class Federation:
 
 @contextlib.asynccontextmanager
 async def federation(mongo_url: str, amqp_url: str, unique: str, names: tuple[str, ...] = ALL,
-                     default_token: str | None = None, **service_settings: Any) -> AsyncIterator[Federation]:
-    """`service_settings`: a service's own settings by its name (e.g. complaints=ComplaintsSettings(...))."""
-    settings = settings_for(mongo_url, amqp_url, unique)
+                     default_token: str | None = None, settings: dict[str, Any] | None = None,
+                     **service_settings: Any) -> AsyncIterator[Federation]:
+    """`settings`: what to set beyond the tests' defaults (every process); `service_settings`: a service's own
+    settings by its name (e.g. complaints=ComplaintsSettings(...))."""
+    settings = settings_for(mongo_url, amqp_url, unique, **(settings or {}))
     clock = FixedClock(START)
     apps = {name: app_factory(name)(settings, clock=clock, service_settings=service_settings.get(name))
             for name in names}

@@ -20,10 +20,9 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
 
 def settings_for(mongo_url: str, amqp_url: str | None, instance: str, **overrides: Any) -> Settings:
-    return Settings(
-        crm_env="test", mongo_url=mongo_url, amqp_url=amqp_url, instance=instance,
-        retry_delays_s=[0.05, 0.1], outbox_poll_s=0.1, queue_expires_s=300, **overrides,
-    )
+    defaults: dict[str, Any] = {"crm_env": "test", "retry_delays_s": [0.05, 0.1], "outbox_poll_s": 0.1,
+                                "queue_expires_s": 300}
+    return Settings(mongo_url=mongo_url, amqp_url=amqp_url, instance=instance, **(defaults | overrides))
 
 
 def token(*roles: str, user: str = "u1", region: str | None = "east") -> str:

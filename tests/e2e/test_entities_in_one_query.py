@@ -2,18 +2,15 @@
 customer. Counted with the driver's own command monitoring, on the real wire protocol."""
 
 import functools
-from collections import Counter
-
-from pymongo import monitoring
 
 from chassis.auth import Principal, Role
 from services.customer.domain import CustomerKind, CustomerNature
 from services.customer.handlers import register_customer
 from tests.federation import federation
+from tests.store_reads import reads
 from tests.support import eventually, token
 
 ADMIN = token("ADMIN", user="admin", region=None)
-READS = {"find", "aggregate", "count"}
 # What the gateway asks each subgraph for when a list of customers shows their fields from everywhere.
 ASKED = {
     "customer": ("name code region", "customers"),
@@ -21,32 +18,6 @@ ASKED = {
     "ownership": ("ownership { ownerId basis expiresAt inPool }", "ownerships"),
     "complaints": ("complaints { id status }", "complaints"),
 }
-
-
-class Reads(monitoring.CommandListener):
-    """Read commands per (database, collection), while `counting`."""
-
-    def __init__(self) -> None:
-        self.counting = False
-        self.seen: Counter[tuple[str, str]] = Counter()
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if self.counting and event.command_name in READS:
-            self.seen[(event.database_name, str(event.command[event.command_name]))] += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
-@functools.cache
-def reads() -> Reads:
-    """One listener for the process: the driver takes listeners for the clients made after registering."""
-    listener = Reads()
-    monitoring.register(listener)
-    return listener
 
 
 async def test_entities_for_50_customers_cost_one_store_query_per_subgraph(
