@@ -52,3 +52,22 @@ class RuleViolation(CrmError):
 
     def __init__(self, rule: str, message: str, **details: object) -> None:
         super().__init__(f"{rule}: {message}", rule=rule, **details)
+
+
+# Every `extensions.code` a client can meet, at the gateway or a subgraph; the README lists the same.
+CODES = {
+    "UNAUTHENTICATED": "no token, or one that is expired, forged or has claims of the wrong type",
+    "FORBIDDEN": "signed in, but access.md does not let this caller see or do it",
+    "NOT_FOUND": "no such customer, complaint, request … (or one the caller may not know exists)",
+    "VALIDATION": "business input to correct; `field` names which (a variable's path inside its input)",
+    "RULE_VIOLATION": "a domain rule refuses the action; `rule` names it (e.g. CRD-3)",
+    "CONFLICT": "someone changed the record first: reload and decide again",
+    "LIMIT": "a document, cost, rate or deadline limit; `limit` names which, with the measures",
+    "GRAPHQL_PARSE_FAILED": "the document is not GraphQL",
+    "GRAPHQL_VALIDATION_FAILED": "the document does not fit the schema",
+    "BAD_REQUEST": "the HTTP body is not a GraphQL request (JSON object, UTF-8, nesting, size)",
+    "QUERY_PLANNING_FAILED": "the gateway could not plan the document over the subgraphs",
+    "SUBGRAPH_UNAVAILABLE": "a subgraph did not answer; `subgraph` names it",
+    "SUBGRAPH_TIMEOUT": "a subgraph answered too late; `subgraph` names it",
+    "INTERNAL": "a fault of ours, logged with the request id; the message says nothing more",
+}

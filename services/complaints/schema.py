@@ -24,7 +24,6 @@ from datetime import datetime
 
 import strawberry
 
-from chassis.errors import Invalid
 from chassis.graphql import Connection, ServiceSchema
 from chassis.scalars import Fen
 from services.complaints import domain, findings, handlers, policy
@@ -95,14 +94,13 @@ class Mutation:
             customer_id=str(input.customer_id), kind=input.kind, description=input.description,
             severity=input.severity or domain.Severity.MEDIUM, product=input.product, channel=input.channel,
             reason=input.reason, plan=input.plan,
-            expected_resolution_at=_aware("expectedResolutionAt", input.expected_resolution_at))
+            expected_resolution_at=input.expected_resolution_at)
         return await _run(info, lambda uow: handlers.file_complaint(cmd, info.context.caller, uow))
 
     @strawberry.mutation(description="CMP-2: the reason, plan and expected date given to the customer")
     async def record_first_response(self, info: Info, id: strawberry.ID, input: FirstResponseInput) -> Complaint:
-        expected = _aware("expectedResolutionAt", input.expected_resolution_at)
         return await _run(info, lambda uow: handlers.record_first_response(
-            str(id), input.reason, input.plan, expected, info.context.caller, uow))
+            str(id), input.reason, input.plan, input.expected_resolution_at, info.context.caller, uow))
 
     @strawberry.mutation(description="CMP-2: hand it to the responsible department; the first responder stays")
     async def hand_over_complaint(self, info: Info, id: strawberry.ID, handler_id: strawberry.ID,
@@ -125,7 +123,7 @@ class Mutation:
         cmd = handlers.RecordFinding(
             responsibility=input.responsibility, summary=input.summary, supplier=input.supplier,
             claim_amount_fen=input.claim_amount_fen,
-            meeting=findings.Meeting(_aware("meeting.heldAt", meeting.held_at), tuple(meeting.parties),
+            meeting=findings.Meeting(meeting.held_at, tuple(meeting.parties),
                                      meeting.notes) if meeting else None)
         return await _run(info, lambda uow: handlers.record_finding(str(id), cmd, info.context.caller, uow))
 
@@ -133,7 +131,7 @@ class Mutation:
                                      "recorded (no concession before the cause is known); CMP-6: the remedy")
     async def propose_resolution(self, info: Info, id: strawberry.ID, input: ResolutionInput) -> Complaint:
         cmd = handlers.ProposeResolution(remedy=input.remedy, amount_fen=input.amount_fen,
-                                         promised_at=_aware("promisedAt", input.promised_at),
+                                         promised_at=input.promised_at,
                                          description=input.description)
         return await _run(info, lambda uow: handlers.propose_resolution(str(id), cmd, info.context.caller, uow))
 
@@ -153,9 +151,8 @@ class Mutation:
     @strawberry.mutation(description="CMP-4: a later resolution deadline, only with the customer's acknowledgement")
     async def extend_deadline(self, info: Info, id: strawberry.ID, new_due_at: datetime,
                               customer_acknowledgement: str) -> Complaint:
-        due = _aware("newDueAt", new_due_at)
         return await _run(info, lambda uow: handlers.extend_deadline(
-            str(id), due, customer_acknowledgement, info.context.caller, uow))
+            str(id), new_due_at, customer_acknowledgement, info.context.caller, uow))
 
     @strawberry.mutation(description="CMP-6: money the supplier paid back on its claim")
     async def record_claim_recovery(self, info: Info, id: strawberry.ID, amount_fen: Fen,
@@ -170,12 +167,6 @@ class Mutation:
 
 def _filter(given: ComplaintFilter | None) -> Filter:
     return Filter(**vars(given)) if given else Filter()
-
-
-def _aware(field: str, value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise Invalid(field, "needs a time zone (e.g. 2026-03-09T18:00:00+08:00)")
-    return value
 
 
 schema = ServiceSchema(query=Query, mutation=Mutation, types=[Customer])
