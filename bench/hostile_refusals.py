@@ -25,9 +25,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from chassis.auth import mint_token  # noqa: E402
-from chassis.embedded import free_port  # noqa: E402
-from chassis.settings import DEV_JWT_SECRET  # noqa: E402
+from chassis.auth import mint_token
+from chassis.embedded import free_port
+from chassis.settings import DEV_JWT_SECRET
 
 TOKEN = mint_token(DEV_JWT_SECRET, "bench", ["SALES"], now=datetime.now(UTC), region="east")
 DOCUMENTS = {

@@ -3,11 +3,11 @@
 import pytest
 from graphql import GraphQLSyntaxError, parse
 
-from chassis.limits import Limits, LimitExceeded, parse_within
+from chassis.limits import LimitExceeded, Limits, parse_within
 
 DOCUMENTS = [
-    '{ a(x: "he said \\"hi\\" # not a comment", y: -1.5e3, z: [1, 2, 3]) { b ...F } } # a comment\n'
-    "fragment F on T { c @include(if: $v) }",
+    ('{ a(x: "he said \\"hi\\" # not a comment", y: -1.5e3, z: [1, 2, 3]) { b ...F } } # a comment\n'
+     "fragment F on T { c @include(if: $v) }"),
     'query Q($a: [Int!]! = [1]) { x(s: """a block "quoted" \\""" text\n over lines""") { ... on T { y } } }',
     "{ " + " ".join(["me { id }"] * 40) + " }",
 ]
