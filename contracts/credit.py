@@ -44,11 +44,13 @@ class CreditHoldChanged(Event):
 
 
 class CreditInvoiceOverdue(Event):
-    """CRD-5 / CUS-3: an invoice passed 30 days overdue (published once per invoice); it spoils the
-    customer's "good payment" for the level (CUS-3) for 12 months."""
+    """CRD-5 / CUS-3: an invoice passed 30 days overdue; published when it does and again when it is paid
+    (`settled_at`; once only if it was paid before anyone was told). It spoils the customer's "good
+    payment" for the level (CUS-3) from then until 12 months after it was paid."""
 
     type = "credit.invoice_overdue"
     customer_id: str
     invoice_id: str
-    days_overdue: int
+    days_overdue: int  # until today, or until it was paid
     due_at: AwareDatetime
+    settled_at: AwareDatetime | None = None

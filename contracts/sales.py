@@ -16,7 +16,7 @@ class InvoiceIssued(Event):
     amount_fen: PositiveInt
     currency: str = Field("CNY", pattern="^CNY$")
     issued_at: AwareDatetime
-    due_at: AwareDatetime
+    due_at: AwareDatetime | None = None  # ERP's own; credit holds the invoice due at issue + approved term (CRD-5)
     salesperson_id: str | None = None
     product_line: str | None = Field(None, max_length=100)  # CUS-11: what was sold, for the sales-share analysis
 

@@ -11,7 +11,7 @@ Plain Python: no I/O, no framework; time comes in as `now`. Money is integer fen
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from chassis.clock import add_months
@@ -70,12 +70,13 @@ class TermsChanged:
 
 @dataclass(frozen=True)
 class InvoiceLongOverdue:
-    """CUS-3: an invoice passed 30 days overdue (told once per invoice, for the customer's level)."""
+    """CUS-3: an invoice passed 30 days overdue, told when it does and when it is paid (for the level)."""
 
     customer_id: str
     invoice_id: str
     days_overdue: int
     due_at: datetime
+    settled_at: datetime | None  # told again once paid
 
 
 ProfileEvent = Alert | HoldChanged | TermsChanged | InvoiceLongOverdue
@@ -248,15 +249,18 @@ class CreditProfile:
                    default=None)
 
     def announce_long_overdue(self, now: datetime) -> bool:
-        """CUS-3: every invoice more than 30 days overdue (still, or until it was paid) is told once."""
+        """CUS-3: every invoice more than 30 days overdue (still, or until it was paid) is told when it passes
+        30 days, and told again when it is paid; one paid before it was told is told once, paid."""
         announced = False
         for invoice in self.invoices:
-            if not invoice.long_overdue_announced and invoice.is_long_overdue(now):
-                invoice.long_overdue_announced = True
-                self.events.append(InvoiceLongOverdue(
-                    self.customer_id, invoice.invoice_id,
-                    invoice.days_overdue(min(now, invoice.settled_at or now)), invoice.due_at))
-                announced = True
+            if not invoice.is_long_overdue(now) or (
+                    invoice.long_overdue_announced and (invoice.is_open or invoice.payment_announced)):
+                continue
+            invoice.long_overdue_announced, invoice.payment_announced = True, not invoice.is_open
+            self.events.append(InvoiceLongOverdue(
+                self.customer_id, invoice.invoice_id, invoice.days_overdue(min(now, invoice.settled_at or now)),
+                invoice.due_at, None if invoice.is_open else invoice.settled_at))
+            announced = True
         return announced
 
     def investigation_due_at(self) -> datetime | None:
@@ -308,9 +312,11 @@ class CreditProfile:
 
     # -- CRD-2 and CRD-11: the ledger ------------------------------------------------------------------
 
-    def apply_invoice(self, invoice_id: str, amount_fen: int, issued_at: datetime, due_at: datetime,
-                      salesperson_id: str | None, now: datetime) -> bool:
-        """A sale on credit. The same invoice again changes nothing (CRD-11). Returns whether it changed."""
+    def apply_invoice(self, invoice_id: str, amount_fen: int, issued_at: datetime, salesperson_id: str | None,
+                      now: datetime) -> bool:
+        """A sale on credit, due on its issue date + the credit term approved when it was issued (CRD-5: not
+        the due date ERP prints; a cash-only customer's is due at once). The same invoice again changes
+        nothing (CRD-11). Returns whether it changed."""
         known = self.invoice(invoice_id)
         if known is not None:
             if known.amount_fen != amount_fen:
@@ -318,9 +324,8 @@ class CreditProfile:
                                               f"now it says {fen(amount_fen)}", invoiceId=invoice_id)
             return False
         _positive(amount_fen)
-        if due_at < issued_at:
-            raise Invalid("dueAt", f"invoice {invoice_id} is due before it was issued")
-        invoice = Invoice(invoice_id, amount_fen, issued_at, due_at, salesperson_id)
+        invoice = Invoice(invoice_id, amount_fen, issued_at, issued_at + timedelta(days=self.term_days),
+                          salesperson_id)
         self.invoices.append(invoice)
         if self.credit_balance_fen:  # money the customer left with us pays the new invoice first
             used = min(self.credit_balance_fen, amount_fen)

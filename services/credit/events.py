@@ -21,7 +21,8 @@ def to_contract(event: ProfileEvent) -> Event:
                 countermeasures=[m.value for m in event.countermeasures])
         case InvoiceLongOverdue():  # CUS-3
             return CreditInvoiceOverdue(customer_id=event.customer_id, invoice_id=event.invoice_id,
-                                        days_overdue=event.days_overdue, due_at=event.due_at)
+                                        days_overdue=event.days_overdue, due_at=event.due_at,
+                                        settled_at=event.settled_at)
         case TermsChanged():  # CRD-7
             return CreditLimitChanged(
                 customer_id=event.customer_id, rating=event.rating.value if event.rating else None,

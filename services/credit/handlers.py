@@ -66,8 +66,7 @@ async def on_ownership_changed(event: OwnershipChanged, uow: Uow) -> None:
 async def on_invoice_issued(event: InvoiceIssued, uow: Uow) -> None:
     """CRD-2: a sale on credit is a receivable; it may cross an alert level (CRD-3)."""
     profile = await uow.store.get(event.customer_id)
-    if profile.apply_invoice(event.invoice_id, event.amount_fen, event.issued_at, event.due_at,
-                             event.salesperson_id, uow.now()):
+    if profile.apply_invoice(event.invoice_id, event.amount_fen, event.issued_at, event.salesperson_id, uow.now()):
         await _save(profile, uow)
 
 

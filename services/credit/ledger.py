@@ -45,6 +45,7 @@ class Invoice:
     settled_at: datetime | None = None  # when the balance reached zero
     source: InvoiceSource = InvoiceSource.INVOICE
     long_overdue_announced: bool = False  # CUS-3: credit.invoice_overdue was published for it
+    payment_announced: bool = False  # ... and published again, with the day it was paid
 
     @property
     def balance_fen(self) -> int:

@@ -167,13 +167,16 @@ async def on_invoice_issued(event: InvoiceIssued, uow: Uow) -> None:
 
 
 async def on_invoice_overdue(event: CreditInvoiceOverdue, uow: Uow) -> None:
-    """CUS-3: an invoice more than 30 days overdue spoils "good payment" for the trailing window."""
+    """CUS-3: an invoice more than 30 days overdue spoils "good payment" until it is paid and for the window
+    after; credit tells when it passes 30 days overdue and again when it is paid."""
     levels = uow.settings.level_policy
     customer = await uow.store.get(event.customer_id)
-    spoiled_at = event.due_at + timedelta(days=levels.overdue_days)
-    record = await uow.store.trading_record(customer.id, add_months(uow.now(), -levels.window_months))
-    uow.store.record_spoiled_payment(event.invoice_id, customer.id, spoiled_at, event.days_overdue, uow)
-    record = TradingRecord(record.sales, record.spoiled + (spoiled_at,))
+    # once paid, always paid: a redelivered word that it is still open keeps the payment date
+    paid = event.settled_at or await uow.store.paid_at(event.invoice_id)
+    spoil = (event.due_at + timedelta(days=levels.overdue_days), paid)
+    uow.store.record_spoiled_payment(event.invoice_id, customer.id, spoil, event.days_overdue, uow)
+    record = await uow.store.trading_record(customer.id, add_months(uow.now(), -levels.window_months),
+                                            deciding={event.invoice_id: spoil})
     customer.reassess_level(record, levels, uow.now())
     uow.store.save(customer, uow)
     await uow.commit()

@@ -31,30 +31,36 @@ class LevelPolicy:
     overdue_days: int = 30  # an invoice more than this overdue spoils "good payment"
 
 
+Spoil = tuple[datetime, datetime | None]  # CUS-3: from due date + overdue days until paid (None: still unpaid)
+
+
 @dataclass(frozen=True)
 class TradingRecord:
-    """What CUS-3 looks at: the customer's invoices (issued_at, amount) and when invoices went more than
-    `overdue_days` overdue (spoiled_at = due date + overdue days)."""
+    """What CUS-3 looks at: the customer's invoices (issued_at, amount) and the invoices that went more than
+    `overdue_days` overdue, each as the time it spoiled "good payment": from its due date + overdue days until
+    it was paid."""
 
     sales: tuple[tuple[datetime, int], ...] = ()
-    spoiled: tuple[datetime, ...] = ()
+    spoiled: tuple[Spoil, ...] = ()
 
     def amount_in_window(self, policy: LevelPolicy, now: datetime) -> int:
         start = add_months(now, -policy.window_months)
         return sum(amount for at, amount in self.sales if start < at <= now)
 
     def good_payment(self, policy: LevelPolicy, now: datetime) -> bool:
+        """No invoice more than `overdue_days` overdue at any moment of the window (one still unpaid today
+        included, however long ago it spoiled)."""
         start = add_months(now, -policy.window_months)
-        return not any(start < at <= now for at in self.spoiled)
+        return not any(began <= now and (paid is None or paid > start) for began, paid in self.spoiled)
 
     def level_due_at(self, policy: LevelPolicy, *, first_sale_at: datetime | None, now: datetime
                      ) -> datetime | None:
-        """The next instant at which time alone may change the level: a sale or a spoiled payment leaves
-        the window, long-term cooperation begins."""
+        """The next instant at which time alone may change the level: a sale or a paid spoil leaves the
+        window, a spoil known ahead begins (the event came early), long-term cooperation begins."""
         start = add_months(now, -policy.window_months)
         moments = [add_months(at, policy.window_months) for at, _ in self.sales if start < at <= now]
-        moments += [add_months(at, policy.window_months) for at in self.spoiled if start < at <= now]
-        moments += [at for at in self.spoiled if at > now]  # a spoil known ahead (the event came early)
+        moments += [add_months(paid, policy.window_months) for _, paid in self.spoiled if paid is not None]
+        moments += [began for began, _ in self.spoiled if began > now]
         if first_sale_at is not None:
             moments.append(add_months(first_sale_at, policy.long_term_months))
         future = [m for m in moments if m > now]
@@ -63,13 +69,16 @@ class TradingRecord:
 
 def level_for(record: TradingRecord, policy: LevelPolicy, *, first_sale_at: datetime | None, now: datetime
               ) -> CustomerLevel | None:
-    """CUS-3: VIP ≥ 100,000 in the trailing 12 months with good payment and long-term cooperation (trading
-    ≥ 12 months); SPECIAL_VIP the same but short-term (promotional) buying; A 50,000–100,000 (and a big buyer
-    with bad payment); B 30,000–50,000; C below. A customer who never bought has no level."""
+    """CUS-3: VIP ≥ 100,000 in the trailing 12 months and long-term cooperation (trading ≥ 12 months);
+    SPECIAL_VIP the same but short-term (promotional) buying; A 50,000–100,000; B 30,000–50,000; C below.
+    The seed asks good payment of every level: one who does not pay well is served as C, whatever they
+    bought, until the window is clean. A customer who never bought has no level."""
     if first_sale_at is None or first_sale_at > now:
         return None
+    if not record.good_payment(policy, now):
+        return CustomerLevel.C
     amount = record.amount_in_window(policy, now)
-    if amount >= policy.vip_fen and record.good_payment(policy, now):
+    if amount >= policy.vip_fen:
         long_term = add_months(first_sale_at, policy.long_term_months) <= now
         return CustomerLevel.VIP if long_term else CustomerLevel.SPECIAL_VIP
     if amount >= policy.a_fen:

@@ -52,6 +52,7 @@ from services.customer.domain import (
     TradingSurvey,
 )
 from services.customer.identity import search_key
+from services.customer.level import Spoil
 from services.customer.visit_store import VisitRecords
 from services.customer.visits import ProspectGrade
 
@@ -143,21 +144,29 @@ class CustomerStore(AccessLog, VisitRecords):
 
         uow.stage(write)
 
-    def record_spoiled_payment(self, invoice_id: str, customer_id: str, spoiled_at: datetime, days_overdue: int,
+    async def paid_at(self, invoice_id: str) -> datetime | None:
+        """When a spoiled invoice is known to have been paid."""
+        known = await self.overdue.find_one({"_id": invoice_id}, {"paid_at": 1})
+        return (known or {}).get("paid_at")
+
+    def record_spoiled_payment(self, invoice_id: str, customer_id: str, spoil: Spoil, days_overdue: int,
                                uow: UnitOfWork) -> None:
-        doc = {"_id": invoice_id, "customer_id": customer_id, "spoiled_at": spoiled_at, "days_overdue": days_overdue}
+        doc = {"_id": invoice_id, "customer_id": customer_id, "spoiled_at": spoil[0], "paid_at": spoil[1],
+               "days_overdue": days_overdue}
 
         async def write(session: AsyncClientSession) -> None:
-            if await self.overdue.find_one({"_id": invoice_id}, session=session) is None:
-                await self.overdue.insert_one(doc, session=session)
+            await self.overdue.replace_one({"_id": invoice_id}, doc, upsert=True, session=session)
 
         uow.stage(write)
 
-    async def trading_record(self, customer_id: str, since: datetime) -> TradingRecord:
+    async def trading_record(self, customer_id: str, since: datetime, *, deciding: dict[str, Spoil] | None = None
+                             ) -> TradingRecord:
+        """`deciding`: spoils this unit of work is writing, by invoice, in place of what is stored."""
         sales = [(d["issued_at"], d["amount_fen"]) async for d in
                  self.sales.find({"customer_id": customer_id, "issued_at": {"$gt": since}})]
-        spoiled = [d["spoiled_at"] async for d in self.overdue.find({"customer_id": customer_id})]
-        return TradingRecord(tuple(sales), tuple(spoiled))
+        spoiled = {d["_id"]: (d["spoiled_at"], d.get("paid_at"))
+                   async for d in self.overdue.find({"customer_id": customer_id})} | (deciding or {})
+        return TradingRecord(tuple(sales), tuple(spoiled.values()))
 
     async def known_sales(self, customer_id: str, invoice_ids: list[str]) -> set[str]:
         return {d["_id"] async for d in self.sales.find({"_id": {"$in": invoice_ids}, "customer_id": customer_id},

@@ -115,11 +115,12 @@ def owner_changed(customer_id: str, owner: str | None, *, at: datetime = START) 
                                           "basis": "FIRST_CONTACT", "region": REGION, "changedAt": at.isoformat()})
 
 
-def invoice(customer_id: str, invoice_id: str, amount_fen: int, *, issued: datetime = START, term_days: int = 30,
-            salesperson: str | None = None, **overrides: Any) -> dict[str, Any]:
+def invoice(customer_id: str, invoice_id: str, amount_fen: int, *, issued: datetime = START,
+            erp_term_days: int = 30, salesperson: str | None = None, **overrides: Any) -> dict[str, Any]:
+    """`erp_term_days`: the due date ERP prints (credit follows the approved term instead, CRD-5)."""
     return envelope("invoice.issued", {
         "invoiceId": invoice_id, "customerId": customer_id, "amountFen": amount_fen, "issuedAt": issued.isoformat(),
-        "dueAt": (issued + timedelta(days=term_days)).isoformat(), "salespersonId": salesperson, **overrides})
+        "dueAt": (issued + timedelta(days=erp_term_days)).isoformat(), "salespersonId": salesperson, **overrides})
 
 
 def payment(customer_id: str, payment_id: str, amount_fen: int, *, received: datetime = START,

@@ -46,6 +46,19 @@ async def test_crd_4_credit_check_allows_within_the_limit_and_refuses_with_machi
     assert (over["exposureFen"], over["limitFen"], over["availableFen"]) == (500_000, 1_000_000, 500_000)
 
 
+async def test_crd_5_an_invoice_is_due_on_its_issue_date_plus_the_approved_term_whatever_erp_prints(
+        credit: CreditHarness) -> None:
+    customer_id = await credit.register()
+    await credit.grant(customer_id, 10_000 * YUAN, term_days=30)
+    # ERP says 90 days; the company approved 30: issued 45 days ago, it is 15 days overdue.
+    await credit.deliver(invoice(customer_id, "INV-1", 1_000 * YUAN, issued=START - timedelta(days=45),
+                                 erp_term_days=90))
+    decision = await check(credit, customer_id, 100 * YUAN)
+    assert [(r["code"], r["invoiceIds"]) for r in decision["reasons"]] == [("OVERDUE", ["INV-1"])]
+    receivable = (await credit.profile(customer_id))["receivables"]
+    assert [(r["invoiceId"], r["daysOverdue"]) for r in receivable] == [("INV-1", 15)]
+
+
 async def test_crd_4_unknown_customer_and_bad_amounts_are_errors_not_answers(credit: CreditHarness) -> None:
     assert error_codes(await credit.gql(CHECK, {"id": "nobody", "amount": 1})) == ["NOT_FOUND"]
     customer_id = await credit.register()
@@ -64,10 +77,11 @@ async def test_crd_5_ageing_per_customer_and_overall_and_the_overdue_list_scoped
     await credit.deliver(owner_changed(mine, rep))
     await credit.deliver(owner_changed(theirs, colleague))
     await credit.deliver(owner_changed(west, "rep-3"))
+    for customer_id, region in [(mine, here), (theirs, here), (west, there)]:
+        await credit.grant(customer_id, 100_000 * YUAN, term_days=30, region=region)  # CRD-5: due after 30 days
     for customer_id, yuan, days_ago in [(mine, 100, 10), (mine, 200, 45), (mine, 300, 75), (mine, 400, 130),
                                         (theirs, 500, 40), (west, 700, 0)]:
-        await credit.deliver(invoice(customer_id, f"INV-{yuan}", yuan * YUAN, issued=START - timedelta(days=days_ago),
-                                     term_days=30))
+        await credit.deliver(invoice(customer_id, f"INV-{yuan}", yuan * YUAN, issued=START - timedelta(days=days_ago)))
     as_rep = token("SALES", user=rep, region=here)
     one = (await credit.gql.data(AGEING, {"id": mine}, as_token=as_rep))["creditAgeing"]
     assert {b["bucket"]: b["amountFen"] for b in one["buckets"]} == {

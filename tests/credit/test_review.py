@@ -45,7 +45,7 @@ async def test_crd_8_two_consecutive_months_unpaid_proposes_a_downgrade_that_cli
     customer_id = await credit.register()
     await credit.grant(customer_id, 100_000 * YUAN, rating="B")
     issued = START - timedelta(days=59)  # 2 January, due 1 February
-    await credit.deliver(invoice(customer_id, "INV-1", 20_000 * YUAN, issued=issued, term_days=30))
+    await credit.deliver(invoice(customer_id, "INV-1", 20_000 * YUAN, issued=issued))
     credit.clock.set(datetime(2026, 3, 31, 12, 0, tzinfo=UTC))
     assert of(customer_id, await quarterly_review(credit.service)) == []  # 2025Q4: the customer was not there
     credit.clock.set(APRIL_10)

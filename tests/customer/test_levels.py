@@ -2,9 +2,9 @@
 
 import asyncio
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from chassis.clock import FixedClock
+from chassis.clock import FixedClock, add_months
 from contracts.credit import CreditInvoiceOverdue
 from contracts.envelope import Envelope
 from contracts.sales import InvoiceIssued
@@ -29,14 +29,16 @@ LEVEL = """query($id: ID!) { customer(id: $id) { level } }"""
 YUAN = 100
 
 
-def overdue(customer_id: str, invoice_id: str, *, due_days_ago: int = 31) -> dict[str, object]:
-    """What the credit service publishes when an invoice passes 30 days overdue (contracts/credit.py)."""
+def overdue(customer_id: str, invoice_id: str, *, due_days_ago: int = 31, paid: datetime | None = None
+            ) -> dict[str, object]:
+    """What the credit service publishes when an invoice passes 30 days overdue, and when it is paid
+    (contracts/credit.py)."""
     due = START - timedelta(days=due_days_ago)
     return {"specversion": "1.0", "id": f"credit-{uuid.uuid4()}", "source": "credit",
             "type": "credit.invoice_overdue", "time": START.isoformat(), "subject": customer_id,
             "datacontenttype": "application/json",
             "data": {"customerId": customer_id, "invoiceId": invoice_id, "daysOverdue": due_days_ago,
-                     "dueAt": due.isoformat()}}
+                     "dueAt": due.isoformat(), "settledAt": paid.isoformat() if paid else None}}
 
 
 async def level(archive: CustomerHarness, customer_id: str) -> str | None:
@@ -67,9 +69,9 @@ async def test_cus_3_short_term_big_buyer_is_special_vip_and_an_invoice_over_30_
     async with listening(amqp_url, "customer.level_changed") as changes:
         await publish_as_outsider(amqp_url, overdue(customer["id"], invoice["data"]["invoiceId"]),
                                   "credit.invoice_overdue")
-        await eventually(lambda: _level_is(archive, customer["id"], "A"))
+        await eventually(lambda: _level_is(archive, customer["id"], "C"))  # every level asks good payment
         await eventually(lambda: [c for c in changes if c["subject"] == customer["id"]])
-    assert changes[-1]["data"]["oldLevel"] == "SPECIAL_VIP" and changes[-1]["data"]["newLevel"] == "A"
+    assert changes[-1]["data"]["oldLevel"] == "SPECIAL_VIP" and changes[-1]["data"]["newLevel"] == "C"
 
 
 async def test_cus_3_long_term_cooperation_makes_vip_and_the_window_slides_with_the_sweep(
@@ -120,9 +122,34 @@ async def test_cus_3_thresholds_come_from_configuration(mongo_url: str, amqp_url
 
 
 async def a_big_sale(archive: CustomerHarness, customer_id: str) -> None:
-    data = an_invoice(customer_id, amountFen=150_000 * YUAN)["data"]
+    data = an_invoice(customer_id, amountFen=150_000 * YUAN, issuedAt=archive.clock.now().isoformat())["data"]
     await on_invoice_issued(InvoiceIssued.model_validate(data), archive.service.uow())
 
 
 async def _level_is(archive: CustomerHarness, customer_id: str, expected: str) -> bool:
     return await level(archive, customer_id) == expected
+
+
+async def test_cus_3_a_spoiled_invoice_spoils_until_paid_and_12_months_after_not_12_months_after_it_spoiled(
+        archive: CustomerHarness) -> None:
+    customer = await register(archive)
+    await a_big_sale(archive, customer["id"])
+    deliver = archive.service.deliver
+    await deliver(Envelope[CreditInvoiceOverdue].model_validate(overdue(customer["id"], "INV-SLOW")))
+    assert await level(archive, customer["id"]) == "C"
+    for _ in range(2):  # 13 months on, still unpaid: still spoiled (and the 150,000 sale left the window)
+        archive.clock.advance(timedelta(days=200))
+        await sweep_levels(archive.service)
+        assert await level(archive, customer["id"]) == "C"
+    await a_big_sale(archive, customer["id"])
+    paid = archive.clock.now()
+    settled = overdue(customer["id"], "INV-SLOW", paid=paid)
+    await deliver(Envelope[CreditInvoiceOverdue].model_validate(settled))
+    await deliver(Envelope[CreditInvoiceOverdue].model_validate(overdue(customer["id"], "INV-SLOW")))  # late echo
+    assert await level(archive, customer["id"]) == "C"  # paid today: the window still holds the spoil
+    archive.clock.set(add_months(paid, 12) - timedelta(seconds=1))
+    await a_big_sale(archive, customer["id"])
+    assert await level(archive, customer["id"]) == "C"
+    archive.clock.set(add_months(paid, 12) + timedelta(seconds=1))
+    assert await sweep_levels(archive.service) >= 1
+    assert await level(archive, customer["id"]) == "VIP"

@@ -31,10 +31,13 @@ async def test_entities_for_50_customers_cost_one_store_query_per_subgraph(
             "region": "east"}, seller))).id for i in range(50)]
 
         async def everyone_knows_them() -> bool:
-            counts = [await crm.services["credit"].store.profiles.count_documents({"_id": {"$in": ids}}),
+            # ... and the archive has heard who owns them (OWN-1): no consumer reads cards while we count
+            counts = [await crm.services["customer"].store.customers.count_documents(
+                          {"_id": {"$in": ids}, "owner_id": "rep-batch"}),
+                      await crm.services["credit"].store.profiles.count_documents({"_id": {"$in": ids}}),
                       await crm.services["ownership"].store.ownerships.count_documents({"_id": {"$in": ids}}),
                       await crm.services["complaints"].store.customers.count_documents({"_id": {"$in": ids}})]
-            return counts == [50, 50, 50]
+            return counts == [50, 50, 50, 50]
 
         await eventually(everyone_knows_them, timeout_s=60)
         representations = [{"__typename": "Customer", "id": i} for i in ids]

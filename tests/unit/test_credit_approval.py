@@ -123,7 +123,7 @@ def test_crd_8_the_review_in_april_looks_at_the_first_quarter() -> None:
 
 def test_crd_8_two_consecutive_months_unpaid_proposes_a_step_down() -> None:
     profile = a_customer_with_credit(CreditRating.B)
-    profile.apply_invoice("INV-1", 10_000 * YUAN, T0, T0 + days(30), None, T0)  # due 4 Feb
+    profile.apply_invoice("INV-1", 10_000 * YUAN, T0, None, T0)  # due 4 Feb
     before = review(profile, Quarter(2026, 1), datetime(2026, 4, 1, 0, tzinfo=UTC), POLICY)
     assert before.direction is Direction.NONE  # unpaid, but not yet for two months after the due date
     outcome = review(profile, Quarter(2026, 1), datetime(2026, 4, 10, tzinfo=UTC), POLICY)
@@ -133,14 +133,14 @@ def test_crd_8_two_consecutive_months_unpaid_proposes_a_step_down() -> None:
 
 def test_crd_8_rated_c_already_the_downgrade_is_a_cut_of_the_configured_share() -> None:
     profile = a_customer_with_credit(CreditRating.C, limit_yuan=100_000)
-    profile.apply_invoice("INV-1", 10_000 * YUAN, T0, T0 + days(30), None, T0)
+    profile.apply_invoice("INV-1", 10_000 * YUAN, T0, None, T0)
     outcome = review(profile, Quarter(2026, 1), datetime(2026, 4, 10, tzinfo=UTC), POLICY)
     assert outcome.proposal == Terms(limit_fen=75_000 * YUAN)
 
 
 def test_crd_8_an_overdue_reason_accepted_by_finance_suppresses_the_downgrade() -> None:
     profile = a_customer_with_credit(CreditRating.B)
-    profile.apply_invoice("INV-1", 10_000 * YUAN, T0, T0 + days(30), None, T0)
+    profile.apply_invoice("INV-1", 10_000 * YUAN, T0, None, T0)
     profile.accept_overdue_reason(["INV-1"], "quality dispute under investigation", "fin-1", T0 + days(40))
     outcome = review(profile, Quarter(2026, 1), datetime(2026, 4, 10, tzinfo=UTC), POLICY)
     assert outcome.direction is not Direction.DOWN and outcome.proposal is None
@@ -149,7 +149,7 @@ def test_crd_8_an_overdue_reason_accepted_by_finance_suppresses_the_downgrade() 
 
 def test_crd_8_a_good_payment_record_all_quarter_proposes_a_step_up() -> None:
     profile = a_customer_with_credit(CreditRating.B)
-    profile.apply_invoice("INV-1", 10_000 * YUAN, T0, T0 + days(30), None, T0)
+    profile.apply_invoice("INV-1", 10_000 * YUAN, T0, None, T0)
     profile.apply_payment("P-1", 10_000 * YUAN, T0 + days(20), None, T0 + days(20))
     outcome = review(profile, Quarter(2026, 1), datetime(2026, 4, 2, tzinfo=UTC), POLICY)
     assert outcome.direction is Direction.UP and outcome.proposal == Terms(rating=CreditRating.A)
@@ -157,7 +157,7 @@ def test_crd_8_a_good_payment_record_all_quarter_proposes_a_step_up() -> None:
 
 def test_crd_8_rated_a_already_the_upgrade_is_a_limit_increase_of_at_most_the_cap() -> None:
     profile = a_customer_with_credit(CreditRating.A, limit_yuan=100_000)
-    profile.apply_invoice("INV-1", 10_000 * YUAN, T0, T0 + days(30), None, T0)
+    profile.apply_invoice("INV-1", 10_000 * YUAN, T0, None, T0)
     profile.apply_payment("P-1", 10_000 * YUAN, T0 + days(20), None, T0 + days(20))
     outcome = review(profile, Quarter(2026, 1), datetime(2026, 4, 2, tzinfo=UTC), POLICY)
     assert outcome.proposal == Terms(limit_fen=120_000 * YUAN)
@@ -167,8 +167,8 @@ def test_crd_8_rated_a_already_the_upgrade_is_a_limit_increase_of_at_most_the_ca
 
 def test_crd_8_a_late_payment_in_the_quarter_is_not_a_good_record_but_growing_business_is_enough() -> None:
     profile = a_customer_with_credit(CreditRating.C)
-    profile.apply_invoice("Q4", 1_000 * YUAN, T0 - days(60), T0 - days(30), None, T0)
-    profile.apply_invoice("Q1", 5_000 * YUAN, T0, T0 + days(30), None, T0)
+    profile.apply_invoice("Q4", 1_000 * YUAN, T0 - days(60), None, T0)
+    profile.apply_invoice("Q1", 5_000 * YUAN, T0, None, T0)
     profile.apply_payment("P-1", 6_000 * YUAN, T0 + days(50), None, T0 + days(50))  # Q1 paid 20 days late
     outcome = review(profile, Quarter(2026, 1), datetime(2026, 4, 2, tzinfo=UTC), POLICY)
     assert not any("payment record good" in f for f in outcome.findings)

@@ -32,10 +32,9 @@ def a_profile(*, limit_yuan: int = 0, rating: CreditRating | None = None, term_d
     return profile
 
 
-def invoice(profile: CreditProfile, invoice_id: str, yuan: int, *, issued: datetime = T0, term_days: int = 30,
+def invoice(profile: CreditProfile, invoice_id: str, yuan: int, *, issued: datetime = T0,
             salesperson: str | None = None, now: datetime | None = None) -> bool:
-    return profile.apply_invoice(invoice_id, yuan * YUAN, issued, issued + days(term_days), salesperson,
-                                 now or issued)
+    return profile.apply_invoice(invoice_id, yuan * YUAN, issued, salesperson, now or issued)
 
 
 def pay(profile: CreditProfile, payment_id: str, yuan: int, *, at: datetime = T0,
@@ -78,8 +77,8 @@ def test_crd_1_approved_terms_set_rating_limit_and_term_and_are_announced() -> N
 
 def test_crd_2_exposure_is_open_receivables_plus_unsettled_notes_in_exact_fen() -> None:
     profile = a_profile(limit_yuan=100_000)
-    profile.apply_invoice("INV-1", 1_000_001, T0, T0 + days(30), None, T0)  # 10,000.01 CNY
-    profile.apply_invoice("INV-2", 2_000_002, T0, T0 + days(30), None, T0)
+    profile.apply_invoice("INV-1", 1_000_001, T0, None, T0)  # 10,000.01 CNY
+    profile.apply_invoice("INV-2", 2_000_002, T0, None, T0)
     profile.receive_note("N-1", 300_003, T0 + days(90), T0)
     assert (profile.receivables_fen, profile.notes_fen, profile.exposure_fen) == (3_000_003, 300_003, 3_300_006)
     pay(profile, "P-1", 10_000, invoices=["INV-1"])
@@ -129,7 +128,7 @@ def test_crd_2_overpayment_is_kept_as_credit_balance_and_pays_the_next_invoice()
 def test_crd_2_negative_or_zero_amounts_are_refused() -> None:
     profile = a_profile()
     with pytest.raises(Invalid) as refused:
-        profile.apply_invoice("INV-1", 0, T0, T0 + days(30), None, T0)
+        profile.apply_invoice("INV-1", 0, T0, None, T0)
     assert refused.value.extensions["field"] == "amountFen"
     with pytest.raises(Invalid):
         profile.apply_payment("P-1", -5, T0, None, T0)
@@ -264,16 +263,16 @@ def test_crd_4_over_limit_says_by_how_much() -> None:
 
 def test_crd_4_overdue_invoices_refuse_and_are_named() -> None:
     profile = a_profile(limit_yuan=10_000)
-    invoice(profile, "INV-1", 100, term_days=30)
-    invoice(profile, "INV-2", 100, term_days=60)
+    invoice(profile, "INV-1", 100)
+    invoice(profile, "INV-2", 100, issued=T0 + days(30))
     decision = profile.check(100 * YUAN, T0 + days(31))
     assert [(r.code, r.invoice_ids) for r in decision.reasons] == [(ReasonCode.OVERDUE, ("INV-1",))]
     assert profile.check(100 * YUAN, T0 + days(30)).allowed  # on the due date itself: not yet overdue
 
 
 def test_crd_4_a_hold_refuses_and_every_reason_is_given() -> None:
-    profile = a_profile(limit_yuan=1_000)
-    invoice(profile, "INV-1", 900, term_days=10)
+    profile = a_profile(limit_yuan=1_000, term_days=10)
+    invoice(profile, "INV-1", 900)
     profile.report_emergency("em-1", EmergencyKind.FROZEN_ACCOUNT, "bank account frozen", "rep-1", T0)
     decision = profile.check(200 * YUAN, T0 + days(11))
     assert [r.code for r in decision.reasons] == [ReasonCode.OVER_LIMIT, ReasonCode.ON_HOLD, ReasonCode.OVERDUE]
@@ -290,7 +289,7 @@ def test_crd_4_amount_must_be_positive() -> None:
 def test_crd_5_overdue_is_the_day_after_the_due_date_in_the_company_calendar() -> None:
     profile = a_profile(limit_yuan=10_000)
     due = datetime(2026, 2, 4, 15, 0, tzinfo=UTC)  # 23:00 on 4 Feb in Shanghai
-    profile.apply_invoice("INV-1", 100, due - days(30), due, None, T0)
+    profile.apply_invoice("INV-1", 100, due - days(30), None, T0)
     inv = profile.invoice("INV-1")
     assert business_date(due).isoformat() == "2026-02-04"
     assert not inv.is_overdue(datetime(2026, 2, 4, 15, 59, tzinfo=UTC))
@@ -312,7 +311,7 @@ def test_crd_5_ageing_sums_open_balances_per_bucket() -> None:
     for invoice_id, due_days_ago, yuan in [("a", -5, 100), ("b", 10, 200), ("c", 45, 300), ("d", 75, 400),
                                            ("e", 95, 500)]:
         due = now - days(due_days_ago)
-        profile.apply_invoice(invoice_id, yuan * YUAN, due - days(30), due, None, T0)
+        profile.apply_invoice(invoice_id, yuan * YUAN, due - days(30), None, T0)
     pay(profile, "P-1", 500, invoices=["e"])  # a settled invoice is not aged
     ageing = profile.ageing(now)
     assert ageing.buckets == {Bucket.CURRENT: 10_000, Bucket.DAYS_1_30: 20_000, Bucket.DAYS_31_60: 30_000,

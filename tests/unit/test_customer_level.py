@@ -50,11 +50,31 @@ def test_cus_3_only_the_trailing_12_months_count() -> None:
     assert level_for(record, POLICY, first_sale_at=T0, now=NOW) is CustomerLevel.B
 
 
-def test_cus_3_an_invoice_more_than_30_days_overdue_in_the_window_spoils_vip() -> None:
-    spoiled = TradingRecord(sold(150_000).sales, (NOW - timedelta(days=100),))
-    assert level_for(spoiled, POLICY, first_sale_at=T0, now=NOW) is CustomerLevel.A
-    long_ago = TradingRecord(sold(150_000).sales, (add_months(NOW, -13),))  # outside the window: forgiven
+@pytest.mark.parametrize("yuan", [150_000, 60_000, 40_000, 10_000], ids=["VIP", "A", "B", "C"])
+def test_cus_3_every_level_asks_good_payment_a_bad_payer_is_served_as_c(yuan: int) -> None:
+    spoiled = TradingRecord(sold(yuan).sales, ((NOW - timedelta(days=100), NOW - timedelta(days=50)),))
+    assert level_for(spoiled, POLICY, first_sale_at=T0, now=NOW) is CustomerLevel.C
+
+
+def test_cus_3_an_invoice_paid_more_than_12_months_ago_is_forgiven() -> None:
+    long_ago = TradingRecord(sold(150_000).sales, ((add_months(NOW, -20), add_months(NOW, -13)),))
     assert level_for(long_ago, POLICY, first_sale_at=T0, now=NOW) is CustomerLevel.VIP
+    paid_in_window = TradingRecord(sold(150_000).sales, ((add_months(NOW, -20), add_months(NOW, -11)),))
+    assert level_for(paid_in_window, POLICY, first_sale_at=T0, now=NOW) is CustomerLevel.C
+
+
+def test_cus_3_a_chronic_non_payer_is_never_vip_however_long_ago_the_invoice_spoiled() -> None:
+    unpaid_400_days = TradingRecord(sold(150_000).sales, ((NOW - timedelta(days=400), None),))
+    assert not unpaid_400_days.good_payment(POLICY, NOW)
+    assert level_for(unpaid_400_days, POLICY, first_sale_at=T0, now=NOW) is CustomerLevel.C
+
+
+def test_cus_3_the_level_is_due_again_12_months_after_a_spoiled_invoice_was_paid() -> None:
+    paid = NOW - timedelta(days=10)
+    record = TradingRecord((), ((NOW - timedelta(days=100), paid),))
+    assert record.level_due_at(POLICY, first_sale_at=None, now=NOW) == add_months(paid, 12)
+    assert TradingRecord((), ((NOW - timedelta(days=100), None),)).level_due_at(
+        POLICY, first_sale_at=None, now=NOW) is None  # unpaid: only a payment can change it
 
 
 def test_cus_3_the_level_is_due_again_when_a_sale_leaves_the_window_or_cooperation_becomes_long_term() -> None:
