@@ -19,7 +19,9 @@ class AlertLevel(IntEnum):
     OVER_LIMIT = 100
 
     def reached(self, exposure_fen: int, limit_fen: int) -> bool:
-        return limit_fen > 0 and exposure_fen * 100 >= self.value * limit_fen
+        """Any exposure of a cash-only customer (limit 0) is over every level: a sale on credit without
+        a limit is exactly what people must hear of."""
+        return exposure_fen > 0 and exposure_fen * 100 >= self.value * limit_fen
 
 
 def alert_recipients(level: AlertLevel, salesperson_id: str | None, region: str | None) -> list[str]:

@@ -131,13 +131,12 @@ class CreditDecision:
 INVESTIGATION_EVERY_MONTHS = {CreditRating.A: 6, CreditRating.B: 3, CreditRating.C: 1}
 
 
-def investigation_due_at(rating: CreditRating | None, last_report_at: datetime | None,
-                         rated_at: datetime | None) -> datetime | None:
-    """CRD-9: the next report is due the interval of the rating after the last one (or the rating)."""
-    since = last_report_at or rated_at
-    if rating is None or since is None:
-        return None
-    return add_months(since, INVESTIGATION_EVERY_MONTHS[rating])
+def investigation_due_at(rating: CreditRating | None, last_report_at: datetime | None, rated_at: datetime | None,
+                         registered_at: datetime) -> datetime:
+    """CRD-9: the next report is due the interval of the rating after the last one (or the rating, or the
+    registration). A customer not rated yet is new, and the seed counts new customers as C: monthly."""
+    since = last_report_at or rated_at or registered_at
+    return add_months(since, INVESTIGATION_EVERY_MONTHS[rating or CreditRating.C])
 
 
 # -- the aggregate -------------------------------------------------------------------------------------
@@ -263,8 +262,8 @@ class CreditProfile:
             announced = True
         return announced
 
-    def investigation_due_at(self) -> datetime | None:
-        return investigation_due_at(self.rating, self.last_investigation_at, self.rated_at)
+    def investigation_due_at(self) -> datetime:
+        return investigation_due_at(self.rating, self.last_investigation_at, self.rated_at, self.registered_at)
 
     def invoice(self, invoice_id: str) -> Invoice | None:
         return next((i for i in self.invoices if i.invoice_id == invoice_id), None)

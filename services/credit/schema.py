@@ -13,7 +13,7 @@ import strawberry
 from chassis.errors import Invalid
 from chassis.graphql import ServiceSchema
 from chassis.scalars import Fen
-from services.credit import alerts, approval, handlers, ledger, limits, policy
+from services.credit import alerts, approval, domain, handlers, ledger, limits, policy
 from services.credit.jobs import quarterly_review
 from services.credit.schema_types import (
     CountermeasuresInput,
@@ -143,9 +143,9 @@ class Query:
         now = now_of(info)
         due_soon = await info.context.service.store.investigations_due(now + timedelta(days=within_days),
                                                                        policy.lists(info.context.caller))
-        return [InvestigationDue(customer_id=strawberry.ID(x.customer_id), rating=x.rating, due_at=due,
-                                 overdue=due < now, last_report_at=x.last_investigation_at)
-                for x in due_soon if x.rating and (due := x.investigation_due_at())]
+        return [InvestigationDue(customer_id=strawberry.ID(x.customer_id), rating=x.rating or domain.CreditRating.C,
+                                 due_at=due, overdue=due < now, last_report_at=x.last_investigation_at)
+                for x in due_soon if (due := x.investigation_due_at())]
 
     @strawberry.field(description="CRD-10: emergencies still holding credit, of customers the caller may see")
     async def credit_emergencies(self, info: Info) -> list[CreditEmergency]:

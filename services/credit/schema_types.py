@@ -396,7 +396,8 @@ class CreditReview:
 @strawberry.type(description="CRD-9: an investigation report due (or overdue)")
 class InvestigationDue:
     customer_id: strawberry.ID
-    rating: CreditRating
+    rating: CreditRating = strawberry.field(description="the rating the schedule follows: C (monthly) for a "
+                                                        "customer not rated yet, new to us (CRD-9)")
     due_at: datetime
     overdue: bool
     last_report_at: datetime | None

@@ -187,15 +187,20 @@ class Ownership:
 
     def record_payment(self, salesperson_id: str | None, received_at: datetime) -> Change | None:
         """OWN-2: the salesperson who first closes a deal owns the customer once finance confirms the
-        payment; this overrides a claim that had run out at that time, never a live one."""
-        first = self.first_deal_at is None
+        payment; this overrides a claim that had run out at that time, never a live one. A payment that
+        names no salesperson is the live owner's deal; with no live owner either, nobody closed it that we
+        know of, and the first deal is still to be won."""
         live = self.is_live(received_at)  # judged before the deal restarts the clock
-        self.first_deal_at = received_at if first else min(self.first_deal_at, received_at)
-        if not first or salesperson_id is None or self.terminated:
+        closer = salesperson_id or (self.owner_id if live else None)
+        if closer is None:
             return None
-        if live and self.owner_id != salesperson_id:
+        first = self.first_deal_at is None
+        self.first_deal_at = received_at if first else min(self.first_deal_at, received_at)
+        if not first or self.terminated:
+            return None
+        if live and self.owner_id != closer:
             return None  # OWN-2: a live claim of someone else is never overridden
-        return self._to_owner(salesperson_id, Basis.FIRST_DEAL, by=SYSTEM, at=received_at)
+        return self._to_owner(closer, Basis.FIRST_DEAL, by=SYSTEM, at=received_at)
 
     def record_sale(self, issued_at: datetime) -> None:
         """OWN-3: the last sale restarts the 3-month clock."""

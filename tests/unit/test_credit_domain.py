@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chassis.clock import add_months
 from chassis.errors import Invalid, RuleViolation
 from services.credit.alerts import Alert, AlertLevel, alert_recipients, recipient_keys
 from services.credit.domain import CreditProfile, CreditRating, ReasonCode, Standing, TermsChanged
@@ -232,10 +233,16 @@ def test_crd_3_lowering_the_limit_is_an_upward_crossing_too() -> None:
     assert levels(profile) == [80, 90]
 
 
-def test_crd_3_no_limit_means_no_utilisation_alerts() -> None:
-    profile = a_profile()
-    invoice(profile, "INV-1", 1_000)
-    assert levels(profile) == [] and profile.standing is Standing.OVER_LIMIT
+def test_crd_3_credit_sales_to_a_cash_only_customer_alert_up_to_the_sales_manager() -> None:
+    profile = a_profile()  # no limit: cash only
+    assert levels(profile) == []
+    invoice(profile, "INV-1", 20_000)
+    raised = alerts(profile)
+    assert [a.level for a in raised] == [80, 90, 100] and profile.standing is Standing.OVER_LIMIT
+    assert "SALES_MANAGER" in raised[-1].recipients and raised[-1].limit_fen == 0
+    pay(profile, "P-1", 20_000)
+    invoice(profile, "INV-2", 1, issued=T0 + days(1))  # paid off and sold on credit again: told again
+    assert levels(profile) == [80, 90, 100]
 
 
 def test_crd_3_recipient_keys_match_a_person_their_roles_and_their_region() -> None:
@@ -334,8 +341,11 @@ def test_crd_9_reports_due_every_6_months_for_a_3_for_b_monthly_for_c(rating: Cr
     assert profile.investigation_due_at() > due
 
 
-def test_crd_9_no_rating_no_schedule() -> None:
-    assert a_profile().investigation_due_at() is None
+def test_crd_9_a_new_customer_not_rated_yet_is_investigated_monthly_like_c() -> None:
+    profile = a_profile()  # registered at T0, no rating
+    assert profile.investigation_due_at() == add_months(T0, 1)
+    profile.record_investigation(T0 + days(10))
+    assert profile.investigation_due_at() == add_months(T0 + days(10), 1)
 
 
 # -- CRD-10 ------------------------------------------------------------------------------------------------

@@ -127,9 +127,24 @@ def test_own_2_the_first_contact_owner_closing_the_deal_holds_it_by_first_deal()
 
 def test_own_2_only_the_first_deal_decides_ownership() -> None:
     ownership = in_pool_after_lapse("alice")
-    ownership.record_payment(None, months(2) + days(1))  # a payment finance could not attribute
+    ownership.record_payment("carol", months(2) + days(1))
     assert ownership.record_payment("bob", months(2) + days(2)) is None
-    assert ownership.in_pool
+    assert (ownership.owner_id, ownership.basis) == ("carol", Basis.FIRST_DEAL)
+
+
+def test_own_2_a_payment_naming_no_salesperson_leaves_the_first_deal_to_be_won() -> None:
+    ownership = in_pool_after_lapse("alice")
+    assert ownership.record_payment(None, months(2) + days(1)) is None  # finance could not attribute it
+    assert ownership.in_pool and ownership.first_deal_at is None
+    change = ownership.record_payment("bob", months(2) + days(2))
+    assert (ownership.owner_id, ownership.basis, change.to_owner) == ("bob", Basis.FIRST_DEAL, "bob")
+
+
+def test_own_2_a_payment_naming_no_salesperson_is_the_live_owners_deal() -> None:
+    ownership = registered_by_salesperson("alice")
+    ownership.record_payment(None, T0 + days(10))
+    assert (ownership.owner_id, ownership.basis, ownership.first_deal_at) == ("alice", Basis.FIRST_DEAL,
+                                                                               T0 + days(10))
 
 
 # -- OWN-3 three months without sales ----------------------------------------------------------------------
