@@ -1,7 +1,10 @@
 """CMP-7 留档分析: closed complaints stay searchable; statistics by dimension and by time taken."""
 
+import uuid
 from datetime import timedelta
 
+from contracts.customer import CustomerUpdated
+from contracts.envelope import Envelope
 from tests.complaints.conftest import ComplaintsHarness
 from tests.complaints.test_flow import ACKNOWLEDGE, CLOSE, PROPOSE, RESOLVE, SERVICE_DESK, file, found, step
 from tests.support import error_codes
@@ -100,3 +103,19 @@ async def test_cmp_7_bad_month_cursor_or_page_size_name_the_field(desk: Complain
     assert answer["errors"][0]["extensions"]["field"] == "after"
     answer = await desk.gql(SEARCH, {"first": 0})
     assert answer["errors"][0]["extensions"]["field"] == "first"
+
+
+async def test_cmp_7_a_customer_that_moved_region_counts_its_complaints_in_todays_region(
+        desk: ComplaintsHarness) -> None:
+    customer = await desk.a_customer("east")
+    await file(desk, customer, kind="TRANSPORT", description="before the move")
+    moved = {"customerId": customer, "version": 2, "changedFields": ["region"], "updatedBy": "admin",
+             "updatedAt": desk.clock.now().isoformat(), "region": "north", "lifecycle": "NEW"}
+    await desk.service.deliver(Envelope[CustomerUpdated].model_validate({
+        "specversion": "1.0", "id": str(uuid.uuid4()), "source": "customer", "type": "customer.updated",
+        "time": desk.clock.now().isoformat(), "subject": customer, "datacontenttype": "application/json",
+        "data": moved}))
+    north = (await desk.gql.data(STATISTICS, {"filter": {"region": "north"}},
+                                 as_token=SERVICE_DESK))["complaintStatistics"]
+    assert north["total"] == 1 and north["byRegion"] == [{"key": "north", "count": 1}]
+    assert await descriptions(desk, region="north") == ["before the move"]

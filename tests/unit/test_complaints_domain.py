@@ -15,7 +15,7 @@ from services.complaints.claims import ClaimStatus
 from services.complaints.deadlines import DeadlineKind, DeadlinePolicy
 from services.complaints.domain import Complaint, ComplaintKind, KnownCustomer, Severity
 from services.complaints.findings import Meeting, Party, Remedy, Responsibility
-from services.complaints.flow import FLOW, IN_PLACE, Action, ComplaintStatus
+from services.complaints.flow import FLOW, Action, ComplaintStatus
 from services.complaints.settings import ComplaintsSettings
 
 # -- builders ------------------------------------------------------------------------------------
@@ -218,31 +218,62 @@ def test_cmp_3_the_whole_flow_records_who_when_and_what_at_every_step():
     assert complaint.steps[3].note == "COMPANY: 装运前质检漏检"
 
 
-ILLEGAL = [(status, action) for status in ComplaintStatus
-           for action in (Action.ACKNOWLEDGE, Action.START_INVESTIGATION, Action.RECORD_FINDING,
-                          Action.PROPOSE_RESOLUTION, Action.RESOLVE, Action.CLOSE, Action.REOPEN)
-           if action not in FLOW[status] and status not in IN_PLACE.get(action, ())]
+S, A = ComplaintStatus, Action
+# CMP-3 written out here, not read from the code: received → acknowledged → investigating → resolution
+# proposed → resolved → closed (+ reopened); a revised proposal replaces the last; a finding that settles it
+# without a remedy closes it from investigation; a finding may be recorded while investigating only.
+PINNED: dict[ComplaintStatus, dict[Action, ComplaintStatus]] = {
+    S.RECEIVED: {A.ACKNOWLEDGE: S.ACKNOWLEDGED},
+    S.ACKNOWLEDGED: {A.START_INVESTIGATION: S.INVESTIGATING},
+    S.INVESTIGATING: {A.RECORD_FINDING: S.INVESTIGATING, A.PROPOSE_RESOLUTION: S.RESOLUTION_PROPOSED,
+                      A.CLOSE: S.CLOSED},
+    S.RESOLUTION_PROPOSED: {A.PROPOSE_RESOLUTION: S.RESOLUTION_PROPOSED, A.RESOLVE: S.RESOLVED},
+    S.RESOLVED: {A.CLOSE: S.CLOSED, A.REOPEN: S.REOPENED},
+    S.CLOSED: {A.REOPEN: S.REOPENED},
+    S.REOPENED: {A.START_INVESTIGATION: S.INVESTIGATING},
+}
+MOVES = (A.ACKNOWLEDGE, A.START_INVESTIGATION, A.RECORD_FINDING, A.PROPOSE_RESOLUTION, A.RESOLVE, A.CLOSE,
+         A.REOPEN)
+ILLEGAL = [(status, action) for status in ComplaintStatus for action in MOVES if action not in PINNED[status]]
+LEGAL = [(status, action) for status in ComplaintStatus for action in MOVES if action in PINNED[status]]
+
+
+def attempt(complaint: Complaint, action: Action) -> None:
+    at = MONDAY + hours(9)
+    match action:
+        case A.ACKNOWLEDGE:
+            complaint.acknowledge(by="alice", now=at)
+        case A.START_INVESTIGATION:
+            complaint.start_investigation(by="alice", now=at)
+        case A.RECORD_FINDING:
+            complaint.record_finding(Responsibility.COMPANY, "x", by="alice", now=at)
+        case A.PROPOSE_RESOLUTION:
+            complaint.propose_resolution(Remedy.APOLOGY, by="alice", now=at)
+        case A.RESOLVE:
+            complaint.resolve(by="alice", now=at)
+        case A.CLOSE:
+            complaint.close(by="alice", now=at)
+        case A.REOPEN:
+            complaint.reopen("again", by="alice", now=at, policy=POLICY)
+
+
+@pytest.mark.parametrize(("status", "action"), LEGAL)
+def test_cmp_3_every_move_the_flow_allows_lands_where_the_flow_says(status, action):
+    complaint = found()  # has a finding, so only the flow decides
+    complaint.status = status
+    attempt(complaint, action)
+    assert complaint.status is PINNED[status][action]
+    assert complaint.steps[-1].action is action
 
 
 @pytest.mark.parametrize(("status", "action"), ILLEGAL)
 def test_cmp_3_a_step_the_flow_does_not_allow_is_refused_naming_the_allowed_ones(status, action):
     complaint = found()  # has a finding, so only the flow can refuse
     complaint.status = status
-    step = {
-        Action.ACKNOWLEDGE: lambda: complaint.acknowledge(by="alice", now=MONDAY + hours(9)),
-        Action.START_INVESTIGATION: lambda: complaint.start_investigation(by="alice", now=MONDAY + hours(9)),
-        Action.RECORD_FINDING: lambda: complaint.record_finding(Responsibility.COMPANY, "x", by="alice",
-                                                                now=MONDAY + hours(9)),
-        Action.PROPOSE_RESOLUTION: lambda: complaint.propose_resolution(Remedy.APOLOGY, by="alice",
-                                                                        now=MONDAY + hours(9)),
-        Action.RESOLVE: lambda: complaint.resolve(by="alice", now=MONDAY + hours(9)),
-        Action.CLOSE: lambda: complaint.close(by="alice", now=MONDAY + hours(9)),
-        Action.REOPEN: lambda: complaint.reopen("again", by="alice", now=MONDAY + hours(9), policy=POLICY),
-    }[action]
     steps_before = list(complaint.steps)
 
     with pytest.raises(RuleViolation) as refused:
-        step()
+        attempt(complaint, action)
 
     assert refused_rule(refused) == "CMP-3"
     assert refused.value.extensions["status"] == status.value

@@ -76,6 +76,14 @@ def test_crd_1_approved_terms_set_rating_limit_and_term_and_are_announced() -> N
 # -- CRD-2 ---------------------------------------------------------------------------------------
 
 
+def test_crd_2_a_dishonoured_note_counts_once_owed_again_no_longer_a_note() -> None:
+    profile = a_profile(limit_yuan=10_000)
+    invoice(profile, "INV-1", 1_000)
+    profile.receive_note("N-1", 3_000 * YUAN, T0 + days(60), T0)
+    profile.dishonour_note("N-1", "em-1", T0 + days(61))
+    assert (profile.receivables_fen, profile.notes_fen, profile.exposure_fen) == (400_000, 0, 400_000)
+
+
 def test_crd_2_exposure_is_open_receivables_plus_unsettled_notes_in_exact_fen() -> None:
     profile = a_profile(limit_yuan=100_000)
     profile.apply_invoice("INV-1", 1_000_001, T0, None, T0)  # 10,000.01 CNY
