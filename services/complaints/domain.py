@@ -272,20 +272,24 @@ class Complaint:
         self._follow_finding_with_claim(finding, claimed_fen, now)
 
     def propose_resolution(self, remedy: Remedy, *, by: str, now: datetime, amount_fen: int | None = None,
-                           promised_at: datetime | None = None, description: str | None = None) -> None:
-        """CMP-3: no concession before the cause is known. CMP-6: money carries its amount."""
+                           promised_at: datetime | None = None, description: str | None = None,
+                           with_apology: bool = False, no_replacement_available: bool = False) -> None:
+        """CMP-3: no concession before the cause is known. CMP-6: the remedy the fault calls for; money only
+        without a replacement, with its amount."""
         self._check_allowed(Action.PROPOSE_RESOLUTION)
         if self.finding is None:
             raise RuleViolation("CMP-3", "no concession is offered before the cause is known: record the finding "
                                 "of the investigation first", status=self.status.value)
-        check_remedy(remedy, amount_fen)
+        check_remedy(remedy, amount_fen, responsibility=self.finding.responsibility, with_apology=with_apology,
+                     no_replacement_available=no_replacement_available)
         if promised_at is not None and promised_at <= now:
             raise Invalid("promisedAt", "must be in the future")
         proposal = Resolution(remedy, by, now, self.round, amount_fen, promised_at,
-                              _optional_text("description", description))
+                              _optional_text("description", description), with_apology, no_replacement_available)
         self.resolutions.append(proposal)
         self.promised_at = promised_at or self.promised_at
-        what = remedy.value + (f" {amount_fen} fen" if amount_fen is not None else "") + (
+        what = remedy.value + (" with an apology" if with_apology else "") + (
+            f" {amount_fen} fen" if amount_fen is not None else "") + (
             f": {proposal.description}" if proposal.description else "")
         self._move(Action.PROPOSE_RESOLUTION, by, now, what)
         self._meet(DeadlineKind.RESOLUTION, now)

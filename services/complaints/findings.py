@@ -67,6 +67,8 @@ class Resolution:
     amount_fen: int | None = None
     promised_at: datetime | None = None
     description: str | None = None
+    with_apology: bool = False  # CMP-6: a replacement (or money) and an apology
+    no_replacement_available: bool = False  # CMP-6: why money
 
 
 def check_meeting(meeting: Meeting | None, responsibility: Responsibility, now: datetime) -> None:
@@ -81,9 +83,28 @@ def check_meeting(meeting: Meeting | None, responsibility: Responsibility, now: 
         raise Invalid("meeting.heldAt", "a meeting is recorded once it was held")
 
 
-def check_remedy(remedy: Remedy, amount_fen: int | None) -> None:
-    """CMP-6: money is recorded with its amount; apology and replacement carry none."""
-    if remedy is Remedy.MONEY and (amount_fen is None or amount_fen <= 0):
-        raise Invalid("amountFen", "a money remedy needs a positive amount in fen")
-    if remedy is not Remedy.MONEY and amount_fen is not None:
+# CMP-6: who owes the customer a remedy. A supplier's fault is still ours towards the customer (we sold the
+# product), and the claim against the supplier recovers it; a customer's, a carrier's or an undetermined one
+# is settled by the finding alone (the complaint closes from investigation).
+REMEDIED = frozenset({Responsibility.COMPANY, Responsibility.SUPPLIER})
+
+
+def check_remedy(remedy: Remedy, amount_fen: int | None, *, responsibility: Responsibility, with_apology: bool,
+                 no_replacement_available: bool) -> None:
+    """CMP-6: a remedy only when the company is at fault; an apology, a replacement with a good product (with an
+    apology or not), or money only when no replacement is available, recorded with its amount."""
+    if responsibility not in REMEDIED:
+        raise RuleViolation("CMP-6", f"the finding puts the fault on {responsibility.value}: no remedy is owed; "
+                                     "close the complaint with the finding", responsibility=responsibility.value)
+    if remedy is Remedy.MONEY:
+        if not no_replacement_available:
+            raise RuleViolation("CMP-6", "money is offered only when no good product is available to replace "
+                                         "it: record that none is (noReplacementAvailable)")
+        if amount_fen is None or amount_fen <= 0:
+            raise Invalid("amountFen", "a money remedy needs a positive amount in fen")
+    elif amount_fen is not None:
         raise Invalid("amountFen", f"only a MONEY remedy has an amount, not {remedy.value}")
+    elif no_replacement_available and remedy is Remedy.REPLACEMENT:
+        raise Invalid("noReplacementAvailable", "a replacement is offered: one is available")
+    if with_apology and remedy is Remedy.APOLOGY:
+        raise Invalid("withApology", "the remedy is the apology already")

@@ -51,6 +51,8 @@ class ProposeResolution:
     amount_fen: int | None = None
     promised_at: datetime | None = None
     description: str | None = None
+    with_apology: bool = False
+    no_replacement_available: bool = False
 
 
 # -- consumed events ---------------------------------------------------------------------------------
@@ -147,7 +149,8 @@ async def propose_resolution(complaint_id: str, cmd: ProposeResolution, by: Prin
     complaint = await uow.store.get(complaint_id)
     policy.require_may_propose(by, complaint, cmd.remedy)
     complaint.propose_resolution(cmd.remedy, by=by.user_id, now=uow.now(), amount_fen=cmd.amount_fen,
-                                 promised_at=cmd.promised_at, description=cmd.description)
+                                 promised_at=cmd.promised_at, description=cmd.description,
+                                 with_apology=cmd.with_apology, no_replacement_available=cmd.no_replacement_available)
     return await _save(complaint, uow)
 
 

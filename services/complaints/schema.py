@@ -131,8 +131,9 @@ class Mutation:
                                      "recorded (no concession before the cause is known); CMP-6: the remedy")
     async def propose_resolution(self, info: Info, id: strawberry.ID, input: ResolutionInput) -> Complaint:
         cmd = handlers.ProposeResolution(remedy=input.remedy, amount_fen=input.amount_fen,
-                                         promised_at=input.promised_at,
-                                         description=input.description)
+                                         promised_at=input.promised_at, description=input.description,
+                                         with_apology=input.with_apology,
+                                         no_replacement_available=input.no_replacement_available)
         return await _run(info, lambda uow: handlers.propose_resolution(str(id), cmd, info.context.caller, uow))
 
     @strawberry.mutation(description="CMP-3: RESOLUTION_PROPOSED → RESOLVED (the customer accepted)")

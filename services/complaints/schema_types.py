@@ -67,6 +67,8 @@ class ComplaintResolution:
     by: str
     at: datetime
     round: int
+    with_apology: bool
+    no_replacement_available: bool
 
 
 @strawberry.type
@@ -295,9 +297,12 @@ class FindingInput:
 @strawberry.input(description="CMP-6: apology, replacement, or money (with amountFen)")
 class ResolutionInput:
     remedy: Remedy
-    amount_fen: Fen | None = None
+    amount_fen: Fen | None = strawberry.field(default=None, description="CMP-6: a MONEY remedy's amount")
     promised_at: datetime | None = strawberry.field(default=None, description="the date promised to the customer")
     description: str | None = None
+    with_apology: bool = strawberry.field(default=False, description="CMP-6: a replacement or money, and an apology")
+    no_replacement_available: bool = strawberry.field(
+        default=False, description="CMP-6: no good product is available to replace it (what allows MONEY)")
 
 
 def shown(info: Info, complaints: list[domain.Complaint]) -> list[Complaint]:

@@ -56,7 +56,7 @@ async def test_the_same_customer_registered_event_twice_changes_nothing_the_seco
 async def test_filed_and_resolved_are_published_after_commit(desk: ComplaintsHarness, amqp_url: str) -> None:
     async with listening(amqp_url, "complaint.filed", "complaint.resolved") as received:
         complaint = await found(desk, responsibility="COMPANY")
-        await step(desk, PROPOSE, complaint["id"], input={"remedy": "MONEY", "amountFen": 88_000},
+        await step(desk, PROPOSE, complaint["id"], input={"remedy": "MONEY", "amountFen": 88_000, "noReplacementAvailable": True},
                    as_token=SERVICE_DESK)
         await step(desk, RESOLVE, complaint["id"])
 

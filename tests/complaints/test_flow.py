@@ -97,12 +97,12 @@ async def test_cmp_3_concession_refused_while_investigating_until_the_cause_is_k
         desk: ComplaintsHarness) -> None:
     complaint = await investigating(desk)
 
-    answer = await desk.gql(PROPOSE, {"id": complaint["id"], "input": {"remedy": "MONEY", "amountFen": 50_000}},
+    answer = await desk.gql(PROPOSE, {"id": complaint["id"], "input": {"remedy": "MONEY", "amountFen": 50_000, "noReplacementAvailable": True}},
                             as_token=SERVICE_DESK)
     assert error_codes(answer) == ["RULE_VIOLATION"] and answer["errors"][0]["extensions"]["rule"] == "CMP-3"
 
     await step(desk, FINDING, complaint["id"], input={"responsibility": "COMPANY", "summary": "漏检"})
-    money = {"remedy": "MONEY", "amountFen": 50_000}
+    money = {"remedy": "MONEY", "amountFen": 50_000, "noReplacementAvailable": True}
     by_the_handler = await desk.gql(PROPOSE, {"id": complaint["id"], "input": money})  # u1, a salesperson
     assert error_codes(by_the_handler) == ["FORBIDDEN"]  # access.md: money is for SERVICE and the managers
     proposed = await step(desk, PROPOSE, complaint["id"], input=money, as_token=SERVICE_DESK)

@@ -321,7 +321,8 @@ def test_cmp_3_the_customer_facing_promise_is_kept_on_every_step():
 
 def test_cmp_3_a_revised_proposal_replaces_the_last_and_both_are_kept():
     complaint = proposed(remedy=Remedy.APOLOGY)
-    complaint.propose_resolution(Remedy.MONEY, amount_fen=20_000, by="alice", now=MONDAY + hours(5))
+    complaint.propose_resolution(Remedy.MONEY, amount_fen=20_000, no_replacement_available=True, by="alice",
+                                 now=MONDAY + hours(5))
 
     assert complaint.resolution.remedy is Remedy.MONEY
     assert [r.remedy for r in complaint.resolutions] == [Remedy.APOLOGY, Remedy.MONEY]
@@ -593,7 +594,7 @@ def test_cmp_6_apology_or_replacement_carry_no_amount(remedy):
 
 
 def test_cmp_6_money_is_recorded_with_its_amount_in_fen():
-    complaint = proposed(remedy=Remedy.MONEY, amount_fen=1_234_567_89)
+    complaint = proposed(remedy=Remedy.MONEY, amount_fen=1_234_567_89, no_replacement_available=True)
 
     assert complaint.resolution.amount_fen == 123_456_789
     assert "MONEY 123456789 fen" in complaint.steps[-1].note
@@ -602,9 +603,45 @@ def test_cmp_6_money_is_recorded_with_its_amount_in_fen():
 @pytest.mark.parametrize("amount", [None, 0, -5])
 def test_cmp_6_money_without_a_positive_amount_is_refused(amount):
     with pytest.raises(Invalid) as refused:
-        found().propose_resolution(Remedy.MONEY, amount_fen=amount, by="alice", now=MONDAY + hours(4))
+        found().propose_resolution(Remedy.MONEY, amount_fen=amount, no_replacement_available=True, by="alice",
+                                   now=MONDAY + hours(4))
 
     assert invalid_field(refused) == "amountFen"
+
+
+@pytest.mark.parametrize("responsibility", [Responsibility.CUSTOMER, Responsibility.CARRIER,
+                                            Responsibility.UNDETERMINED])
+def test_cmp_6_no_remedy_when_the_company_is_not_at_fault(responsibility):
+    complaint = found(responsibility)
+    with pytest.raises(RuleViolation) as refused:
+        complaint.propose_resolution(Remedy.APOLOGY, by="alice", now=MONDAY + hours(4))
+    assert refused_rule(refused) == "CMP-6" and complaint.resolution is None
+    complaint.close(by="alice", now=MONDAY + hours(4))  # the finding settles it
+
+
+def test_cmp_6_money_only_when_no_replacement_is_available():
+    complaint = found()
+    with pytest.raises(RuleViolation) as refused:
+        complaint.propose_resolution(Remedy.MONEY, amount_fen=50_000, by="alice", now=MONDAY + hours(4))
+    assert refused_rule(refused) == "CMP-6"
+    complaint.propose_resolution(Remedy.MONEY, amount_fen=50_000, no_replacement_available=True, by="alice",
+                                 now=MONDAY + hours(4))
+    assert complaint.resolution.no_replacement_available
+
+
+def test_cmp_6_a_replacement_and_an_apology_together():
+    complaint = proposed(remedy=Remedy.REPLACEMENT, with_apology=True)
+    assert (complaint.resolution.remedy, complaint.resolution.with_apology) == (Remedy.REPLACEMENT, True)
+    assert "REPLACEMENT with an apology" in complaint.steps[-1].note
+    with pytest.raises(Invalid) as refused:
+        found().propose_resolution(Remedy.APOLOGY, with_apology=True, by="alice", now=MONDAY + hours(4))
+    assert invalid_field(refused) == "withApology"
+
+
+def test_cmp_6_a_supplier_at_fault_is_still_ours_to_remedy_towards_the_customer():
+    complaint = found(Responsibility.SUPPLIER, supplier="宁波轴承厂", claimed_fen=800_000)
+    complaint.propose_resolution(Remedy.REPLACEMENT, by="alice", now=MONDAY + hours(4))
+    assert complaint.resolution.remedy is Remedy.REPLACEMENT
 
 
 def test_cmp_6_a_supplier_at_fault_gets_a_claim_opened():
