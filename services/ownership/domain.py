@@ -41,6 +41,7 @@ class PoolReason(StrEnum):
     NO_SALE = "NO_SALE"  # OWN-3: 3 months without a sale
     RELEASED = "RELEASED"  # OWN-6: given back by hand, with a report
     HANDED_BACK = "HANDED_BACK"  # OWN-7: a departing salesperson's customer handed to the pool
+    PROBLEM = "PROBLEM"  # OWN-5 问题客户: a manager put it there, saying why
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class Change:
     by: str
     reason: PoolReason | None = None  # when it went to the pool
     report: Report | None = None  # OWN-6, when it went to the pool
-    note: str | None = None  # OWN-4 referral note, OWN-7/8 summary
+    note: str | None = None  # OWN-4 referral note, OWN-7/8 summary, OWN-5 why it is a problem customer
     receivables_fen: int | None = None  # OWN-7/8: the receivables position handed over
 
 
@@ -258,6 +259,19 @@ class Ownership:
             raise RuleViolation("OWN-6", "the customer is already in the pool", poolReason=_value(self.pool_reason))
         self.pending_report = None
         return self._to_pool(PoolReason.RELEASED, by=by, at=now, report=report)
+
+    def mark_problem(self, reason: str, *, by: str, now: datetime) -> Change:
+        """OWN-5: a problem customer (问题客户) goes to the pool, where every salesperson can follow it, with the
+        manager's reason; a report its owner filed ahead goes with it (OWN-6), else it is due from them."""
+        if not reason.strip():
+            raise Invalid("reason", "say why it is a problem customer")
+        if self.terminated:
+            raise RuleViolation("OWN-5", "an archived customer is in no pool")
+        if self.owner_id is None and self.pool_reason is PoolReason.PROBLEM:
+            raise RuleViolation("OWN-5", "it is in the pool as a problem customer already",
+                                poolReason=PoolReason.PROBLEM.value)
+        report, self.pending_report = self.pending_report, None
+        return self._to_pool(PoolReason.PROBLEM, by=by, at=now, report=report, note=reason.strip())
 
     def hand_over(self, successor_id: str | None, basis: Basis, *, summary: str, receivables_fen: int, by: str,
                   now: datetime) -> Change:

@@ -15,7 +15,6 @@ from contracts.customer import CustomerRegistered, CustomerTerminated, CustomerU
 from contracts.sales import InvoiceIssued, PaymentReceived
 from services.ownership import policy
 from services.ownership.domain import (
-    SYSTEM,
     Candidate,
     Change,
     Ownership,
@@ -157,6 +156,17 @@ async def release_customer(customer_id: str, report: ReportFields, by: Principal
     return ownership
 
 
+async def mark_problem_customer(customer_id: str, reason: str, by: Principal, uow: Uow) -> Ownership:
+    """OWN-5: a manager puts a problem customer (问题客户) into the pool, saying why."""
+    ownership = await uow.store.get(customer_id)
+    now = uow.now()
+    changes = lapsed(ownership, now)
+    policy.require_may_mark_problem(by, ownership)
+    changes.append(ownership.mark_problem(reason, by=by.user_id, now=now))
+    await _save(ownership, changes, uow)
+    return ownership
+
+
 async def file_return_report(customer_id: str, report: ReportFields, caller: Principal, uow: Uow
                              ) -> Ownership:
     """OWN-6: the owner's report ahead of a return, or the one missing after an automatic return."""
@@ -258,14 +268,15 @@ def stage(ownership: Ownership, changes: list[Change], uow: Uow) -> None:
     """Save (its `ownership.changed` events go out with it) and flag missing reports (OWN-6)."""
     uow.store.save(ownership, uow)
     for change in changes:
-        if automatic_return_without_report(change):
+        if returned_without_report(change):
             uow.store.flag_missing_report(ownership.customer_id, change, uow)
 
 
-def automatic_return_without_report(change: Change) -> bool:
-    """OWN-6: returned by the 2-month / 3-month rules and its owner had filed no report."""
-    return (change.by == SYSTEM and change.to_owner is None and change.from_owner is not None
-            and change.reason in (PoolReason.NO_DEAL, PoolReason.NO_SALE) and change.report is None)
+def returned_without_report(change: Change) -> bool:
+    """OWN-6: returned by the 2-month / 3-month rules, or as a problem customer, and its owner had filed no
+    report."""
+    return (change.to_owner is None and change.from_owner is not None and change.report is None
+            and change.reason in (PoolReason.NO_DEAL, PoolReason.NO_SALE, PoolReason.PROBLEM))
 
 
 async def active_salesperson(salesperson_id: str, uow: Uow, why: str) -> Salesperson:

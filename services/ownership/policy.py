@@ -59,6 +59,12 @@ def require_may_release(caller: Principal, ownership: Ownership) -> None:
     acts_in(caller, ownership.region, "a customer is released by its region's manager")
 
 
+def require_may_mark_problem(caller: Principal, ownership: Ownership) -> None:
+    """OWN-5: a problem customer is named by the regional manager of its region, or a manager."""
+    caller.require(Role.REGION_MANAGER, *MANAGERS, Role.ADMIN)
+    acts_in(caller, ownership.region, "a problem customer is named by its region's manager")
+
+
 def require_may_assign(caller: Principal, ownership: Ownership, seller: Salesperson, *, referral: bool) -> None:
     """OWN-9: the regional manager assigns (OWN-4: management refers) in their region, to a salesperson of it;
     the sales manager and the general manager anywhere."""

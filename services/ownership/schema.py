@@ -79,6 +79,13 @@ class Mutation(HandoverMutation):
             str(customer_id), _report(report), info.context.caller, uow))
         return Ownership.shown(info, released)
 
+    @strawberry.mutation(description="OWN-5: a problem customer (问题客户) into the pool, with the reason; the "
+                                     "regional manager of its region or a manager")
+    async def mark_problem_customer(self, info: Info, customer_id: strawberry.ID, reason: str) -> Ownership:
+        marked = await info.context.service.run(lambda uow: handlers.mark_problem_customer(
+            str(customer_id), reason, info.context.caller, uow))
+        return Ownership.shown(info, marked)
+
     @strawberry.mutation(description="OWN-6: the owner's report ahead of a return, or one missing after it")
     async def file_return_report(self, info: Info, customer_id: strawberry.ID, report: ReleaseReportInput
                                  ) -> Ownership:

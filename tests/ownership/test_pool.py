@@ -263,3 +263,28 @@ async def test_reading_ownership_needs_a_valid_token(ownership: OwnershipHarness
     await in_the_pool(ownership, "c-1")
     assert error_codes(await ownership.gql(OWNERSHIP, {"id": "c-1"}, as_token=None)) == ["UNAUTHENTICATED"]
     assert error_codes(await ownership.gql(POOL, {}, as_token=token("SALES") + "x")) == ["UNAUTHENTICATED"]
+
+
+# -- OWN-5 problem customers ---------------------------------------------------------------------------
+
+MARK_PROBLEM = """mutation($id: ID!, $reason: String!) { markProblemCustomer(customerId: $id, reason: $reason) {
+  ownerId inPool poolReason history { from to reason note } } }"""
+
+
+async def test_own_5_a_problem_customer_goes_to_the_pool_with_the_managers_reason_and_the_owner_owes_a_report(
+        ownership: OwnershipHarness) -> None:
+    await owned_by_first_contact(ownership, "c-problem", "alice")
+    why = "三次拒收货物, 拖欠货款"
+    assert error_codes(await ownership.gql(MARK_PROBLEM, {"id": "c-problem", "reason": why},
+                                           as_token=sales("alice"))) == ["FORBIDDEN"]
+    assert error_codes(await ownership.gql(MARK_PROBLEM, {"id": "c-problem", "reason": why},
+                                           as_token=WEST_MANAGER)) == ["FORBIDDEN"]
+    marked = (await ownership.gql.data(MARK_PROBLEM, {"id": "c-problem", "reason": why},
+                                       as_token=EAST_MANAGER))["markProblemCustomer"]
+    assert (marked["ownerId"], marked["inPool"], marked["poolReason"]) == (None, True, "PROBLEM")
+    assert marked["history"][-1] == {"from": "alice", "to": None, "reason": "PROBLEM", "note": why}
+    assert [m["customerId"] for m in (await salesperson(ownership, "alice"))["missingReports"]] == ["c-problem"]
+    again = await ownership.gql(MARK_PROBLEM, {"id": "c-problem", "reason": why}, as_token=EAST_MANAGER)
+    assert again["errors"][0]["extensions"]["rule"] == "OWN-5"
+    blank = await ownership.gql(MARK_PROBLEM, {"id": "c-problem", "reason": " "}, as_token=SALES_MANAGER)
+    assert error_codes(blank) == ["VALIDATION"]
