@@ -1,6 +1,6 @@
 """Events the complaints service publishes."""
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from contracts.envelope import Event
 
@@ -18,6 +18,7 @@ class ComplaintFiled(Event):
     region: str | None = None
     product: str | None = None
     due_at: AwareDatetime | None = None  # CMP-4: when it must be acknowledged
+    invoice_ids: list[str] = Field(default_factory=list)  # CRD-8: the invoices a quality or contract dispute holds
 
 
 class ComplaintResolved(Event):

@@ -118,6 +118,7 @@ class Filed:
     product: str | None
     at: datetime
     due_at: datetime | None
+    invoice_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ class Complaint:
     owner_id: str | None = None  # the customer's owner, kept current (need-to-know)
     product: str | None = None
     channel: Channel | None = None
+    invoice_ids: tuple[str, ...] = ()  # the invoices it concerns: a quality or contract dispute holds them (CRD-8)
     status: ComplaintStatus = ComplaintStatus.RECEIVED
     round: int = 1  # reopening starts a new round of investigation
     first_response: FirstResponse | None = None
@@ -196,14 +198,15 @@ class Complaint:
     def file(cls, *, id: str, reference: str, customer: KnownCustomer, kind: ComplaintKind, description: str,
              by: str, now: datetime, policy: DeadlinePolicy, severity: Severity = Severity.MEDIUM,
              product: str | None = None, channel: Channel | None = None, reason: str | None = None,
-             plan: str | None = None, expected_resolution_at: datetime | None = None) -> "Complaint":
+             plan: str | None = None, expected_resolution_at: datetime | None = None,
+             invoice_ids: tuple[str, ...] = ()) -> "Complaint":
         """Anyone may receive a complaint; whoever records it is its first responder and first handler."""
         complaint = cls(
             id=id, reference=reference, customer_id=customer.id, kind=kind, severity=severity,
             description=_text("description", description), first_responder_id=by, handler_id=by, filed_at=now,
             month=policy.calendar.month_of(now), region=customer.region, owner_id=customer.owner_id,
             product=_optional_text("product", product),
-            channel=channel,
+            channel=channel, invoice_ids=tuple(dict.fromkeys(invoice_ids)),
             deadlines=[Deadline(DeadlineKind.ACKNOWLEDGE, policy.acknowledge_by(now), SYSTEM, now),
                        Deadline(DeadlineKind.RESOLUTION, policy.resolution_by(now, severity), SYSTEM, now)],
         )
@@ -211,7 +214,7 @@ class Complaint:
         if any(given is not None for given in (reason, plan, expected_resolution_at)):
             complaint.record_first_response(reason, plan, expected_resolution_at, by=by, now=now)
         complaint.events.append(Filed(id, reference, customer.id, kind, severity, by, complaint.region,
-                                      complaint.product, now, complaint.due_at))
+                                      complaint.product, now, complaint.due_at, complaint.invoice_ids))
         return complaint
 
     def record_first_response(self, reason: str | None, plan: str | None, expected_resolution_at: datetime | None,

@@ -14,7 +14,8 @@ def to_contract(event: ComplaintEvent) -> Event:
             return ComplaintFiled(
                 complaint_id=event.complaint_id, customer_id=event.customer_id, kind=event.kind.value,
                 severity=event.severity.value, first_responder_id=event.first_responder_id, filed_at=event.at,
-                reference=event.reference, region=event.region, product=event.product, due_at=event.due_at)
+                reference=event.reference, region=event.region, product=event.product, due_at=event.due_at,
+                invoice_ids=list(event.invoice_ids))
         case Resolved():  # CMP-3; CRD-8 downstream
             return ComplaintResolved(
                 complaint_id=event.complaint_id, customer_id=event.customer_id,

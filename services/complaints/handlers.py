@@ -34,6 +34,7 @@ class FileComplaint:
     reason: str | None = None  # CMP-2: not solved on the spot → reason, plan, expected resolution date
     plan: str | None = None
     expected_resolution_at: datetime | None = None
+    invoice_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ async def file_complaint(cmd: FileComplaint, by: Principal, uow: Uow) -> Complai
         id=str(uuid.uuid4()), reference=reference, customer=customer, kind=cmd.kind, description=cmd.description,
         by=by.user_id, now=uow.now(), policy=uow.settings.deadline_policy, severity=cmd.severity,
         product=cmd.product, channel=cmd.channel, reason=cmd.reason, plan=cmd.plan,
-        expected_resolution_at=cmd.expected_resolution_at,
+        expected_resolution_at=cmd.expected_resolution_at, invoice_ids=cmd.invoice_ids,
     )
     return await _save(complaint, uow)
 

@@ -93,8 +93,8 @@ class Mutation:
         cmd = handlers.FileComplaint(
             customer_id=str(input.customer_id), kind=input.kind, description=input.description,
             severity=input.severity or domain.Severity.MEDIUM, product=input.product, channel=input.channel,
-            reason=input.reason, plan=input.plan,
-            expected_resolution_at=input.expected_resolution_at)
+            reason=input.reason, plan=input.plan, expected_resolution_at=input.expected_resolution_at,
+            invoice_ids=tuple(input.invoice_ids or ()))
         return await _run(info, lambda uow: handlers.file_complaint(cmd, info.context.caller, uow))
 
     @strawberry.mutation(description="CMP-2: the reason, plan and expected date given to the customer")

@@ -136,6 +136,8 @@ class Complaint:
     description: str
     product: str | None
     channel: ComplaintChannel | None
+    invoice_ids: list[str] = strawberry.field(description="the invoices it concerns (CRD-8: a quality or contract "
+                                                          "dispute holds them out of a credit downgrade)")
     region: str | None
     first_responder_id: strawberry.ID = strawberry.field(description="CMP-2 首问负责: who received it")
     handler_id: strawberry.ID = strawberry.field(description="who handles it now (the first responder unless "
@@ -173,7 +175,7 @@ class Complaint:
         return cls(
             id=strawberry.ID(c.id), reference=c.reference, customer_id=strawberry.ID(c.customer_id), kind=c.kind,
             severity=c.severity, status=c.status, description=c.description, product=c.product, channel=c.channel,
-            region=c.region, first_responder_id=strawberry.ID(c.first_responder_id),
+            invoice_ids=list(c.invoice_ids), region=c.region, first_responder_id=strawberry.ID(c.first_responder_id),
             handler_id=strawberry.ID(c.handler_id), filed_at=c.filed_at, due_at=c.due_at,
             overdue=c.due_at is not None and c.due_at <= now,
             acknowledge_due_at=acknowledge.due_at if acknowledge else None,
@@ -268,6 +270,9 @@ class FileComplaintInput:
                                                                      "the plan and the expected date, all three")
     plan: str | None = None
     expected_resolution_at: datetime | None = None
+    invoice_ids: list[str] | None = strawberry.field(
+        default=None, description="the invoices it concerns: a PRODUCT_QUALITY or PURCHASE_CONTRACT complaint holds "
+                                  "them out of credit's downgrade while it is open (CRD-8)")
 
 
 @strawberry.input(description="CMP-2: the reason, the plan and the expected resolution date told to the customer")

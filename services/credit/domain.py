@@ -45,6 +45,22 @@ class CreditRating(StrEnum):
         return {CreditRating.A: CreditRating.B, CreditRating.B: CreditRating.C}.get(self)
 
 
+# CRD-8: complaints that make the invoices they name disputed while they are open (a quality or contract
+# dispute is a reason to pay late; a transport or service complaint is not).
+DISPUTING_KINDS = frozenset({"PRODUCT_QUALITY", "PURCHASE_CONTRACT"})
+
+
+@dataclass
+class Dispute:
+    """CRD-8: a complaint about these invoices; while it is open they do not count for a downgrade."""
+
+    complaint_id: str
+    kind: str
+    invoice_ids: tuple[str, ...]
+    opened_at: datetime
+    closed_at: datetime | None = None
+
+
 @dataclass(frozen=True)
 class AcceptedReason:
     """CRD-8: finance accepted why an invoice is paid late; it does not count for a downgrade."""
@@ -164,6 +180,7 @@ class CreditProfile:
     alerted: set[AlertLevel] = field(default_factory=set)  # CRD-3: levels crossed and not fallen below since
     emergencies: list[Emergency] = field(default_factory=list)
     accepted_reasons: dict[str, AcceptedReason] = field(default_factory=dict)
+    disputes: dict[str, Dispute] = field(default_factory=dict)  # by complaint id
     last_investigation_at: datetime | None = None
     last_reviewed_quarter: str | None = None
     open_request_id: str | None = None  # CRD-7: one change request at a time
@@ -459,6 +476,33 @@ class CreditProfile:
             raise Invalid("invoiceIds", f"unknown for this customer: {', '.join(unknown)}")
         for invoice_id in invoice_ids:
             self.accepted_reasons[invoice_id] = AcceptedReason(invoice_id, reason.strip(), by, now)
+
+    def open_dispute(self, complaint_id: str, kind: str, invoice_ids: list[str], at: datetime) -> bool:
+        """CRD-8: a quality or contract complaint about invoices holds them out of a downgrade while it is open
+        (reopened: again). Other kinds, or none named, hold nothing. Returns whether anything changed."""
+        if kind not in DISPUTING_KINDS or not invoice_ids:
+            return False
+        known = self.disputes.get(complaint_id)
+        if known is None:
+            self.disputes[complaint_id] = Dispute(complaint_id, kind, tuple(invoice_ids), at)
+            return True
+        if known.closed_at is None or known.closed_at > at:
+            return False
+        known.closed_at = None
+        return True
+
+    def close_dispute(self, complaint_id: str, at: datetime) -> bool:
+        """CRD-8: the complaint was resolved: its invoices count again."""
+        known = self.disputes.get(complaint_id)
+        if known is None or known.closed_at is not None or at < known.opened_at:
+            return False
+        known.closed_at = at
+        return True
+
+    def disputed_by(self, invoice_id: str) -> Dispute | None:
+        """The open dispute that holds this invoice, if any."""
+        return next((d for d in self.disputes.values() if d.closed_at is None and invoice_id in d.invoice_ids),
+                    None)
 
     def record_investigation(self, now: datetime) -> None:
         """CRD-9: a report was filed; the next one is due an interval of the rating later."""

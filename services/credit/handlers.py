@@ -13,6 +13,7 @@ from chassis.auth import Principal
 from chassis.errors import Invalid, RuleViolation
 from chassis.service import Service
 from chassis.store import UnitOfWork
+from contracts.complaints import ComplaintFiled, ComplaintReopened, ComplaintResolved
 from contracts.customer import CustomerRegistered, CustomerTerminated, CustomerUpdated
 from contracts.ownership import OwnershipChanged
 from contracts.sales import InvoiceIssued, NoteDishonoured, NoteReceived, NoteSettled, PaymentReceived
@@ -102,6 +103,29 @@ async def on_note_dishonoured(event: NoteDishonoured, uow: Uow) -> None:
         await _save(profile, uow)
 
 
+async def on_complaint_filed(event: ComplaintFiled, uow: Uow) -> None:
+    """CRD-8: a quality or contract complaint about invoices holds them out of a downgrade while open."""
+    profile = await uow.store.get(event.customer_id)
+    if profile.open_dispute(event.complaint_id, event.kind, event.invoice_ids, event.filed_at):
+        await _save(profile, uow)
+
+
+async def on_complaint_resolved(event: ComplaintResolved, uow: Uow) -> None:
+    """CRD-8: resolved, the dispute is over: its invoices count again."""
+    profile = await uow.store.get(event.customer_id)
+    if profile.close_dispute(event.complaint_id, event.resolved_at):
+        await _save(profile, uow)
+
+
+async def on_complaint_reopened(event: ComplaintReopened, uow: Uow) -> None:
+    """CRD-8: reopened, the dispute is live again."""
+    profile = await uow.store.get(event.customer_id)
+    known = profile.disputes.get(event.complaint_id)
+    if known is not None and profile.open_dispute(event.complaint_id, known.kind, list(known.invoice_ids),
+                                                  event.reopened_at):
+        await _save(profile, uow)
+
+
 SUBSCRIPTIONS = {
     CustomerRegistered: on_customer_registered,
     CustomerUpdated: on_customer_updated,
@@ -112,6 +136,9 @@ SUBSCRIPTIONS = {
     NoteReceived: on_note_received,
     NoteSettled: on_note_settled,
     NoteDishonoured: on_note_dishonoured,
+    ComplaintFiled: on_complaint_filed,
+    ComplaintResolved: on_complaint_resolved,
+    ComplaintReopened: on_complaint_reopened,
 }
 
 # -- commands ------------------------------------------------------------------------------------------

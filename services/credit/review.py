@@ -82,8 +82,7 @@ def review(profile: CreditProfile, quarter: Quarter, now: datetime, policy: Revi
     unpaid, excused = unpaid_for_two_months(profile, now)
     findings += [f"invoice {i.invoice_id}: {fen(i.balance_fen)} unpaid {UNPAID_MONTHS} months after its due date "
                  f"{business_date(i.due_at).isoformat()}" for i in unpaid]
-    findings += [f"invoice {i.invoice_id} is late for a reason finance accepted: "
-                 f"{profile.accepted_reasons[i.invoice_id].reason}" for i in excused]
+    findings += [_excuse(profile, i.invoice_id) for i in excused]
     if unpaid:
         proposal = _downward(profile, policy)
         if proposal is None:
@@ -105,10 +104,20 @@ def review(profile: CreditProfile, quarter: Quarter, now: datetime, policy: Revi
 
 
 def unpaid_for_two_months(profile: CreditProfile, now: datetime) -> tuple[list[Invoice], list[Invoice]]:
-    """Open invoices unpaid two months past their due date: (counted, excused by an accepted reason)."""
+    """Open invoices unpaid two months past their due date: (counted, excused by a reason finance accepted or
+    by an open quality or contract complaint about them)."""
     late = [i for i in profile.open_invoices() if add_months(i.due_at, UNPAID_MONTHS) <= now]
-    excused = [i for i in late if i.invoice_id in profile.accepted_reasons]
-    return [i for i in late if i.invoice_id not in profile.accepted_reasons], excused
+    excused = [i for i in late if i.invoice_id in profile.accepted_reasons or profile.disputed_by(i.invoice_id)]
+    return [i for i in late if i not in excused], excused
+
+
+def _excuse(profile: CreditProfile, invoice_id: str) -> str:
+    accepted = profile.accepted_reasons.get(invoice_id)
+    if accepted is not None:
+        return f"invoice {invoice_id} is late for a reason finance accepted: {accepted.reason}"
+    dispute = profile.disputed_by(invoice_id)
+    assert dispute is not None
+    return f"invoice {invoice_id} is disputed by complaint {dispute.complaint_id} ({dispute.kind}), still open"
 
 
 def good_payment_record(profile: CreditProfile, quarter: Quarter) -> bool:

@@ -25,7 +25,7 @@ from chassis.policy import Scope
 from chassis.store import Database, UnitOfWork, save_versioned
 from services.credit.alerts import Alert, AlertLevel
 from services.credit.approval import CreditRequest, Decision, Origin, RequestStatus, Step, StepRecord, Terms
-from services.credit.domain import AcceptedReason, CreditProfile, CreditRating
+from services.credit.domain import AcceptedReason, CreditProfile, CreditRating, Dispute
 from services.credit.emergency import Countermeasure, Emergency, EmergencyKind, EmergencyStatus
 from services.credit.ledger import Allocation, Invoice, InvoiceSource, Note, NoteStatus, Payment
 from services.credit.limits import LimitCalculation, LimitMethod
@@ -273,6 +273,7 @@ def profile_document(p: CreditProfile) -> dict[str, Any]:
         "emergencies": [{**vars(e), "kind": e.kind.value, "status": e.status.value,
                          "countermeasures": [m.value for m in e.countermeasures]} for e in p.emergencies],
         "accepted_reasons": [vars(r) for r in p.accepted_reasons.values()],
+        "disputes": [vars(d) | {"invoice_ids": list(d.invoice_ids)} for d in p.disputes.values()],
         "last_investigation_at": p.last_investigation_at,
         "last_reviewed_quarter": p.last_reviewed_quarter,
         "open_request_id": p.open_request_id,
@@ -315,6 +316,8 @@ def to_profile(d: dict[str, Any]) -> CreditProfile:
                                   "countermeasures": tuple(Countermeasure(m) for m in e["countermeasures"])})
                      for e in d.get("emergencies") or []],
         accepted_reasons={r["invoice_id"]: AcceptedReason(**r) for r in d.get("accepted_reasons") or []},
+        disputes={x["complaint_id"]: Dispute(**x | {"invoice_ids": tuple(x["invoice_ids"])})
+                  for x in d.get("disputes") or []},
         last_investigation_at=d.get("last_investigation_at"),
         last_reviewed_quarter=d.get("last_reviewed_quarter"),
         open_request_id=d.get("open_request_id"),

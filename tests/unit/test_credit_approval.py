@@ -147,6 +147,21 @@ def test_crd_8_an_overdue_reason_accepted_by_finance_suppresses_the_downgrade() 
     assert any("quality dispute" in f for f in outcome.findings)
 
 
+def test_crd_8_an_open_quality_complaint_about_the_invoice_suppresses_the_downgrade_until_resolved() -> None:
+    profile = a_customer_with_credit(CreditRating.B)
+    profile.apply_invoice("INV-1", 10_000 * YUAN, T0, None, T0)
+    assert not profile.open_dispute("cmp-0", "TRANSPORT", ["INV-1"], T0 + days(5))  # not a reason to pay late
+    assert profile.open_dispute("cmp-1", "PRODUCT_QUALITY", ["INV-1"], T0 + days(5))
+    outcome = review(profile, Quarter(2026, 1), datetime(2026, 4, 10, tzinfo=UTC), POLICY)
+    assert outcome.direction is not Direction.DOWN and outcome.proposal is None
+    assert any("disputed by complaint cmp-1" in f for f in outcome.findings)
+    assert profile.close_dispute("cmp-1", T0 + days(50))
+    after = review(profile, Quarter(2026, 1), datetime(2026, 4, 10, tzinfo=UTC), POLICY)
+    assert after.direction is Direction.DOWN
+    assert profile.open_dispute("cmp-1", "PRODUCT_QUALITY", ["INV-1"], T0 + days(60))  # reopened
+    assert review(profile, Quarter(2026, 1), datetime(2026, 4, 10, tzinfo=UTC), POLICY).proposal is None
+
+
 def test_crd_8_a_good_payment_record_all_quarter_proposes_a_step_up() -> None:
     profile = a_customer_with_credit(CreditRating.B)
     profile.apply_invoice("INV-1", 10_000 * YUAN, T0, None, T0)

@@ -1,0 +1,64 @@
+"""The rules that cross a service border, proven end to end: the services run as in production (own
+databases, RabbitMQ between them) behind the real gateway, and a user's action in one service changes
+what another decides."""
+
+from datetime import timedelta
+
+from contracts.envelope import Envelope
+from contracts.sales import InvoiceIssued
+from services.credit.review import unpaid_for_two_months
+from tests.federation import federation
+from tests.support import START, eventually, token
+
+REP = token("SALES", user="rep-links", region="east")
+REGISTER = """mutation { registerCustomer(input: {name: "苏州轴承贸易有限公司", kind: COMPANY,
+  nature: ORDINARY_COMPANY, region: "east"}) { id } }"""
+FILE = """mutation($input: FileComplaintInput!) { fileComplaint(input: $input) { id } }"""
+STEPS = [
+    ("mutation($id: ID!) { acknowledgeComplaint(id: $id) { status } }", {}),
+    ("mutation($id: ID!) { startInvestigation(id: $id) { status } }", {}),
+    ("mutation($id: ID!, $input: FindingInput!) { recordFinding(id: $id, input: $input) { status } }",
+     {"input": {"responsibility": "COMPANY", "summary": "热处理不合格"}}),
+    ("mutation($id: ID!, $input: ResolutionInput!) { proposeResolution(id: $id, input: $input) { status } }",
+     {"input": {"remedy": "REPLACEMENT", "withApology": True}}),
+    ("mutation($id: ID!) { resolveComplaint(id: $id) { status } }", {}),
+]
+
+
+def an_invoice(customer_id: str, invoice_id: str, days_ago: int) -> Envelope[InvoiceIssued]:
+    issued = START - timedelta(days=days_ago)
+    return Envelope[InvoiceIssued].model_validate({
+        "specversion": "1.0", "id": f"erp-{invoice_id}", "source": "erp", "type": "invoice.issued",
+        "time": issued.isoformat(), "subject": customer_id, "datacontenttype": "application/json",
+        "data": {"invoiceId": invoice_id, "customerId": customer_id, "amountFen": 2_000_000,
+                 "issuedAt": issued.isoformat()}})
+
+
+async def test_crd_8_a_quality_complaint_about_an_invoice_holds_it_out_of_the_downgrade_until_resolved(
+        mongo_url: str, amqp_url: str, unique: str) -> None:
+    async with federation(mongo_url, amqp_url, unique, default_token=REP) as crm:
+        credit = crm.services["credit"]
+        customer_id = (await crm.gateway.data(REGISTER))["registerCustomer"]["id"]
+        await eventually(lambda: credit.store.profiles.count_documents({"_id": customer_id}))
+        invoice_id = f"INV-{unique}"
+        await credit.deliver(an_invoice(customer_id, invoice_id, days_ago=100))  # cash only: due at once
+
+        async def excused() -> bool:
+            _, held = unpaid_for_two_months(await credit.store.get(customer_id), crm.clock.now())
+            return [i.invoice_id for i in held] == [invoice_id]
+
+        assert not await excused()  # two months unpaid: it counts for a downgrade
+        await eventually(lambda: crm.services["complaints"].store.find_customer(customer_id))
+        complaint_id = (await crm.gateway.data(FILE, {"input": {
+            "customerId": customer_id, "kind": "PRODUCT_QUALITY", "description": "轴承表面有裂纹",
+            "invoiceIds": [invoice_id], "reason": "待检测", "plan": "取样送检",
+            "expectedResolutionAt": (START + timedelta(days=5)).isoformat()}}))["fileComplaint"]["id"]
+        await eventually(excused)  # complaint.filed crossed the bus: the invoice is disputed
+
+        for mutation, variables in STEPS:
+            await crm.gateway.data(mutation, {"id": complaint_id, **variables})
+
+        async def counts_again() -> bool:
+            return not await excused()
+
+        await eventually(counts_again)  # complaint.resolved crossed the bus: the dispute is over
