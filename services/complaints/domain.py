@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from chassis.auth import Role
 from chassis.errors import Invalid, RuleViolation
 from services.complaints.claims import SupplierClaim
 from services.complaints.deadlines import Deadline, DeadlineKind, DeadlinePolicy
@@ -351,11 +352,14 @@ class Complaint:
                      f"{new_due_at.isoformat()}; customer: {customer_acknowledgement.strip()}")
 
     def escalate_overdue(self, now: datetime, manager_of: Callable[[str], str | None]) -> list[Deadline]:
-        """CMP-4: each missed deadline goes to the handler's manager, once."""
+        """CMP-4: each missed deadline goes, once, to the handler's manager; with none on record, to the
+        regional managers of the customer's region; with no region, to the sales managers. Never nobody: a
+        role is named as credit's alerts name it (`REGION_MANAGER:east`), and whoever holds it sees it."""
         missed = [d for d in self.deadlines if d.missed(now)]
+        to = manager_of(self.handler_id) or (f"{Role.REGION_MANAGER}:{self.region}" if self.region
+                                             else str(Role.SALES_MANAGER))
         for deadline in missed:
-            deadline.escalated_at, deadline.escalated_to = now, manager_of(self.handler_id)
-            to = deadline.escalated_to or "nobody on record"
+            deadline.escalated_at, deadline.escalated_to = now, to
             self._record(Action.ESCALATE, SYSTEM, now,
                          f"{deadline.kind.value} deadline {deadline.due_at.isoformat()} missed; escalated to {to}")
             self.events.append(Escalated(self.id, self.customer_id, deadline.kind, deadline.due_at,

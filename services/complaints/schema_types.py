@@ -254,7 +254,8 @@ class ComplaintFilter:
     month: str | None = strawberry.field(default=None, description="month of filing, YYYY-MM")
     first_responder_id: strawberry.ID | None = None
     handler_id: strawberry.ID | None = None
-    escalated_to: strawberry.ID | None = strawberry.field(default=None, description="escalated to this manager")
+    escalated_to: strawberry.ID | None = strawberry.field(
+        default=None, description="escalated to this manager, or to a role: REGION_MANAGER:<region>, SALES_MANAGER")
     claim_status: ClaimStatus | None = None
 
 

@@ -26,7 +26,6 @@ class ComplaintsSettings(BaseSettings):
     timezone: str = Field("+08:00", description="where working days begin and end: '+08:00' or an IANA name")
     holidays: list[date] = Field(default_factory=list, description="non-working weekdays (public holidays)")
     managers: dict[str, str] = Field(default_factory=dict, description="handler id → their manager's id")
-    default_manager: str | None = Field(None, description="gets escalations of a handler with no manager on record")
     sweep_every_s: float = Field(300.0, gt=0, description="how often the deadline sweep runs")
 
     @field_validator("resolution_working_days")
@@ -56,4 +55,4 @@ class ComplaintsSettings(BaseSettings):
 
     def manager_of(self, handler_id: str) -> str | None:
         """CMP-4: whom an overdue complaint escalates to."""
-        return self.managers.get(handler_id, self.default_manager)
+        return self.managers.get(handler_id)

@@ -450,12 +450,16 @@ def test_cmp_4_escalation_goes_to_the_manager_of_whoever_handles_it_now():
     assert complaint.escalate_overdue(END_OF_MONDAY, manager_of)[0].escalated_to == "boss-of-bob"
 
 
-def test_cmp_4_a_handler_without_a_manager_on_record_still_escalates():
-    complaint = a_complaint(at=FRIDAY_EVENING, by="nobody-knows")
-
+def test_cmp_4_escalation_goes_to_nobody_never_the_regional_then_the_sales_managers_stand_in():
+    complaint = a_complaint(at=FRIDAY_EVENING, by="nobody-knows")  # the customer is in 华东
     missed = complaint.escalate_overdue(END_OF_MONDAY, manager_of)
+    assert missed[0].escalated_to == "REGION_MANAGER:华东" and "REGION_MANAGER:华东" in complaint.steps[-1].note
+    assert complaint.escalated_to == ["REGION_MANAGER:华东"]
 
-    assert missed[0].escalated_to is None and "nobody on record" in complaint.steps[-1].note
+    nowhere = Complaint.file(id="cmp-2", reference="CP000002", customer=KnownCustomer("cust-2", "C000002", None),
+                             by="nobody-knows", now=FRIDAY_EVENING, policy=POLICY,
+                             kind=ComplaintKind.SERVICE, description="没人回电话")
+    assert nowhere.escalate_overdue(END_OF_MONDAY, manager_of)[0].escalated_to == "SALES_MANAGER"
 
 
 def test_cmp_4_extending_the_deadline_needs_the_customers_acknowledgement():
