@@ -16,6 +16,7 @@ from services.complaints.deadlines import Deadline, DeadlineKind, DeadlinePolicy
 from services.complaints.findings import (
     Finding,
     Meeting,
+    Party,
     Remedy,
     Resolution,
     Responsibility,
@@ -247,9 +248,32 @@ class Complaint:
     # -- CMP-3: the flow ----------------------------------------------------------------------------
 
     def acknowledge(self, *, by: str, now: datetime) -> None:
+        """CMP-2: taken on only once the customer was told the reason, the plan and the expected date."""
+        self._check_allowed(Action.ACKNOWLEDGE)
+        if self.first_response is None:
+            raise RuleViolation("CMP-2", "the customer has not been told the reason, the plan and the expected "
+                                "resolution date: record the first response, or solve it on the spot",
+                                status=self.status.value)
         self._move(Action.ACKNOWLEDGE, by, now, "acknowledged to the customer")
         self.acknowledged_at = self.acknowledged_at or now
         self._meet(DeadlineKind.ACKNOWLEDGE, now)
+
+    def solve_on_the_spot(self, responsibility: Responsibility, summary: str, *, by: str, now: datetime) -> None:
+        """CMP-2: solved while the customer was there (a visit, a call): what was found and done is recorded
+        and the complaint closes at once. Only the company's or the customer's own fault is settled so (the
+        conversation is the meeting of the two, CMP-5); a carrier, a supplier or a doubt needs investigating."""
+        self._check_allowed(Action.SOLVE_ON_THE_SPOT)
+        if responsibility not in (Responsibility.COMPANY, Responsibility.CUSTOMER):
+            raise Invalid("responsibility", f"a {responsibility.value} fault is investigated, not settled on the spot")
+        summary = _text("summary", summary)
+        meeting = None if responsibility is Responsibility.COMPANY else Meeting(now, (Party.CUSTOMER, Party.COMPANY),
+                                                                                 summary)
+        self.findings.append(Finding(responsibility, summary, by, now, self.round, None, meeting))
+        self._move(Action.SOLVE_ON_THE_SPOT, by, now, f"solved on the spot ({responsibility.value}): {summary}")
+        self.acknowledged_at = self.resolved_at = self.closed_at = now
+        self._meet(DeadlineKind.ACKNOWLEDGE, now)
+        self._meet(DeadlineKind.RESOLUTION, now)
+        self._resolved(now)
 
     def start_investigation(self, *, by: str, now: datetime) -> None:
         self._move(Action.START_INVESTIGATION, by, now, "investigation started")

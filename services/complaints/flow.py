@@ -1,6 +1,7 @@
 """The complaint flow (CMP-3) as a table: every move is one of its rows.
 
-received → acknowledged → investigating → resolution proposed → resolved → closed (+ reopened).
+received → acknowledged → investigating → resolution proposed → resolved → closed (+ reopened); or, solved on
+the spot by the first responder (CMP-2), received → closed.
 """
 
 from enum import StrEnum
@@ -29,6 +30,7 @@ class Action(StrEnum):
     REOPEN = "REOPEN"
     EXTEND_DEADLINE = "EXTEND_DEADLINE"
     ESCALATE = "ESCALATE"
+    SOLVE_ON_THE_SPOT = "SOLVE_ON_THE_SPOT"
     OPEN_CLAIM = "OPEN_CLAIM"
     WITHDRAW_CLAIM = "WITHDRAW_CLAIM"
     RECORD_CLAIM_RECOVERY = "RECORD_CLAIM_RECOVERY"
@@ -39,7 +41,7 @@ S, A = ComplaintStatus, Action
 # A revised proposal replaces the last one; a complaint the finding settles without a remedy (the
 # customer was responsible, say) may close straight from investigation.
 FLOW: dict[ComplaintStatus, dict[Action, ComplaintStatus]] = {
-    S.RECEIVED: {A.ACKNOWLEDGE: S.ACKNOWLEDGED},
+    S.RECEIVED: {A.ACKNOWLEDGE: S.ACKNOWLEDGED, A.SOLVE_ON_THE_SPOT: S.CLOSED},
     S.ACKNOWLEDGED: {A.START_INVESTIGATION: S.INVESTIGATING},
     S.INVESTIGATING: {A.PROPOSE_RESOLUTION: S.RESOLUTION_PROPOSED, A.CLOSE: S.CLOSED},
     S.RESOLUTION_PROPOSED: {A.PROPOSE_RESOLUTION: S.RESOLUTION_PROPOSED, A.RESOLVE: S.RESOLVED},

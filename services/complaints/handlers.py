@@ -112,6 +112,15 @@ async def acknowledge(complaint_id: str, by: Principal, uow: Uow) -> Complaint:
     return await _save(complaint, uow)
 
 
+async def solve_on_the_spot(complaint_id: str, responsibility: Responsibility, summary: str, by: Principal,
+                            uow: Uow) -> Complaint:
+    """CMP-2: the first responder solved it while the customer was there."""
+    complaint = await uow.store.get(complaint_id)
+    policy.require_may_respond(by, complaint)
+    complaint.solve_on_the_spot(responsibility, summary, by=by.user_id, now=uow.now())
+    return await _save(complaint, uow)
+
+
 async def record_first_response(complaint_id: str, reason: str, plan: str, expected_resolution_at: datetime,
                                 by: Principal, uow: Uow) -> Complaint:
     """CMP-2: what the customer was told when it could not be solved on the spot."""

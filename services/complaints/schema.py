@@ -40,6 +40,7 @@ from services.complaints.schema_types import (
     FirstResponseInput,
     Info,
     ResolutionInput,
+    Responsibility,
     shown,
 )
 from services.complaints.store import ComplaintFilter as Filter
@@ -101,6 +102,13 @@ class Mutation:
     async def record_first_response(self, info: Info, id: strawberry.ID, input: FirstResponseInput) -> Complaint:
         return await _run(info, lambda uow: handlers.record_first_response(
             str(id), input.reason, input.plan, input.expected_resolution_at, info.context.caller, uow))
+
+    @strawberry.mutation(description="CMP-2: solved while the customer was there: who was responsible (COMPANY or "
+                                     "CUSTOMER) and what was done; it closes at once")
+    async def solve_on_the_spot(self, info: Info, id: strawberry.ID, responsibility: Responsibility,
+                                summary: str) -> Complaint:
+        return await _run(info, lambda uow: handlers.solve_on_the_spot(str(id), responsibility, summary,
+                                                                       info.context.caller, uow))
 
     @strawberry.mutation(description="CMP-2: hand it to the responsible department; the first responder stays")
     async def hand_over_complaint(self, info: Info, id: strawberry.ID, handler_id: strawberry.ID,

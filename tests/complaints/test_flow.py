@@ -28,7 +28,10 @@ SERVICE_DESK = token("SERVICE", user="desk-1")
 async def file(desk: ComplaintsHarness, customer_id: str | None = None, *, as_token: str | bool = True,
                **fields: Any) -> dict[str, Any]:
     customer_id = customer_id or await desk.a_customer()
-    complaint = {"customerId": customer_id, "kind": "PRODUCT_QUALITY", "description": "第三批轴承有裂纹", **fields}
+    told = {"reason": "待检验", "plan": "取样送检",  # CMP-2: what the customer is told, as filed
+            "expectedResolutionAt": (desk.clock.now() + timedelta(days=7)).isoformat()}
+    complaint = {"customerId": customer_id, "kind": "PRODUCT_QUALITY", "description": "第三批轴承有裂纹", **told,
+                 **fields}
     return (await desk.gql.data(FILE, {"input": complaint}, as_token=as_token))["fileComplaint"]
 
 
@@ -72,10 +75,11 @@ async def test_cmp_3_file_acknowledge_investigate_propose_resolve_close_and_read
 
     steps = (await desk.gql.data(STEPS, {"id": complaint["id"]}))["complaint"]["steps"]
     assert [(s["action"], s["status"], s["by"]) for s in steps] == [
-        ("FILE", "RECEIVED", "u1"), ("ACKNOWLEDGE", "ACKNOWLEDGED", "u1"), ("START_INVESTIGATION", "INVESTIGATING", "u1"),
+        ("FILE", "RECEIVED", "u1"), ("RECORD_FIRST_RESPONSE", "RECEIVED", "u1"),
+        ("ACKNOWLEDGE", "ACKNOWLEDGED", "u1"), ("START_INVESTIGATION", "INVESTIGATING", "u1"),
         ("RECORD_FINDING", "INVESTIGATING", "u1"), ("PROPOSE_RESOLUTION", "RESOLUTION_PROPOSED", "desk-1"),
         ("RESOLVE", "RESOLVED", "u1"), ("CLOSE", "CLOSED", "u1")]
-    assert [s["at"][11:16] for s in steps] == ["09:00", "10:00", "11:00", "12:00", "12:00", "12:00", "12:00"]
+    assert [s["at"][11:16] for s in steps] == ["09:00", "09:00", "10:00", "11:00", "12:00", "12:00", "12:00", "12:00"]
     assert [s["promisedAt"] for s in steps][-3:] == [promised] * 3  # the promise is kept from then on
     answer = await desk.gql.data(CUSTOMER_COMPLAINTS, {"reps": [{"__typename": "Customer", "id": customer_id}]})
     assert answer["_entities"] == [{"id": customer_id, "complaints": [
@@ -258,7 +262,7 @@ async def test_two_acknowledgements_at_once_exactly_one_is_recorded(desk: Compla
     assert sum(error_codes(a) == [] for a in answers) == 1
     assert all(error_codes(a) in ([], ["CONFLICT"], ["RULE_VIOLATION"]) for a in answers)
     steps = (await desk.gql.data(STEPS, {"id": complaint["id"]}))["complaint"]["steps"]
-    assert [s["action"] for s in steps] == ["FILE", "ACKNOWLEDGE"]
+    assert [s["action"] for s in steps] == ["FILE", "RECORD_FIRST_RESPONSE", "ACKNOWLEDGE"]
 
 
 async def test_cmp_6_only_finance_or_the_general_manager_write_off_what_a_supplier_will_not_pay(
@@ -274,3 +278,16 @@ async def test_cmp_6_only_finance_or_the_general_manager_write_off_what_a_suppli
     written_off = await step(desk, write_off, complaint["id"], as_token=token("GENERAL_MANAGER", user="gm"))
 
     assert written_off == {"claim": {"status": "WRITTEN_OFF", "outstandingFen": 0, "closingNote": "供应商已破产清算"}}
+
+
+SOLVE = f"""mutation($id: ID!, $summary: String!) {{
+  solveOnTheSpot(id: $id, responsibility: COMPANY, summary: $summary) {{ {FIELDS} }} }}"""
+
+
+async def test_cmp_2_not_solved_on_the_spot_the_customer_is_told_first_else_it_closes_on_the_spot(
+        desk: ComplaintsHarness) -> None:
+    untold = await file(desk, reason=None, plan=None, expectedResolutionAt=None)
+    refused = await desk.gql(ACKNOWLEDGE, {"id": untold["id"]})
+    assert refused["errors"][0]["extensions"]["rule"] == "CMP-2"
+    solved = await step(desk, SOLVE, untold["id"], summary="当场更换了一箱轴承")
+    assert (solved["status"], solved["dueAt"], solved["allowedActions"]) == ("CLOSED", None, ["REOPEN"])

@@ -7,7 +7,8 @@ from tests.support import eventually, token
 REGISTER = """mutation { registerCustomer(input: {name: "华东机电有限公司", kind: COMPANY, nature: ORDINARY_COMPANY,
   region: "east"}) { id } }"""
 FILE = """mutation($customer: ID!) { fileComplaint(input: {customerId: $customer, kind: PRODUCT_QUALITY,
-  description: "轴承有裂纹", severity: HIGH}) { id status firstResponderId dueAt } }"""
+  description: "轴承有裂纹", severity: HIGH, reason: "待检验", plan: "取样送检",
+  expectedResolutionAt: "2026-03-09T18:00:00+08:00"}) { id status firstResponderId dueAt } }"""
 FLOW = [
     "acknowledgeComplaint(id: $id) { status }",
     "startInvestigation(id: $id) { status }",

@@ -49,8 +49,9 @@ def manager_of(handler: str) -> str | None:
 
 def a_complaint(*, at: datetime = MONDAY, by: str = "alice", policy: DeadlinePolicy = POLICY, **overrides
                 ) -> Complaint:
+    told = {"reason": "待检验", "plan": "取样送检", "expected_resolution_at": at + days(7)}  # CMP-2, as filed
     fields = {"kind": ComplaintKind.PRODUCT_QUALITY, "description": "第三批货有裂纹", "severity": Severity.MEDIUM,
-              "product": "轴承 6204", **overrides}
+              "product": "轴承 6204", **told, **overrides}
     return Complaint.file(id="cmp-1", reference="CP000001", customer=KnownCustomer("cust-1", "C000001", "华东"),
                           by=by, now=at, policy=policy, **fields)
 
@@ -177,7 +178,7 @@ def test_cmp_2_not_solved_on_the_spot_the_customer_is_told_reason_plan_and_date(
 ])
 def test_cmp_2_reason_plan_and_expected_date_are_recorded_together(given, missing):
     with pytest.raises(RuleViolation) as refused:
-        a_complaint(**given)
+        a_complaint(**({"reason": None, "plan": None, "expected_resolution_at": None} | given))
 
     assert refused_rule(refused) == "CMP-2" and refused.value.extensions["missing"] == missing
 
@@ -190,12 +191,36 @@ def test_cmp_2_an_expected_resolution_date_in_the_past_is_refused():
 
 
 def test_cmp_2_a_complaint_awaits_its_first_response_until_told_or_resolved():
-    complaint = a_complaint()
+    complaint = a_complaint(reason=None, plan=None, expected_resolution_at=None)
     assert complaint.awaiting_first_response
 
     complaint.record_first_response("需要检测", "送检", MONDAY + days(3), by="alice", now=MONDAY + hours(1))
     assert not complaint.awaiting_first_response
     assert not resolved().awaiting_first_response  # solved: nothing left to tell
+
+
+def test_cmp_2_no_acknowledgement_before_the_customer_is_told_reason_plan_and_date():
+    complaint = a_complaint(reason=None, plan=None, expected_resolution_at=None)
+    with pytest.raises(RuleViolation) as refused:
+        complaint.acknowledge(by="alice", now=MONDAY + hours(1))
+    assert refused_rule(refused) == "CMP-2" and complaint.status is ComplaintStatus.RECEIVED
+    complaint.record_first_response("需要检测", "送检", MONDAY + days(3), by="alice", now=MONDAY + hours(1))
+    complaint.acknowledge(by="alice", now=MONDAY + hours(2))
+    assert complaint.status is ComplaintStatus.ACKNOWLEDGED
+
+
+def test_cmp_2_solved_on_the_spot_closes_at_once_with_its_finding_and_nothing_left_to_tell():
+    complaint = a_complaint(reason=None, plan=None, expected_resolution_at=None)
+    complaint.solve_on_the_spot(Responsibility.CUSTOMER, "客户误读了说明书, 当场演示", by="alice",
+                                now=MONDAY + hours(1))
+    assert complaint.status is ComplaintStatus.CLOSED and not complaint.awaiting_first_response
+    assert complaint.finding.responsibility is Responsibility.CUSTOMER
+    assert complaint.finding.meeting.parties == (Party.CUSTOMER, Party.COMPANY)  # the conversation itself
+    assert complaint.resolved_at == complaint.closed_at == complaint.acknowledged_at == MONDAY + hours(1)
+    assert [type(e).__name__ for e in complaint.events][-1] == "Resolved"
+    with pytest.raises(Invalid) as refused:
+        a_complaint().solve_on_the_spot(Responsibility.SUPPLIER, "x", by="alice", now=MONDAY + hours(1))
+    assert invalid_field(refused) == "responsibility"
 
 
 # -- CMP-3: the flow ------------------------------------------------------------------------------
@@ -206,6 +231,7 @@ def test_cmp_3_the_whole_flow_records_who_when_and_what_at_every_step():
 
     assert [(s.action, s.status) for s in complaint.steps] == [
         (Action.FILE, ComplaintStatus.RECEIVED),
+        (Action.RECORD_FIRST_RESPONSE, ComplaintStatus.RECEIVED),  # told the customer as it was filed
         (Action.ACKNOWLEDGE, ComplaintStatus.ACKNOWLEDGED),
         (Action.START_INVESTIGATION, ComplaintStatus.INVESTIGATING),
         (Action.RECORD_FINDING, ComplaintStatus.INVESTIGATING),
@@ -213,17 +239,18 @@ def test_cmp_3_the_whole_flow_records_who_when_and_what_at_every_step():
         (Action.RESOLVE, ComplaintStatus.RESOLVED),
         (Action.CLOSE, ComplaintStatus.CLOSED),
     ]
-    assert [s.at for s in complaint.steps] == [MONDAY + hours(n) for n in range(7)]
+    assert [s.at for s in complaint.steps] == [MONDAY] + [MONDAY + hours(n) for n in range(7)]
     assert all(s.by == "alice" for s in complaint.steps)
-    assert complaint.steps[3].note == "COMPANY: 装运前质检漏检"
+    assert complaint.steps[4].note == "COMPANY: 装运前质检漏检"
 
 
 S, A = ComplaintStatus, Action
 # CMP-3 written out here, not read from the code: received → acknowledged → investigating → resolution
 # proposed → resolved → closed (+ reopened); a revised proposal replaces the last; a finding that settles it
-# without a remedy closes it from investigation; a finding may be recorded while investigating only.
+# without a remedy closes it from investigation; a finding may be recorded while investigating only; CMP-2:
+# solved on the spot, received → closed.
 PINNED: dict[ComplaintStatus, dict[Action, ComplaintStatus]] = {
-    S.RECEIVED: {A.ACKNOWLEDGE: S.ACKNOWLEDGED},
+    S.RECEIVED: {A.ACKNOWLEDGE: S.ACKNOWLEDGED, A.SOLVE_ON_THE_SPOT: S.CLOSED},
     S.ACKNOWLEDGED: {A.START_INVESTIGATION: S.INVESTIGATING},
     S.INVESTIGATING: {A.RECORD_FINDING: S.INVESTIGATING, A.PROPOSE_RESOLUTION: S.RESOLUTION_PROPOSED,
                       A.CLOSE: S.CLOSED},
@@ -233,7 +260,7 @@ PINNED: dict[ComplaintStatus, dict[Action, ComplaintStatus]] = {
     S.REOPENED: {A.START_INVESTIGATION: S.INVESTIGATING},
 }
 MOVES = (A.ACKNOWLEDGE, A.START_INVESTIGATION, A.RECORD_FINDING, A.PROPOSE_RESOLUTION, A.RESOLVE, A.CLOSE,
-         A.REOPEN)
+         A.REOPEN, A.SOLVE_ON_THE_SPOT)
 ILLEGAL = [(status, action) for status in ComplaintStatus for action in MOVES if action not in PINNED[status]]
 LEGAL = [(status, action) for status in ComplaintStatus for action in MOVES if action in PINNED[status]]
 
@@ -255,6 +282,8 @@ def attempt(complaint: Complaint, action: Action) -> None:
             complaint.close(by="alice", now=at)
         case A.REOPEN:
             complaint.reopen("again", by="alice", now=at, policy=POLICY)
+        case A.SOLVE_ON_THE_SPOT:
+            complaint.solve_on_the_spot(Responsibility.COMPANY, "当场换货", by="alice", now=at)
 
 
 @pytest.mark.parametrize(("status", "action"), LEGAL)
@@ -287,8 +316,8 @@ def test_cmp_3_resolving_a_received_complaint_names_acknowledge_as_the_way_on():
     with pytest.raises(RuleViolation) as refused:
         a_complaint().resolve(by="alice", now=MONDAY + hours(1))
 
-    assert "allowed now: ACKNOWLEDGE → ACKNOWLEDGED" in refused.value.message
-    assert refused.value.extensions["allowedStatuses"] == ["ACKNOWLEDGED"]
+    assert "allowed now: ACKNOWLEDGE → ACKNOWLEDGED, SOLVE_ON_THE_SPOT → CLOSED" in refused.value.message
+    assert refused.value.extensions["allowedStatuses"] == ["ACKNOWLEDGED", "CLOSED"]
 
 
 def test_cmp_3_no_concession_while_investigating_before_the_cause_is_known():
