@@ -72,6 +72,7 @@ class HandoverCase:
     decided_by: str | None = None
     decided_at: datetime | None = None
     note: str | None = None
+    staying: bool = False  # OWN-7: rejected because the salesperson stays after all: nothing to hand over
     version: int = 0
     events: list[CommissionHoldChanged] = field(default_factory=list, repr=False, compare=False)  # new, not stored
 
@@ -109,10 +110,11 @@ class HandoverCase:
 
     @property
     def commission_on_hold(self) -> bool:
-        """OWN-7: on hold until every customer is handed over cleanly; OWN-8: while incomplete."""
-        if self.status is not CaseStatus.OPEN:
-            return False
-        return self.kind is CaseKind.HANDOVER or bool(self.incomplete())
+        """OWN-7: on hold until every customer is handed over cleanly: a rejected handover is to be done again
+        (unless the salesperson stays); OWN-8: while incomplete."""
+        if self.kind is CaseKind.HANDOVER:
+            return self.status is CaseStatus.OPEN or (self.status is CaseStatus.REJECTED and not self.staying)
+        return self.status is CaseStatus.OPEN and bool(self.incomplete())
 
     def incomplete(self) -> list[str]:
         return [i.customer_id for i in self.items if not i.complete]
@@ -151,12 +153,17 @@ class HandoverCase:
         self._hold_may_change(held, now)
         return [i for i in self.items if i.customer_id in owned_now]
 
-    def reject(self, note: str, *, by: str, now: datetime) -> None:
+    def reject(self, note: str, *, by: str, now: datetime, staying: bool = False) -> None:
+        """Nothing moves. A rejected handover keeps the commission on hold until one is approved, unless the
+        salesperson stays after all (`staying`)."""
         self._refuse_unless_open()
         if not note.strip():
             raise Invalid("note", "say why the case is rejected")
+        if staying and self.kind is not CaseKind.HANDOVER:
+            raise Invalid("staying", "only a departing salesperson's handover ends because they stay")
         held = self.commission_on_hold
         self.status, self.decided_by, self.decided_at, self.note = CaseStatus.REJECTED, by, now, note.strip()
+        self.staying = staying
         self._hold_may_change(held, now)
 
     def _hold_may_change(self, held: bool, now: datetime) -> None:
@@ -174,6 +181,14 @@ class HandoverCase:
         if self.status is not CaseStatus.OPEN:
             raise RuleViolation(self.rule, f"case {self.id} is already {self.status.value.lower()}",
                                 status=self.status.value)
+
+
+def commission_held(cases: list[HandoverCase]) -> bool:
+    """OWN-7 / OWN-8: a salesperson's commission is on hold while their latest handover holds it (open, or
+    rejected to be done again) or a transfer of theirs is incomplete. `cases`: theirs, oldest first."""
+    handovers = [c for c in cases if c.kind is CaseKind.HANDOVER]
+    return (bool(handovers) and handovers[-1].commission_on_hold) or any(
+        c.commission_on_hold for c in cases if c.kind is CaseKind.TRANSFER)
 
 
 def _checked(item: Item) -> Item:

@@ -93,10 +93,10 @@ async def approve_case(case_id: str, manager: Principal, uow: Uow) -> HandoverCa
     return case
 
 
-async def reject_case(case_id: str, note: str, manager: Principal, uow: Uow) -> HandoverCase:
+async def reject_case(case_id: str, note: str, staying: bool, manager: Principal, uow: Uow) -> HandoverCase:
     case = await uow.store.case(case_id)
     policy.require_may_decide_case(manager, case)
-    case.reject(note, by=manager.user_id, now=uow.now())
+    case.reject(note, by=manager.user_id, now=uow.now(), staying=staying)
     await _save(case, uow)
     return case
 

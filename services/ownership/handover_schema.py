@@ -119,7 +119,10 @@ class HandoverMutation:
         return HandoverCase.from_domain(await info.context.service.run(
             lambda uow: handover_handlers.approve_case(str(case_id), info.context.caller, uow)))
 
-    @strawberry.mutation(description="OWN-7/OWN-8: the regional manager rejects; nothing moves, the hold lifts")
-    async def reject_handover(self, info: Info, case_id: strawberry.ID, note: str) -> HandoverCase:
+    @strawberry.mutation(description="OWN-7/OWN-8: the regional manager rejects; nothing moves. A rejected handover "
+                                     "keeps the commission on hold until one is approved, unless the salesperson "
+                                     "stays (`staying`)")
+    async def reject_handover(self, info: Info, case_id: strawberry.ID, note: str, staying: bool = False
+                              ) -> HandoverCase:
         return HandoverCase.from_domain(await info.context.service.run(
-            lambda uow: handover_handlers.reject_case(str(case_id), note, info.context.caller, uow)))
+            lambda uow: handover_handlers.reject_case(str(case_id), note, staying, info.context.caller, uow)))

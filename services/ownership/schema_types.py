@@ -157,13 +157,12 @@ class Salesperson:
     async def load_ratio(self, info: Info) -> float:
         return await self.owned_count(info) / self.capacity_weight
 
-    @strawberry.field(description="OWN-7/OWN-8: commission on hold while a handover is open or a transfer "
-                                  "incomplete (need-to-know)")
+    @strawberry.field(description="OWN-7/OWN-8: commission on hold while a handover is open or was rejected to "
+                                  "be done again, or a transfer is incomplete (need-to-know)")
     async def commission_hold(self, info: Info) -> bool:
         policy.require_sees(policy.sees_commission_hold(info.context.caller, self._salesperson),
                             f"the commission of {self.id}")
-        cases = await info.context.service.store.cases_of(str(self.id), handover.CaseStatus.OPEN)
-        return any(c.commission_on_hold for c in cases)
+        return handover.commission_held(await info.context.service.store.cases_of(str(self.id), None))
 
     @strawberry.field(description="OWN-6: automatic returns without a report (need-to-know)")
     async def missing_reports(self, info: Info) -> list[MissingReport]:

@@ -311,7 +311,7 @@ def case_document(c: HandoverCase) -> dict[str, Any]:
         "_id": c.id, "kind": c.kind.value, "reason": c.reason.value, "salesperson_id": c.salesperson_id,
         "region": c.region, "opened_by": c.opened_by, "opened_at": c.opened_at,
         "items": [vars(i) for i in c.items], "status": c.status.value, "decided_by": c.decided_by,
-        "decided_at": c.decided_at, "note": c.note, "version": c.version,
+        "decided_at": c.decided_at, "note": c.note, "staying": c.staying, "version": c.version,
         "commission_hold": c.commission_on_hold,
     }
 
@@ -322,7 +322,7 @@ def to_case(d: dict[str, Any]) -> HandoverCase:
         region=d.get("region"), opened_by=d["opened_by"], opened_at=d["opened_at"],
         items=[Item(**{**i, "to_pool": bool(i.get("to_pool"))}) for i in d.get("items") or []],
         status=CaseStatus(d["status"]), decided_by=d.get("decided_by"), decided_at=d.get("decided_at"),
-        note=d.get("note"), version=d["version"],
+        note=d.get("note"), staying=bool(d.get("staying")), version=d["version"],
     )
 
 

@@ -20,7 +20,8 @@ START_HANDOVER = f"mutation($who: ID!) {{ startHandover(salespersonId: $who) {{ 
 RECORD = f"""mutation($case: ID!, $input: HandoverItemInput!) {{
   recordHandoverItem(caseId: $case, input: $input) {{ {CASE_FIELDS} }} }}"""
 APPROVE = f"mutation($case: ID!) {{ approveHandover(caseId: $case) {{ {CASE_FIELDS} }} }}"
-REJECT = f"mutation($case: ID!, $note: String!) {{ rejectHandover(caseId: $case, note: $note) {{ {CASE_FIELDS} }} }}"
+REJECT = f"""mutation($case: ID!, $note: String!, $staying: Boolean = false) {{
+  rejectHandover(caseId: $case, note: $note, staying: $staying) {{ {CASE_FIELDS} }} }}"""
 TRANSFER = f"mutation($input: TransferInput!) {{ requestTransfer(input: $input) {{ {CASE_FIELDS} }} }}"
 
 
@@ -71,16 +72,35 @@ async def test_own_7_a_departing_salespersons_customers_go_to_successors_or_the_
     assert (await salesperson(ownership, "alice"))["active"] is False  # ...leaves her departed
 
 
-async def test_own_7_a_rejected_handover_moves_nothing(ownership: OwnershipHarness) -> None:
+async def test_own_7_a_rejected_handover_moves_nothing_and_lifts_the_hold_only_if_the_salesperson_stays(
+        ownership: OwnershipHarness) -> None:
     await owned_by_first_contact(ownership, "c-1", "alice")
     case = (await ownership.gql.data(START_HANDOVER, {"who": "alice"}, as_token=EAST_MANAGER))["startHandover"]
     again = await ownership.gql(START_HANDOVER, {"who": "alice"}, as_token=EAST_MANAGER)
     assert error_codes(again) == ["CONFLICT"]  # one open handover per salesperson
-    rejected = (await ownership.gql.data(REJECT, {"case": case["id"], "note": "she stays"},
+    rejected = (await ownership.gql.data(REJECT, {"case": case["id"], "note": "she stays", "staying": True},
                                          as_token=EAST_MANAGER))["rejectHandover"]
     assert (rejected["status"], rejected["commissionHold"]) == ("REJECTED", False)
     assert (await ownership_of(ownership, "c-1"))["ownerId"] == "alice"
     assert (await salesperson(ownership, "alice"))["active"] is True
+    assert (await salesperson(ownership, "alice"))["commissionHold"] is False
+
+
+async def test_own_7_a_handover_rejected_to_be_done_again_keeps_the_commission_on_hold_until_one_is_approved(
+        ownership: OwnershipHarness) -> None:
+    await owned_by_first_contact(ownership, "c-2", "bea")
+    await add_salespeople(ownership, "carl")
+    first = (await ownership.gql.data(START_HANDOVER, {"who": "bea"}, as_token=EAST_MANAGER))["startHandover"]
+    redo = (await ownership.gql.data(REJECT, {"case": first["id"], "note": "receivables do not match credit"},
+                                     as_token=EAST_MANAGER))["rejectHandover"]
+    assert (redo["status"], redo["commissionHold"]) == ("REJECTED", True)
+    assert (await salesperson(ownership, "bea"))["commissionHold"] is True  # nothing was handed over
+    second = (await ownership.gql.data(START_HANDOVER, {"who": "bea"}, as_token=EAST_MANAGER))["startHandover"]
+    await ownership.gql.data(RECORD, {"case": second["id"], "input": {
+        "customerId": "c-2", "successorId": "carl", "summary": "月结客户", "receivablesFen": 0}},
+        as_token=EAST_MANAGER)
+    await ownership.gql.data(APPROVE, {"case": second["id"]}, as_token=EAST_MANAGER)
+    assert (await salesperson(ownership, "bea"))["commissionHold"] is False
 
 
 async def test_own_8_an_incomplete_transfer_holds_the_commission_until_completed_and_approved(
