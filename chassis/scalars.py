@@ -13,6 +13,13 @@ MAX_FEN = 2**53  # exact in every JSON reader, JavaScript's included
 EARLIEST, LATEST = date(1900, 1, 1), date(2100, 12, 31)
 
 
+def fen(amount_fen: int) -> str:
+    """An amount as people read it, without floats: 1234567 → '12,345.67 CNY'."""
+    sign = "-" if amount_fen < 0 else ""
+    whole, cents = divmod(abs(amount_fen), 100)
+    return f"{sign}{whole:,}.{cents:02d} CNY"
+
+
 def check_fen(value: int, what: str = "Fen") -> int:
     """Amounts are whole fen, 0 ≤ x < 2^53, also those the system computes."""
     if not 0 <= value < MAX_FEN:

@@ -2,7 +2,13 @@
 
 from contracts.access import AccessRecorded
 from contracts.complaints import ComplaintEscalated, ComplaintFiled, ComplaintReopened, ComplaintResolved
-from contracts.credit import CreditAlertRaised, CreditHoldChanged, CreditInvoiceOverdue, CreditLimitChanged
+from contracts.credit import (
+    CreditAlertRaised,
+    CreditHoldChanged,
+    CreditInvoiceOverdue,
+    CreditLimitChanged,
+    CreditReceivablesChanged,
+)
 from contracts.customer import CustomerLevelChanged, CustomerRegistered, CustomerTerminated, CustomerUpdated
 from contracts.envelope import Envelope, Event
 from contracts.ownership import CommissionHoldChanged, OwnershipChanged
@@ -20,6 +26,7 @@ INTERNAL: tuple[type[Event], ...] = (
     CreditLimitChanged,
     CreditHoldChanged,
     CreditInvoiceOverdue,
+    CreditReceivablesChanged,
     ComplaintFiled,
     ComplaintResolved,
     ComplaintEscalated,

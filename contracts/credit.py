@@ -31,6 +31,17 @@ class CreditLimitChanged(Event):
     changed_at: AwareDatetime
 
 
+class CreditReceivablesChanged(Event):
+    """OWN-7 / OWN-8: what the customer owes on credit now (open invoices and dishonoured notes), published when
+    it changes; `seq` counts the changes, so an older one arriving late is recognised."""
+
+    type = "credit.receivables_changed"
+    customer_id: str
+    receivables_fen: int
+    seq: int
+    changed_at: AwareDatetime
+
+
 class CreditHoldChanged(Event):
     """CRD-10: a customer was put on or taken off credit hold."""
 

@@ -11,8 +11,8 @@ from enum import StrEnum
 
 from chassis.auth import Role
 from chassis.errors import Forbidden, Invalid, RuleViolation
+from chassis.scalars import fen
 from services.credit.domain import CreditRating
-from services.credit.ledger import fen
 from services.credit.limits import LimitCalculation
 
 MAX_TERM_DAYS = 365

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from chassis.clock import add_months
 from chassis.errors import Invalid, RuleViolation
+from chassis.scalars import fen
 from services.credit.alerts import Alert, AlertLevel, alert_recipients
 from services.credit.emergency import Countermeasure, Emergency, EmergencyKind, EmergencyStatus, HoldChanged
 from services.credit.ledger import (
@@ -27,7 +28,6 @@ from services.credit.ledger import (
     NoteStatus,
     Payment,
     business_date,
-    fen,
 )
 
 
@@ -95,7 +95,18 @@ class InvoiceLongOverdue:
     settled_at: datetime | None  # told again once paid
 
 
-ProfileEvent = Alert | HoldChanged | TermsChanged | InvoiceLongOverdue
+@dataclass(frozen=True)
+class ReceivablesChanged:
+    """OWN-7 / OWN-8: what the customer owes now, for the handover of a salesperson's customers. `seq` orders
+    them (one more each time), so a late one is recognised."""
+
+    customer_id: str
+    receivables_fen: int
+    seq: int
+    at: datetime
+
+
+ProfileEvent = Alert | HoldChanged | TermsChanged | InvoiceLongOverdue | ReceivablesChanged
 
 
 class Standing(StrEnum):
@@ -177,6 +188,8 @@ class CreditProfile:
     notes: list[Note] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
     credit_balance_fen: int = 0
+    receivables_told_fen: int = 0  # OWN-7/8: the receivables last published, and how many times
+    receivables_told_seq: int = 0
     alerted: set[AlertLevel] = field(default_factory=set)  # CRD-3: levels crossed and not fallen below since
     emergencies: list[Emergency] = field(default_factory=list)
     accepted_reasons: dict[str, AcceptedReason] = field(default_factory=dict)
@@ -548,7 +561,12 @@ class CreditProfile:
     # -- CRD-3 ---------------------------------------------------------------------------------------------
 
     def _reassess(self, now: datetime) -> None:
-        """CRD-3: an alert for each level crossed going up; falling below a level arms it again."""
+        """CRD-3: an alert for each level crossed going up; falling below a level arms it again. OWN-7/8: the
+        receivables are told when they change."""
+        if self.receivables_fen != self.receivables_told_fen:
+            self.receivables_told_fen, self.receivables_told_seq = self.receivables_fen, self.receivables_told_seq + 1
+            self.events.append(ReceivablesChanged(self.customer_id, self.receivables_fen, self.receivables_told_seq,
+                                                  now))
         exposure = self.exposure_fen
         for level in AlertLevel:
             if level.reached(exposure, self.limit_fen):

@@ -1,9 +1,15 @@
 """What credit tells the world: each domain event of a profile as its published contract."""
 
-from contracts.credit import CreditAlertRaised, CreditHoldChanged, CreditInvoiceOverdue, CreditLimitChanged
+from contracts.credit import (
+    CreditAlertRaised,
+    CreditHoldChanged,
+    CreditInvoiceOverdue,
+    CreditLimitChanged,
+    CreditReceivablesChanged,
+)
 from contracts.envelope import Event
 from services.credit.alerts import Alert
-from services.credit.domain import InvoiceLongOverdue, ProfileEvent, TermsChanged
+from services.credit.domain import InvoiceLongOverdue, ProfileEvent, ReceivablesChanged, TermsChanged
 from services.credit.emergency import HoldChanged
 
 
@@ -23,6 +29,9 @@ def to_contract(event: ProfileEvent) -> Event:
             return CreditInvoiceOverdue(customer_id=event.customer_id, invoice_id=event.invoice_id,
                                         days_overdue=event.days_overdue, due_at=event.due_at,
                                         settled_at=event.settled_at)
+        case ReceivablesChanged():  # OWN-7 / OWN-8
+            return CreditReceivablesChanged(customer_id=event.customer_id, receivables_fen=event.receivables_fen,
+                                            seq=event.seq, changed_at=event.at)
         case TermsChanged():  # CRD-7
             return CreditLimitChanged(
                 customer_id=event.customer_id, rating=event.rating.value if event.rating else None,

@@ -16,13 +16,6 @@ def business_date(at: datetime) -> date:
     return at.astimezone(BUSINESS_TZ).date()
 
 
-def fen(amount_fen: int) -> str:
-    """An amount as people read it, without floats: 1234567 → '12,345.67 CNY'."""
-    sign = "-" if amount_fen < 0 else ""
-    whole, cents = divmod(abs(amount_fen), 100)
-    return f"{sign}{whole:,}.{cents:02d} CNY"
-
-
 
 LONG_OVERDUE_DAYS = 30  # CUS-3: beyond this, the customer's payment record is no longer "good"
 

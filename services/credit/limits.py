@@ -9,8 +9,7 @@ from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 
 from chassis.errors import Invalid
-from chassis.scalars import MAX_FEN
-from services.credit.ledger import fen
+from chassis.scalars import MAX_FEN, fen
 
 
 class LimitMethod(StrEnum):

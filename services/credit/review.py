@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from chassis.clock import add_months
+from chassis.scalars import fen
 from services.credit.approval import Terms
 from services.credit.domain import CreditProfile
-from services.credit.ledger import BUSINESS_TZ, Invoice, business_date, fen
+from services.credit.ledger import BUSINESS_TZ, Invoice, business_date
 
 UNPAID_MONTHS = 2  # "连续两个月没有收回"
 

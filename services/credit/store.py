@@ -270,6 +270,7 @@ def profile_document(p: CreditProfile) -> dict[str, Any]:
                      for x in p.payments],
         "credit_balance_fen": p.credit_balance_fen,
         "alerted": sorted(level.value for level in p.alerted),
+        "receivables_told_fen": p.receivables_told_fen, "receivables_told_seq": p.receivables_told_seq,
         "emergencies": [{**vars(e), "kind": e.kind.value, "status": e.status.value,
                          "countermeasures": [m.value for m in e.countermeasures]} for e in p.emergencies],
         "accepted_reasons": [vars(r) for r in p.accepted_reasons.values()],
@@ -312,6 +313,7 @@ def to_profile(d: dict[str, Any]) -> CreditProfile:
                   for x in d.get("payments") or []],
         credit_balance_fen=d.get("credit_balance_fen", 0),
         alerted={AlertLevel(level) for level in d.get("alerted") or []},
+        receivables_told_fen=d.get("receivables_told_fen", 0), receivables_told_seq=d.get("receivables_told_seq", 0),
         emergencies=[Emergency(**{**e, "kind": EmergencyKind(e["kind"]), "status": EmergencyStatus(e["status"]),
                                   "countermeasures": tuple(Countermeasure(m) for m in e["countermeasures"])})
                      for e in d.get("emergencies") or []],

@@ -11,6 +11,7 @@ from chassis.auth import Principal, Role
 from chassis.errors import Conflict, Forbidden, RuleViolation
 from chassis.service import Service
 from chassis.store import UnitOfWork
+from contracts.credit import CreditReceivablesChanged
 from contracts.customer import CustomerRegistered, CustomerTerminated, CustomerUpdated
 from contracts.sales import InvoiceIssued, PaymentReceived
 from services.ownership import policy
@@ -92,12 +93,22 @@ async def on_customer_terminated(event: CustomerTerminated, uow: Uow) -> None:
         await _save(ownership, changes, uow)
 
 
+async def on_receivables_changed(event: CreditReceivablesChanged, uow: Uow) -> None:
+    """OWN-7 / OWN-8: a handover states what each customer owes as credit's ledger says it; an older figure
+    arriving late changes nothing."""
+    known = await uow.store.receivables_seq(event.customer_id)
+    if known is None or known < event.seq:
+        uow.store.record_receivables(event.customer_id, event.receivables_fen, event.seq, known, uow)
+    await uow.commit()
+
+
 SUBSCRIPTIONS = {
     CustomerRegistered: on_customer_registered,
     PaymentReceived: on_payment_received,
     InvoiceIssued: on_invoice_issued,
     CustomerUpdated: on_customer_updated,
     CustomerTerminated: on_customer_terminated,
+    CreditReceivablesChanged: on_receivables_changed,
 }
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from chassis.errors import Invalid, RuleViolation
+from chassis.scalars import fen
 from services.ownership.domain import Basis
 
 
@@ -87,8 +88,8 @@ class HandoverCase:
 
     @classmethod
     def transfer(cls, id: str, salesperson_id: str, region: str | None, item: Item, reason: CaseReason, *,
-                 by: str, now: datetime) -> "HandoverCase":
-        """OWN-8: one customer to a named salesperson."""
+                 ledger_fen: int, by: str, now: datetime) -> "HandoverCase":
+        """OWN-8: one customer to a named salesperson, with what it owes as credit's ledger says."""
         if reason is CaseReason.LEAVING:
             raise Invalid("reason", "a departing salesperson's customers go by handover (OWN-7)")
         if not item.successor_id or item.to_pool:
@@ -96,7 +97,7 @@ class HandoverCase:
         if item.successor_id == salesperson_id:
             raise Invalid("toSalespersonId", "already owns the customer")
         case = cls(id, CaseKind.TRANSFER, reason, salesperson_id, region, by, now)
-        case.items = [_checked(item)]
+        case.items = [_with_ledger(_checked(item), ledger_fen, "OWN-8")]
         case._hold_may_change(False, now)
         return case
 
@@ -119,11 +120,12 @@ class HandoverCase:
     def incomplete(self) -> list[str]:
         return [i.customer_id for i in self.items if not i.complete]
 
-    def record(self, item: Item, *, now: datetime) -> None:
-        """Fill in (or correct) one customer's successor, summary and receivables."""
+    def record(self, item: Item, *, ledger_fen: int, now: datetime) -> None:
+        """Fill in (or correct) one customer's successor and summary; the receivables are credit's ledger's
+        (`ledger_fen`), and a figure typed beside them must agree (货款情况汇报清楚)."""
         self._refuse_unless_open()
         held = self.commission_on_hold
-        item = _checked(item)
+        item = _with_ledger(_checked(item), ledger_fen, self.rule)
         if self.kind is CaseKind.TRANSFER:
             current = self.items[0]
             if item.customer_id != current.customer_id:
@@ -184,11 +186,20 @@ class HandoverCase:
 
 
 def commission_held(cases: list[HandoverCase]) -> bool:
-    """OWN-7 / OWN-8: a salesperson's commission is on hold while their latest handover holds it (open, or
-    rejected to be done again) or a transfer of theirs is incomplete. `cases`: theirs, oldest first."""
+    """OWN-7 / OWN-8: a salesperson's commission is on hold while a handover of theirs is open or the last one
+    decided was rejected to be done again, or while a transfer of theirs is incomplete. `cases`: theirs."""
     handovers = [c for c in cases if c.kind is CaseKind.HANDOVER]
-    return (bool(handovers) and handovers[-1].commission_on_hold) or any(
-        c.commission_on_hold for c in cases if c.kind is CaseKind.TRANSFER)
+    decided = [c for c in handovers if c.decided_at is not None]
+    last = max(decided, key=lambda c: c.decided_at or c.opened_at, default=None)
+    return (any(c.status is CaseStatus.OPEN for c in handovers) or (last is not None and last.commission_on_hold)
+            or any(c.commission_on_hold for c in cases if c.kind is CaseKind.TRANSFER))
+
+
+def _with_ledger(item: Item, ledger_fen: int, rule: str) -> Item:
+    if item.receivables_fen is not None and item.receivables_fen != ledger_fen:
+        raise RuleViolation(rule, f"credit's ledger says {item.customer_id} owes {fen(ledger_fen)}, not "
+                                  f"{fen(item.receivables_fen)}", ledgerReceivablesFen=ledger_fen)
+    return replace(item, receivables_fen=ledger_fen)
 
 
 def _checked(item: Item) -> Item:

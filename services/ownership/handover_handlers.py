@@ -34,8 +34,9 @@ async def request_transfer(customer_id: str, item: Item, reason: CaseReason, by:
     policy.require_may_fill_case(by, ownership.owner_id, region)
     await active_salesperson(item.successor_id or "", uow, "a transfer goes to an active salesperson")
     await _refuse_second_open_case(f"transfer:{customer_id}", uow)
+    ledger = await uow.store.receivables_of([customer_id])
     case = HandoverCase.transfer(str(uuid.uuid4()), ownership.owner_id, region, item, reason,
-                                 by=by.user_id, now=uow.now())
+                                 ledger_fen=ledger[customer_id], by=by.user_id, now=uow.now())
     await _save(case, uow)
     return case
 
@@ -51,7 +52,8 @@ async def record_item(case_id: str, item: Item, by: Principal, uow: Uow) -> Hand
                             ownerId=ownership.owner_id)
     if item.successor_id:
         await active_salesperson(item.successor_id, uow, "customers go to active salespeople")
-    case.record(item, now=uow.now())
+    ledger = await uow.store.receivables_of([item.customer_id])
+    case.record(item, ledger_fen=ledger[item.customer_id], now=uow.now())
     await _save(case, uow)
     return case
 
@@ -74,6 +76,7 @@ async def approve_case(case_id: str, manager: Principal, uow: Uow) -> HandoverCa
                                 "reject this transfer")
         owned_now = {case.items[0].customer_id}
     moves = case.approve(owned_now, by=manager.user_id, now=now)
+    owed = await uow.store.receivables_of([m.customer_id for m in moves])  # as of the approval
     incoming = Counter(m.successor_id for m in moves if m.successor_id)
     for successor_id, count in incoming.items():
         await active_salesperson(successor_id, uow, "customers go to active salespeople")
@@ -81,7 +84,7 @@ async def approve_case(case_id: str, manager: Principal, uow: Uow) -> HandoverCa
     for move in moves:
         ownership = ownerships[move.customer_id]
         change = ownership.hand_over(move.successor_id, case.basis, summary=move.summary or "",
-                                     receivables_fen=move.receivables_fen or 0, by=manager.user_id, now=now)
+                                     receivables_fen=owed[move.customer_id], by=manager.user_id, now=now)
         stage(ownership, [change], uow)
     for successor_id, count in incoming.items():  # after the saves: checked again inside the transaction
         uow.store.refuse_over_cap_at_commit(successor_id, count, rules, uow)

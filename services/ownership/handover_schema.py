@@ -60,7 +60,8 @@ class HandoverItemInput:
     successor_id: strawberry.ID | None = None
     to_pool: bool = False
     summary: str | None = None
-    receivables_fen: Fen | None = None
+    receivables_fen: Fen | None = strawberry.field(
+        default=None, description="what the customer owes: credit's ledger gives it; one typed here must agree")
 
 
 @strawberry.input(description="OWN-8: one customer to another salesperson")
@@ -69,7 +70,8 @@ class TransferInput:
     to_salesperson_id: strawberry.ID
     reason: HandoverReason
     summary: str | None = None
-    receivables_fen: Fen | None = None
+    receivables_fen: Fen | None = strawberry.field(
+        default=None, description="what the customer owes: credit's ledger gives it; one typed here must agree")
 
 
 def _item(input: HandoverItemInput) -> handover.Item:

@@ -60,6 +60,7 @@ class OwnershipStore:
         self.missing_reports = db["missing_reports"]
         self.cases = db["cases"]
         self.open_cases = db["open_cases"]
+        self.receivables = db["receivables"]  # OWN-7/8: credit's figure per customer (credit.receivables_changed)
 
     async def ensure_indexes(self) -> None:
         for name in ("owner_id", "expires_at", "available_at", "region"):
@@ -143,6 +144,30 @@ class OwnershipStore:
         uow.stage(check)
 
     # -- OWN-6: missing reports -------------------------------------------------------------------
+
+    async def receivables_seq(self, customer_id: str) -> int | None:
+        """How many of credit's figures for this customer were kept (None: none yet)."""
+        known = await self.receivables.find_one({"_id": customer_id})
+        return known["seq"] if known else None
+
+    def record_receivables(self, customer_id: str, receivables_fen: int, seq: int, known_seq: int | None,
+                           uow: UnitOfWork) -> None:
+        """Credit's figure number `seq`, in place of number `known_seq` as read (someone else first: Conflict)."""
+        doc = {"_id": customer_id, "receivables_fen": receivables_fen, "seq": seq}
+
+        async def write(session: AsyncClientSession) -> None:
+            if known_seq is None:
+                await self.receivables.insert_one(doc, session=session)  # a second first one: duplicate key
+            elif (await self.receivables.replace_one({"_id": customer_id, "seq": known_seq}, doc,
+                                                      session=session)).matched_count == 0:
+                raise Conflict(f"credit's receivables of {customer_id} were recorded meanwhile")
+
+        uow.stage(write)
+
+    async def receivables_of(self, customer_ids: list[str]) -> dict[str, int]:
+        """What credit says each customer owes; one credit never told of owes nothing."""
+        found = {d["_id"]: d["receivables_fen"] async for d in self.receivables.find({"_id": {"$in": customer_ids}})}
+        return {c: found.get(c, 0) for c in customer_ids}
 
     def flag_missing_report(self, customer_id: str, change: Change, uow: UnitOfWork) -> None:
         doc = {"_id": f"{customer_id}:{change.at.isoformat()}", "customer_id": customer_id,

@@ -62,3 +62,30 @@ async def test_crd_8_a_quality_complaint_about_an_invoice_holds_it_out_of_the_do
             return not await excused()
 
         await eventually(counts_again)  # complaint.resolved crossed the bus: the dispute is over
+
+
+HANDOVER = """mutation($who: ID!) { startHandover(salespersonId: $who) { id } }"""
+RECORD = """mutation($case: ID!, $input: HandoverItemInput!) { recordHandoverItem(caseId: $case, input: $input) {
+  items { customerId receivablesFen complete } } }"""
+
+
+async def test_own_7_a_handover_states_what_each_customer_owes_as_credits_ledger_says(
+        mongo_url: str, amqp_url: str, unique: str) -> None:
+    leaver = token("SALES", user=f"leaver-{unique}", region="east")
+    manager = token("REGION_MANAGER", user="rm-east", region="east")
+    async with federation(mongo_url, amqp_url, unique, default_token=leaver) as crm:
+        credit, ownership = crm.services["credit"], crm.services["ownership"]
+        customer_id = (await crm.gateway.data(REGISTER))["registerCustomer"]["id"]
+        await eventually(lambda: credit.store.profiles.count_documents({"_id": customer_id}))
+        await credit.deliver(an_invoice(customer_id, f"INV-H-{unique}", days_ago=10))  # 20,000.00 CNY
+
+        async def ownership_knows() -> bool:
+            return (await ownership.store.receivables_of([customer_id]))[customer_id] == 2_000_000
+
+        await eventually(ownership_knows)  # credit.receivables_changed crossed the bus
+        case_id = (await crm.gateway.data(HANDOVER, {"who": f"leaver-{unique}"}, as_token=manager))[
+            "startHandover"]["id"]
+        recorded = await crm.gateway.data(RECORD, {"case": case_id, "input": {
+            "customerId": customer_id, "toPool": True, "summary": "在谈, 王经理"}}, as_token=manager)
+        assert recorded["recordHandoverItem"]["items"] == [
+            {"customerId": customer_id, "receivablesFen": 2_000_000, "complete": True}]

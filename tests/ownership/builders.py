@@ -49,6 +49,13 @@ def envelope(event_type: str, customer_id: str | None, at: datetime, data: dict[
             "time": at.isoformat(), "subject": customer_id, "datacontenttype": "application/json", "data": data}
 
 
+def owes(customer_id: str, receivables_fen: int, *, seq: int = 1, at: datetime = START) -> dict[str, Any]:
+    """What credit publishes when a customer's receivables change (OWN-7/8 take their figures from it)."""
+    return envelope("credit.receivables_changed", customer_id, at, {
+        "customerId": customer_id, "receivablesFen": receivables_fen, "seq": seq, "changedAt": at.isoformat()},
+        source="credit")
+
+
 def a_registration(customer_id: str, by: str, *, region: str | None = "east", at: datetime = START
                    ) -> dict[str, Any]:
     """customer.registered as the customer service publishes it (contracts/customer.py)."""

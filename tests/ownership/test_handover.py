@@ -6,7 +6,9 @@ from tests.ownership.builders import (
     WEST_MANAGER,
     add_salespeople,
     days,
+    deliver,
     owned_by_first_contact,
+    owes,
     ownership_of,
     sales,
     salesperson,
@@ -40,9 +42,15 @@ async def test_own_7_a_departing_salespersons_customers_go_to_successors_or_the_
         assert error_codes(not_yet) == ["RULE_VIOLATION"]
         assert not_yet["errors"][0]["extensions"].items() >= {"rule": "OWN-7", "missing": ["c-1", "c-2"]}.items()
 
+        await deliver(ownership, owes("c-1", 100_000_00), owes("c-1", 120_000_00, seq=2))
+        typed_wrong = await ownership.gql(RECORD, {"case": case["id"], "input": {
+            "customerId": "c-1", "successorId": "bob", "summary": "orders every month", "receivablesFen": 100_00}},
+            as_token=sales("alice"))
+        assert typed_wrong["errors"][0]["extensions"].items() >= {
+            "rule": "OWN-7", "ledgerReceivablesFen": 120_000_00}.items()  # credit's ledger is the truth
         await ownership.gql.data(RECORD, {"case": case["id"], "input": {
-            "customerId": "c-1", "successorId": "bob", "summary": "orders every month; 王经理 decides",
-            "receivablesFen": 120_000_00}}, as_token=sales("alice"))
+            "customerId": "c-1", "successorId": "bob", "summary": "orders every month; 王经理 decides"}},
+            as_token=sales("alice"))
         filled = (await ownership.gql.data(RECORD, {"case": case["id"], "input": {
             "customerId": "c-2", "toPool": True, "summary": "never bought", "receivablesFen": 0}},
             as_token=sales("alice")))["recordHandoverItem"]
@@ -95,6 +103,7 @@ async def test_own_7_a_handover_rejected_to_be_done_again_keeps_the_commission_o
                                      as_token=EAST_MANAGER))["rejectHandover"]
     assert (redo["status"], redo["commissionHold"]) == ("REJECTED", True)
     assert (await salesperson(ownership, "bea"))["commissionHold"] is True  # nothing was handed over
+    ownership.clock.advance(days(1))
     second = (await ownership.gql.data(START_HANDOVER, {"who": "bea"}, as_token=EAST_MANAGER))["startHandover"]
     await ownership.gql.data(RECORD, {"case": second["id"], "input": {
         "customerId": "c-2", "successorId": "carl", "summary": "月结客户", "receivablesFen": 0}},
@@ -110,13 +119,13 @@ async def test_own_8_an_incomplete_transfer_holds_the_commission_until_completed
     request = {"customerId": "c-move", "toSalespersonId": "bob", "reason": "CUSTOMER_REQUEST"}
     assert error_codes(await ownership.gql(TRANSFER, {"input": request}, as_token=sales("bob"))) == [
         "FORBIDDEN"]  # not bob's customer to give away
-    case = (await ownership.gql.data(TRANSFER, {"input": request | {"summary": "wants a local contact"}},
-                                     as_token=sales("alice")))["requestTransfer"]
+    await deliver(ownership, owes("c-move", 35_000_00))
+    case = (await ownership.gql.data(TRANSFER, {"input": request}, as_token=sales("alice")))["requestTransfer"]
     assert (case["kind"], case["commissionHold"], case["incomplete"]) == ("TRANSFER", True, ["c-move"])
     assert (await salesperson(ownership, "alice"))["commissionHold"] is True
     assert error_codes(await ownership.gql(TRANSFER, {"input": request}, as_token=sales("alice"))) == ["CONFLICT"]
     assert error_codes(await ownership.gql(APPROVE, {"case": case["id"]}, as_token=EAST_MANAGER)) == [
-        "RULE_VIOLATION"]  # OWN-8: the receivables position is missing
+        "RULE_VIOLATION"]  # OWN-8: the summary is missing
     completed = (await ownership.gql.data(RECORD, {"case": case["id"], "input": {
         "customerId": "c-move", "summary": "wants a local contact", "receivablesFen": 35_000_00}},
         as_token=sales("alice")))["recordHandoverItem"]

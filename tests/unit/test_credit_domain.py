@@ -9,10 +9,11 @@ import pytest
 
 from chassis.clock import add_months
 from chassis.errors import Invalid, RuleViolation
+from chassis.scalars import fen
 from services.credit.alerts import Alert, AlertLevel, alert_recipients, recipient_keys
 from services.credit.domain import CreditProfile, CreditRating, ReasonCode, Standing, TermsChanged
 from services.credit.emergency import Countermeasure, EmergencyKind, EmergencyStatus, HoldChanged
-from services.credit.ledger import Ageing, Bucket, NoteStatus, business_date, fen
+from services.credit.ledger import Ageing, Bucket, NoteStatus, business_date
 
 # -- builders ------------------------------------------------------------------------------------
 

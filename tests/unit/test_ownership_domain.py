@@ -302,8 +302,8 @@ def a_handover(*customers: str) -> HandoverCase:
 def test_own_7_commission_is_on_hold_until_the_handover_is_approved() -> None:
     case = a_handover("c1", "c2")
     assert case.commission_on_hold and case.incomplete() == ["c1", "c2"]
-    case.record(Item("c1", successor_id="bob", summary="orders monthly", receivables_fen=120_000_00), now=T0)
-    case.record(Item("c2", to_pool=True, summary="never bought", receivables_fen=0), now=T0)
+    case.record(Item("c1", successor_id="bob", summary="orders monthly", receivables_fen=120_000_00), ledger_fen=120_000_00, now=T0)
+    case.record(Item("c2", to_pool=True, summary="never bought", receivables_fen=0), ledger_fen=0, now=T0)
     assert case.commission_on_hold  # complete, but not yet approved
     moves = case.approve({"c1", "c2"}, by="manager", now=T0 + days(1))
     assert [m.customer_id for m in moves] == ["c1", "c2"]
@@ -312,16 +312,25 @@ def test_own_7_commission_is_on_hold_until_the_handover_is_approved() -> None:
 
 def test_own_7_approval_refuses_until_every_customer_is_handed_over_cleanly() -> None:
     case = a_handover("c1", "c2")
-    case.record(Item("c1", successor_id="bob", summary="orders monthly"), now=T0)  # receivables missing
+    case.record(Item("c1", successor_id="bob"), ledger_fen=0, now=T0)  # the summary missing
     with pytest.raises(RuleViolation) as refused:
         case.approve({"c1", "c2"}, by="manager", now=T0)
     assert refused.value.extensions["rule"] == "OWN-7"
     assert refused.value.extensions["missing"] == ["c1", "c2"]
 
 
+def test_own_7_the_receivables_handed_over_are_credits_and_a_typed_figure_must_agree() -> None:
+    case = a_handover("c1")
+    with pytest.raises(RuleViolation) as refused:
+        case.record(Item("c1", successor_id="bob", summary="s", receivables_fen=1_00), ledger_fen=5_000_00, now=T0)
+    assert refused.value.extensions["ledgerReceivablesFen"] == 5_000_00
+    case.record(Item("c1", successor_id="bob", summary="s"), ledger_fen=5_000_00, now=T0)
+    assert case.items[0].receivables_fen == 5_000_00 and case.items[0].complete
+
+
 def test_own_7_a_customer_gained_after_the_handover_started_must_be_handed_over_too() -> None:
     case = a_handover("c1")
-    case.record(Item("c1", to_pool=True, summary="s", receivables_fen=0), now=T0)
+    case.record(Item("c1", to_pool=True, summary="s", receivables_fen=0), ledger_fen=0, now=T0)
     with pytest.raises(RuleViolation) as refused:
         case.approve({"c1", "c9"}, by="manager", now=T0)
     assert refused.value.extensions["missing"] == ["c9"]
@@ -340,9 +349,9 @@ def test_own_7_the_handover_moves_the_customer_with_its_summary_and_receivables(
 
 def test_own_8_an_incomplete_transfer_holds_the_commission_until_completed() -> None:
     case = HandoverCase.transfer("case-2", "alice", "east", Item("c1", successor_id="bob"), CaseReason.JOB_CHANGE,
-                                 by="alice", now=T0)
+                                 ledger_fen=0, by="alice", now=T0)
     assert case.commission_on_hold and case.incomplete() == ["c1"]
-    case.record(Item("c1", summary="customer asked for a Mandarin speaker", receivables_fen=0), now=T0)
+    case.record(Item("c1", summary="customer asked for a Mandarin speaker", receivables_fen=0), ledger_fen=0, now=T0)
     assert not case.commission_on_hold and case.items[0].successor_id == "bob"
     case.approve({"c1"}, by="manager", now=T0)
     assert case.basis is Basis.TRANSFER
@@ -351,20 +360,20 @@ def test_own_8_an_incomplete_transfer_holds_the_commission_until_completed() -> 
 def test_own_8_a_transfer_names_another_salesperson() -> None:
     with pytest.raises(Invalid):
         HandoverCase.transfer("case-3", "alice", "east", Item("c1", successor_id="alice"),
-                              CaseReason.CUSTOMER_REQUEST, by="alice", now=T0)
+                              CaseReason.CUSTOMER_REQUEST, ledger_fen=0, by="alice", now=T0)
     with pytest.raises(Invalid):
         HandoverCase.transfer("case-3", "alice", "east", Item("c1", to_pool=True), CaseReason.JOB_CHANGE,
-                              by="alice", now=T0)
+                              ledger_fen=0, by="alice", now=T0)
 
 
 def test_own_8_receivables_cannot_be_negative_and_a_decided_case_is_closed() -> None:
     case = a_handover("c1")
     with pytest.raises(Invalid):
-        case.record(Item("c1", to_pool=True, summary="s", receivables_fen=-1), now=T0)
+        case.record(Item("c1", to_pool=True, summary="s", receivables_fen=-1), ledger_fen=0, now=T0)
     case.reject("redo with the real receivables", by="manager", now=T0)
     assert case.commission_on_hold  # OWN-7: nothing was handed over: still to be done
     with pytest.raises(RuleViolation):
-        case.record(Item("c1", to_pool=True, summary="s", receivables_fen=0), now=T0)
+        case.record(Item("c1", to_pool=True, summary="s", receivables_fen=0), ledger_fen=0, now=T0)
 
 
 # -- OWN-9 assignment ----------------------------------------------------------------------------------------------
