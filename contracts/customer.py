@@ -30,6 +30,7 @@ class CustomerUpdated(Event):
     updated_at: AwareDatetime
     region: str | None
     lifecycle: str
+    trading_open: bool = False  # CUS-8: the start-of-trading survey has its final approval
 
 
 class CustomerLevelChanged(Event):

@@ -31,7 +31,7 @@ from services.customer.domain import (
     MarketPosition,
     PersonCard,
 )
-from services.customer.handlers import register_customer
+from services.customer.handlers import decide_trading_survey, register_customer, submit_trading_survey
 from services.customer.identity import credit_code_check_char
 from services.customer.store import CustomerFilter
 from services.ownership.domain import Salesperson
@@ -99,7 +99,8 @@ async def seed_once(services: dict[str, Any], bus: Bus) -> int:
                   for by, card, yuan in DEMO]
 
     key_account = registered[0][0]
-    await _when_known(lambda: credit.store.get(key_account.id))  # its registration travels by the bus
+    await _open_trading(customers, key_account.id, registered[0][1])
+    await _when_known(lambda: _trading_known(credit, key_account.id))  # the approval travels by the bus
     await _approve_limit(credit, key_account.id, limit_fen=100_000 * YUAN)
 
     now = customers.clock.now()
@@ -119,6 +120,22 @@ def _registrant(user_id: str) -> Principal:
     """Who registers a demo card: a salesperson of the roster, or the admin."""
     seller = next((s for s in SALESPEOPLE if s.id == user_id), None)
     return Principal(seller.id, seller.name, frozenset({Role.SALES}), seller.region) if seller else ADMIN
+
+
+async def _open_trading(customers: Any, customer_id: str, writer: str) -> None:
+    """CUS-8: the salesperson writes the start-of-trading survey, the unit head and the general manager approve."""
+    written = await customers.run(partial(submit_trading_survey, customer_id, 1, "资信良好, 年采购约 120 万",
+                                          _registrant(writer)))
+    version = written.version
+    for person in (CHAIN[0], CHAIN[3]):  # the regional manager, then the general manager
+        version = (await customers.run(partial(decide_trading_survey, customer_id, version, True, "同意",
+                                               person))).version
+
+
+async def _trading_known(credit: Any, customer_id: str) -> bool:
+    if not (await credit.store.get(customer_id)).trading_open:
+        raise NotFound(f"credit has not heard that trading with {customer_id} is open")
+    return True
 
 
 async def _approve_limit(credit: Any, customer_id: str, *, limit_fen: int) -> None:

@@ -60,3 +60,28 @@ async def federation(mongo_url: str, amqp_url: str, unique: str, names: tuple[st
 
 async def _empty(collection: Any) -> bool:
     return await collection.count_documents({}) == 0
+
+
+SURVEY = """mutation($id: ID!, $v: Int!) { submitTradingSurvey(id: $id, expectedVersion: $v, survey: "资信良好") {
+  version } }"""
+DECIDE_SURVEY = """mutation($id: ID!, $v: Int!) { decideTradingSurvey(id: $id, expectedVersion: $v, approve: true) {
+  version } }"""
+
+
+async def open_trading(crm: Federation, customer_id: str, writer: str, region: str = "east") -> None:
+    """CUS-8 through the gateway, as people do it: the writer (the owner) submits the start-of-trading survey,
+    the region's manager and the general manager approve; returns once credit heard (credit may be requested
+    now)."""
+    version = (await crm.gateway.data("query($id: ID!) { customer(id: $id) { version } }", {"id": customer_id},
+                                      as_token=writer))["customer"]["version"]
+    version = (await crm.gateway.data(SURVEY, {"id": customer_id, "v": version}, as_token=writer))[
+        "submitTradingSurvey"]["version"]
+    for decider in (token("REGION_MANAGER", user=f"rm-{region}", region=region),
+                    token("GENERAL_MANAGER", user="gm", region=None)):
+        version = (await crm.gateway.data(DECIDE_SURVEY, {"id": customer_id, "v": version}, as_token=decider))[
+            "decideTradingSurvey"]["version"]
+    await eventually(lambda: credit_heard_trading_open(crm, customer_id))
+
+
+async def credit_heard_trading_open(crm: Federation, customer_id: str) -> bool:
+    return (await crm.services["credit"].store.get(customer_id)).trading_open

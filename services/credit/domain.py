@@ -199,6 +199,7 @@ class CreditProfile:
     open_request_id: str | None = None  # CRD-7: one change request at a time
     trading_ended_at: datetime | None = None  # CUS-8: archived; nothing more on credit
     card_version: int = 0  # the customer card's version the region was taken from
+    trading_open: bool = False  # CUS-8: as the card said at that version
     version: int = 0
     events: list[ProfileEvent] = field(default_factory=list, repr=False, compare=False)  # new, not stored
 
@@ -453,13 +454,21 @@ class CreditProfile:
         self.owner_known, self.owner_id, self.owner_changed_at = True, owner_id, changed_at
         return True
 
-    def move_region(self, region: str | None, card_version: int) -> bool:
-        """The region of the card at `card_version`; an older update arriving late is ignored.
-        Returns whether the profile took it (and must be saved, to remember the version)."""
+    def follow_card(self, region: str | None, trading_open: bool, card_version: int) -> bool:
+        """The region of the card at `card_version`, and whether its start-of-trading survey is approved
+        (CUS-8); an older update arriving late is ignored. Returns whether the profile took it (and must be
+        saved, to remember the version)."""
         if card_version <= self.card_version:
             return False
-        self.region, self.card_version = region, card_version
+        self.region, self.trading_open, self.card_version = region, trading_open, card_version
         return True
+
+    def refuse_unless_trading(self) -> None:
+        """CUS-8: credit is for customers whose start-of-trading survey has its final approval."""
+        if not self.trading_open:
+            raise RuleViolation("CUS-8", f"trading with customer {self.customer_id} is not open yet: its "
+                                         "start-of-trading survey needs the unit head's and the general manager's "
+                                         "approval before credit is requested")
 
     # -- CRD-7: only a final approval gets here ----------------------------------------------------------
 

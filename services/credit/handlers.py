@@ -42,9 +42,9 @@ async def on_customer_registered(event: CustomerRegistered, uow: Uow) -> None:
 
 
 async def on_customer_updated(event: CustomerUpdated, uow: Uow) -> None:
-    """Alerts go to the regional manager of the customer's current region."""
+    """Alerts go to the regional manager of the customer's current region; credit waits for trading (CUS-8)."""
     profile = await uow.store.get(event.customer_id)
-    if profile.move_region(event.region, event.version):
+    if profile.follow_card(event.region, event.trading_open, event.version):
         await _save(profile, uow)
 
 
@@ -157,6 +157,7 @@ async def request_credit_change(cmd: RequestCreditChange, uow: Uow) -> CreditReq
     """CRD-7: the owner (or a region role, or a manager) applies; the request waits for the regional manager."""
     profile = await uow.store.get(cmd.customer_id)
     policy.require_may_request_change(cmd.by, profile)
+    profile.refuse_unless_trading()
     request = CreditRequest.apply(id=_new_id(), customer_id=profile.customer_id, region=profile.region,
                                   requested=cmd.requested, justification=cmd.justification, by=cmd.by.user_id,
                                   now=uow.now(), calculation=cmd.calculation)

@@ -279,7 +279,7 @@ def profile_document(p: CreditProfile) -> dict[str, Any]:
         "last_reviewed_quarter": p.last_reviewed_quarter,
         "open_request_id": p.open_request_id,
         "trading_ended_at": p.trading_ended_at,
-        "card_version": p.card_version,
+        "card_version": p.card_version, "trading_open": p.trading_open,
         # derived, for queries
         "exposure_fen": p.exposure_fen,
         "receivables_fen": p.receivables_fen,
@@ -324,7 +324,7 @@ def to_profile(d: dict[str, Any]) -> CreditProfile:
         last_reviewed_quarter=d.get("last_reviewed_quarter"),
         open_request_id=d.get("open_request_id"),
         trading_ended_at=d.get("trading_ended_at"),
-        card_version=d.get("card_version", 0),
+        card_version=d.get("card_version", 0), trading_open=bool(d.get("trading_open")),
         version=d["version"],
     )
 

@@ -116,13 +116,33 @@ class PersonCard:
     notes: str | None = None
 
 
+class SurveyStatus(StrEnum):
+    """CUS-8: the responsible person writes it, the unit head approves, the chairman (general manager) gives
+    the final approval; then trading opens. A rejected survey is written again."""
+
+    SUBMITTED = "SUBMITTED"  # waiting for the unit head
+    UNIT_HEAD_APPROVED = "UNIT_HEAD_APPROVED"  # waiting for the general manager
+    APPROVED = "APPROVED"  # trading is open
+    REJECTED = "REJECTED"
+
+
+@dataclass(frozen=True)
+class SurveyDecision:
+    by: str
+    at: datetime
+    approve: bool
+    comment: str | None = None
+
+
 @dataclass(frozen=True)
 class TradingSurvey:
-    """CUS-8 交易开始调查书, approved by the unit head."""
+    """CUS-8 交易开始调查书 and who decided on it."""
 
     summary: str
-    approved_by: str
-    approved_at: datetime
+    written_by: str
+    written_at: datetime
+    status: SurveyStatus = SurveyStatus.SUBMITTED
+    decisions: tuple[SurveyDecision, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,6 +210,7 @@ class Updated:
     at: datetime
     region: str | None
     lifecycle: Lifecycle
+    trading_open: bool = False
 
 
 @dataclass(frozen=True)
@@ -338,16 +359,44 @@ class Customer:
 
     # -- CUS-8: start and end of trading ------------------------------------------------------
 
-    def start_trading(self, summary: str, *, approved_by: str, now: datetime) -> None:
-        """CUS-8: trading opens with a start-of-trading survey approved by the unit head."""
+    @property
+    def trading_open(self) -> bool:
+        """CUS-8: the start-of-trading survey has its final approval."""
+        return self.trading_survey is not None and self.trading_survey.status is SurveyStatus.APPROVED
+
+    def submit_trading_survey(self, summary: str, *, by: str, now: datetime) -> None:
+        """CUS-8: the person responsible for the customer writes the start-of-trading survey (again, after a
+        rejection); the unit head approves it next."""
         self._refuse_if_archived()
-        if self.trading_survey is not None:
-            raise RuleViolation("CUS-8", f"trading with {self.code} was already approved")
+        survey = self.trading_survey
+        if survey is not None and survey.status is not SurveyStatus.REJECTED:
+            raise RuleViolation("CUS-8", f"the start-of-trading survey of {self.code} is {survey.status.value}",
+                                status=survey.status.value)
         if not summary.strip():
-            raise Invalid("survey.summary", "must not be empty")
-        self.trading_survey = TradingSurvey(summary.strip(), approved_by, now)
-        self._record("TRADING_STARTED", approved_by, now, [FieldChange("tradingSurvey", None, summary.strip())])
-        self._updated(("tradingSurvey",), approved_by, now)
+            raise Invalid("survey", "must not be empty")
+        self.trading_survey = TradingSurvey(summary.strip(), by, now)
+        self._record("TRADING_SURVEY_SUBMITTED", by, now, [FieldChange("tradingSurvey", None, summary.strip())])
+        self._updated(("tradingSurvey",), by, now)
+
+    def decide_trading_survey(self, approve: bool, comment: str | None, *, by: str, now: datetime) -> None:
+        """CUS-8: the unit head, then the general manager (the seed's chairman); whoever wrote it approves
+        nothing of it. The final approval opens trading; a rejection sends it back to be written again."""
+        self._refuse_if_archived()
+        survey = self.trading_survey
+        if survey is None or survey.status not in (SurveyStatus.SUBMITTED, SurveyStatus.UNIT_HEAD_APPROVED):
+            raise RuleViolation("CUS-8", f"no start-of-trading survey of {self.code} waits for a decision",
+                                status=survey.status.value if survey else None)
+        if by == survey.written_by:
+            raise RuleViolation("CUS-8", "whoever wrote the start-of-trading survey does not approve it")
+        if not approve and not (comment or "").strip():
+            raise Invalid("comment", "say why the survey is rejected")
+        status = SurveyStatus.REJECTED if not approve else (
+            SurveyStatus.UNIT_HEAD_APPROVED if survey.status is SurveyStatus.SUBMITTED else SurveyStatus.APPROVED)
+        decision = SurveyDecision(by, now, approve, (comment or "").strip() or None)
+        self.trading_survey = replace(survey, status=status, decisions=(*survey.decisions, decision))
+        self._record(f"TRADING_SURVEY_{status.value}", by, now,
+                     [FieldChange("tradingSurvey", survey.status.value, status.value)])
+        self._updated(("tradingSurvey",), by, now)
 
     def end_trading(self, reason: EndOfTrading, note: str, *, by: str, now: datetime) -> None:
         """CUS-8: the customer leaves the active list; the record is archived, never deleted."""
@@ -455,7 +504,8 @@ class Customer:
     def _updated(self, changed: tuple[str, ...], by: str, now: datetime) -> None:
         """Tell the world, at the version the last revision makes."""
         version = self.revisions[-1].version if self.revisions else self.version
-        self.events.append(Updated(self.id, version, changed, by, now, self.region, self.lifecycle))
+        self.events.append(Updated(self.id, version, changed, by, now, self.region, self.lifecycle,
+                                   self.trading_open))
 
 
 

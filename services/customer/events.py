@@ -16,7 +16,8 @@ def to_contract(event: CustomerEvent) -> Event:
         case Updated():  # CUS-7
             return CustomerUpdated(customer_id=event.customer_id, version=event.version,
                                    changed_fields=list(event.fields), updated_by=event.by, updated_at=event.at,
-                                   region=event.region, lifecycle=event.lifecycle.value)
+                                   region=event.region, lifecycle=event.lifecycle.value,
+                                   trading_open=event.trading_open)
         case LevelChanged():  # CUS-3
             return CustomerLevelChanged(customer_id=event.customer_id,
                                         old_level=event.old.value if event.old else None,

@@ -64,13 +64,25 @@ async def update_customer(cmd: UpdateCustomer, uow: Uow) -> Customer:
     return customer
 
 
-async def start_trading(customer_id: str, expected_version: int, summary: str, by: Principal, uow: Uow
-                        ) -> Customer:
-    """CUS-8: the unit head approves the start-of-trading survey."""
+async def submit_trading_survey(customer_id: str, expected_version: int, summary: str, by: Principal, uow: Uow
+                                ) -> Customer:
+    """CUS-8: the person responsible for the customer writes the start-of-trading survey."""
     customer = await uow.store.get(customer_id)
-    policy.require_may_start_trading(by, customer)
+    policy.require_may_edit(by, customer)
     _refuse_stale(customer, expected_version)
-    customer.start_trading(summary, approved_by=by.user_id, now=uow.now())
+    customer.submit_trading_survey(summary, by=by.user_id, now=uow.now())
+    uow.store.save(customer, uow)
+    await uow.commit()
+    return customer
+
+
+async def decide_trading_survey(customer_id: str, expected_version: int, approve: bool, comment: str | None,
+                                by: Principal, uow: Uow) -> Customer:
+    """CUS-8: the unit head, then the general manager; the final approval opens trading."""
+    customer = await uow.store.get(customer_id)
+    policy.require_may_decide_survey(by, customer)
+    _refuse_stale(customer, expected_version)
+    customer.decide_trading_survey(approve, comment, by=by.user_id, now=uow.now())
     uow.store.save(customer, uow)
     await uow.commit()
     return customer

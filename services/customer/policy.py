@@ -7,12 +7,12 @@ from typing import Any
 from chassis.auth import Principal, Role
 from chassis.errors import Forbidden
 from chassis.policy import MANAGERS, REGION_ROLES, Scope, acts_in, is_owner, refuse, sees_customer
-from services.customer.domain import Customer
+from services.customer.domain import Customer, SurveyStatus
 
 WHAT = "customer card"
 # Who writes to the archive: salespeople and the people above them; FINANCE and SERVICE read.
 EDITORS = (Role.SALES, *REGION_ROLES, *MANAGERS, Role.ADMIN)
-UNIT_HEADS = (Role.REGION_MANAGER, *MANAGERS)  # CUS-8: who approves a start-of-trading survey
+UNIT_HEADS = (Role.REGION_MANAGER, *MANAGERS)  # CUS-8: who ends trading (in their region)
 
 
 class CardAccess(StrEnum):
@@ -72,9 +72,14 @@ def require_may_edit(caller: Principal, card: Customer) -> None:
                         "change it or log visits with it")
 
 
-def require_may_start_trading(caller: Principal, card: Customer) -> None:
-    """CUS-8: the unit head approves the start-of-trading survey; a regional manager in their region."""
-    caller.require(*UNIT_HEADS)
+def require_may_decide_survey(caller: Principal, card: Customer) -> None:
+    """CUS-8: the unit head (a regional manager in their region, or the sales manager) decides first, the
+    general manager (the seed's chairman) last."""
+    survey = card.trading_survey
+    if survey is not None and survey.status is SurveyStatus.UNIT_HEAD_APPROVED:
+        caller.require(Role.GENERAL_MANAGER)
+        return
+    caller.require(Role.REGION_MANAGER, Role.SALES_MANAGER)
     acts_in(caller, card.region, f"trading with {card.code} is approved by its region's head")
 
 

@@ -89,10 +89,20 @@ class Mutation:
         customer = await info.context.service.run(lambda uow: handlers.update_customer(cmd, uow))
         return Customer.shown(info, customer)
 
-    @strawberry.mutation(description="CUS-8: the unit head approves the start-of-trading survey")
-    async def start_trading(self, info: Info, id: strawberry.ID, expected_version: int, survey: str) -> Customer:
-        customer = await info.context.service.run(lambda uow: handlers.start_trading(
+    @strawberry.mutation(description="CUS-8: the person responsible for the customer writes the start-of-trading "
+                                     "survey (again, after a rejection)")
+    async def submit_trading_survey(self, info: Info, id: strawberry.ID, expected_version: int, survey: str
+                                    ) -> Customer:
+        customer = await info.context.service.run(lambda uow: handlers.submit_trading_survey(
             str(id), expected_version, survey, info.context.caller, uow))
+        return Customer.shown(info, customer)
+
+    @strawberry.mutation(description="CUS-8: the unit head decides, then the general manager; the final approval "
+                                     "opens trading (credit may then be requested); whoever wrote it does not decide")
+    async def decide_trading_survey(self, info: Info, id: strawberry.ID, expected_version: int, approve: bool,
+                                    comment: str | None = None) -> Customer:
+        customer = await info.context.service.run(lambda uow: handlers.decide_trading_survey(
+            str(id), expected_version, approve, comment, info.context.caller, uow))
         return Customer.shown(info, customer)
 
     @strawberry.mutation(description="CUS-8: end trading; the card is archived, never deleted")

@@ -70,7 +70,7 @@ class Customer:
     first_sale_at: datetime | None = _confidential(datetime | None, lambda c: c.first_sale_at)
     last_sale_at: datetime | None = _confidential(datetime | None, lambda c: c.last_sale_at)
     trading_survey: TradingSurvey | None = _confidential(
-        TradingSurvey | None, lambda c: TradingSurvey(**vars(c.trading_survey)) if c.trading_survey else None)
+        TradingSurvey | None, lambda c: TradingSurvey.from_domain(c.trading_survey) if c.trading_survey else None)
     termination: Termination | None = _confidential(
         Termination | None, lambda c: Termination(**vars(c.termination)) if c.termination else None)
     prospect_grade: ProspectGrade | None = _confidential(

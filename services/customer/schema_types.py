@@ -91,11 +91,30 @@ class PersonCard:
         return cls(**vars(p)) if p else None
 
 
-@strawberry.type(description="CUS-8 交易开始调查书, approved by the unit head")
+SurveyStatus = strawberry.enum(domain.SurveyStatus)
+
+
+@strawberry.type
+class SurveyDecision:
+    by: str
+    at: datetime
+    approve: bool
+    comment: str | None
+
+
+@strawberry.type(description="CUS-8 交易开始调查书: written by the person responsible, approved by the unit head, "
+                             "then by the general manager; trading opens with the final approval")
 class TradingSurvey:
     summary: str
-    approved_by: str
-    approved_at: datetime
+    written_by: str
+    written_at: datetime
+    status: SurveyStatus
+    decisions: list[SurveyDecision]
+
+    @classmethod
+    def from_domain(cls, s: domain.TradingSurvey) -> "TradingSurvey":
+        return cls(summary=s.summary, written_by=s.written_by, written_at=s.written_at, status=s.status,
+                   decisions=[SurveyDecision(**vars(d)) for d in s.decisions])
 
 
 @strawberry.type

@@ -47,6 +47,8 @@ from services.customer.domain import (
     Qualification,
     QualificationKind,
     Revision,
+    SurveyDecision,
+    SurveyStatus,
     Termination,
     TradingRecord,
     TradingSurvey,
@@ -297,7 +299,7 @@ def to_document(c: Customer) -> dict[str, Any]:
         "review_due_at": c.review_due_at(),
         "first_sale_at": c.first_sale_at,
         "last_sale_at": c.last_sale_at,
-        "trading_survey": vars(c.trading_survey) if c.trading_survey else None,
+        "trading_survey": _survey_document(c.trading_survey) if c.trading_survey else None,
         "termination": {**vars(c.termination), "reason": c.termination.reason.value} if c.termination else None,
         "level_due_at": c.level_due_at,
         "prospect_grade": c.prospect_grade.value if c.prospect_grade else None,
@@ -333,7 +335,7 @@ def to_customer(d: dict[str, Any]) -> Customer:
         lifecycle=Lifecycle(d["lifecycle"]),
         first_sale_at=d.get("first_sale_at"),
         last_sale_at=d.get("last_sale_at"),
-        trading_survey=TradingSurvey(**d["trading_survey"]) if d.get("trading_survey") else None,
+        trading_survey=_survey(d["trading_survey"]) if d.get("trading_survey") else None,
         termination=Termination(**{**d["termination"], "reason": EndOfTrading(d["termination"]["reason"])})
         if d.get("termination") else None,
         prospect_grade=ProspectGrade(d["prospect_grade"]) if d.get("prospect_grade") else None,
@@ -397,3 +399,12 @@ def revision_document(r: Revision) -> dict[str, Any]:
 def to_revision(d: dict[str, Any]) -> Revision:
     changes = tuple(FieldChange(c["field"], c.get("old"), c.get("new")) for c in d["changes"])
     return Revision(d["customer_id"], d["version"], d["action"], d["by"], d["at"], changes)
+
+
+def _survey_document(survey: TradingSurvey) -> dict[str, Any]:
+    return vars(survey) | {"status": survey.status.value, "decisions": [vars(d) for d in survey.decisions]}
+
+
+def _survey(d: dict[str, Any]) -> TradingSurvey:
+    return TradingSurvey(d["summary"], d["written_by"], d["written_at"], SurveyStatus(d["status"]),
+                         tuple(SurveyDecision(**x) for x in d["decisions"]))

@@ -57,9 +57,12 @@ class CreditHarness:
         return (await self.gql.data(PROFILE, {"id": customer_id}, as_token=FINANCE))["creditProfile"]
 
     async def register(self, customer_id: str | None = None, *, region: str | None = REGION,
-                       by: str = "rep-1") -> str:
+                       by: str = "rep-1", trading: bool = True) -> str:
+        """A customer the archive registered and (`trading`) whose start-of-trading survey it approved (CUS-8)."""
         customer_id = customer_id or f"cust-{uuid.uuid4().hex[:8]}"
         await self.deliver(registered(customer_id, region=region, by=by))
+        if trading:
+            await self.deliver(customer_updated(customer_id, region=region, version=2))
         return customer_id
 
     async def grant(self, customer_id: str, limit_fen: int, *, rating: str = "B", term_days: int = 30,
@@ -104,10 +107,11 @@ def registered(customer_id: str, *, region: str | None = REGION, by: str = "rep-
         "nature": "ORDINARY_COMPANY", "region": region, "registeredBy": by, "registeredAt": START.isoformat()})
 
 
-def customer_updated(customer_id: str, *, region: str | None, version: int = 2) -> dict[str, Any]:
+def customer_updated(customer_id: str, *, region: str | None, version: int = 2, trading_open: bool = True
+                     ) -> dict[str, Any]:
     return envelope("customer.updated", {
         "customerId": customer_id, "version": version, "changedFields": ["region"], "updatedBy": "assistant-1",
-        "updatedAt": START.isoformat(), "region": region, "lifecycle": "POTENTIAL"})
+        "updatedAt": START.isoformat(), "region": region, "lifecycle": "POTENTIAL", "tradingOpen": trading_open})
 
 
 def owner_changed(customer_id: str, owner: str | None, *, at: datetime = START) -> dict[str, Any]:

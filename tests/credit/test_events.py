@@ -15,6 +15,7 @@ import pytest
 
 from contracts import EVENT_TYPES, Envelope
 from tests.credit.conftest import (
+    REGION,
     CreditHarness,
     again,
     customer_updated,
@@ -56,7 +57,13 @@ async def exposure_of(credit: CreditHarness, customer_id: str, expected: int) ->
 async def test_crd_11_events_an_erp_publishes_become_the_customers_exposure(credit: CreditHarness) -> None:
     customer_id = "cust-wire"
     await publish_as_outsider(credit.amqp_url, registered(customer_id), "customer.registered")
-    await eventually(lambda: credit.service.store.find(customer_id))
+    await publish_as_outsider(credit.amqp_url, customer_updated(customer_id, region=REGION), "customer.updated")
+
+    async def trading_known() -> bool:  # CUS-8: the survey's approval came over the bus too
+        profile = await credit.service.store.find(customer_id)
+        return profile is not None and profile.trading_open
+
+    await eventually(trading_known)
     await credit.grant(customer_id, 100_000 * YUAN)
     for event in (invoice(customer_id, "INV-1", 30_000 * YUAN), invoice(customer_id, "INV-2", 20_000 * YUAN),
                   payment(customer_id, "PAY-1", 10_000 * YUAN, invoices=["INV-2"]),

@@ -3,7 +3,7 @@ published with a plain AMQP client. Customer and credit run as in production (th
 RabbitMQ between them); the gateway composes their subgraphs over HTTP (in-process transports)."""
 
 from tests.credit.conftest import CHAIN, DECIDE, REQUEST, SALES, invoice, payment
-from tests.federation import federation
+from tests.federation import federation, open_trading
 from tests.support import GraphQL, eventually, publish_as_outsider
 
 YUAN = 100
@@ -16,7 +16,7 @@ async def ask(gateway: GraphQL, query: str, variables: dict, bearer: str = SALES
     return await gateway.data(query, variables, as_token=bearer)
 
 
-async def test_one_query_through_the_gateway_returns_the_customer_with_its_credit(
+async def test_cus_8_credit_waits_for_the_approved_survey_then_one_query_returns_the_customer_with_its_credit(
         mongo_url: str, amqp_url: str, unique: str) -> None:
     async with federation(mongo_url, amqp_url, unique, ("customer", "credit")) as crm:
         gateway = crm.gateway
@@ -28,8 +28,12 @@ async def test_one_query_through_the_gateway_returns_the_customer_with_its_credi
             return (await ask(gateway, CUSTOMER, {"id": customer_id}))["customer"]["credit"] is not None
 
         await eventually(credit_heard_of_it)
-        asked = await ask(gateway, REQUEST, {"input": {"customerId": customer_id, "limitFen": 10_000 * YUAN,
-                                                       "rating": "B", "termDays": 30, "justification": "new"}})
+        request = {"input": {"customerId": customer_id, "limitFen": 10_000 * YUAN, "rating": "B", "termDays": 30,
+                             "justification": "new"}}
+        too_soon = await gateway(REQUEST, request, as_token=SALES)
+        assert too_soon["errors"][0]["extensions"]["rule"] == "CUS-8"  # no survey approved: no credit
+        await open_trading(crm, customer_id, SALES)  # customer.updated (tradingOpen) went over RabbitMQ
+        asked = await ask(gateway, REQUEST, request)
         for bearer in CHAIN:
             await ask(gateway, DECIDE, {"id": asked["requestCreditChange"]["id"], "approve": True}, bearer)
         await publish_as_outsider(amqp_url, invoice(customer_id, "INV-1", 9_000 * YUAN), "invoice.issued")

@@ -210,21 +210,37 @@ async def test_registration_and_update_are_published_after_commit(archive: Custo
     assert registered["specversion"] == "1.0" and registered["data"]["registeredBy"] == "u1"
 
 
-START_TRADING = """mutation($id: ID!, $v: Int!) {
-  startTrading(id: $id, expectedVersion: $v, survey: "资信良好, 年采购约 200 万") { version tradingSurvey { approvedBy } }
+SUBMIT_SURVEY = """mutation($id: ID!, $v: Int!) {
+  submitTradingSurvey(id: $id, expectedVersion: $v, survey: "资信良好, 年采购约 200 万") { version }
+}"""
+DECIDE_SURVEY = """mutation($id: ID!, $v: Int!) {
+  decideTradingSurvey(id: $id, expectedVersion: $v, approve: true) { version tradingSurvey { status writtenBy
+    decisions { by approve } } }
 }"""
 END_TRADING = """mutation($id: ID!, $v: Int!) {
   endTrading(id: $id, expectedVersion: $v, input: {reason: TERMINATION, note: "长期拖欠"}) { version lifecycle }
 }"""
 
 
-async def test_cus_8_start_of_trading_needs_the_unit_heads_approval(archive: CustomerHarness) -> None:
-    customer = await register(archive)
-    answer = await archive.gql(START_TRADING, {"id": customer["id"], "v": 1})  # a salesperson
-    assert error_codes(answer) == ["FORBIDDEN"]
+async def test_cus_8_trading_opens_once_the_unit_head_then_the_general_manager_approve_the_survey(
+        archive: CustomerHarness, amqp_url: str) -> None:
+    customer = await register(archive)  # by the salesperson u1, who writes the survey
+    assert (await archive.gql.data(SUBMIT_SURVEY, {"id": customer["id"], "v": 1}))["submitTradingSurvey"] == {
+        "version": 2}
+    assert error_codes(await archive.gql(DECIDE_SURVEY, {"id": customer["id"], "v": 2})) == ["FORBIDDEN"]
+    gm = token("GENERAL_MANAGER", user="gm", region=None)
+    assert error_codes(await archive.gql(DECIDE_SURVEY, {"id": customer["id"], "v": 2}, as_token=gm)) == [
+        "FORBIDDEN"]  # the unit head first
     head = token("REGION_MANAGER", user="head-east")
-    started = (await archive.gql.data(START_TRADING, {"id": customer["id"], "v": 1}, as_token=head))["startTrading"]
-    assert started == {"version": 2, "tradingSurvey": {"approvedBy": "head-east"}}
+    first = (await archive.gql.data(DECIDE_SURVEY, {"id": customer["id"], "v": 2}, as_token=head))
+    assert first["decideTradingSurvey"]["tradingSurvey"]["status"] == "UNIT_HEAD_APPROVED"
+    async with listening(amqp_url, "customer.updated") as updated:
+        final = (await archive.gql.data(DECIDE_SURVEY, {"id": customer["id"], "v": 3}, as_token=gm))
+        assert final["decideTradingSurvey"] == {"version": 4, "tradingSurvey": {
+            "status": "APPROVED", "writtenBy": "u1",
+            "decisions": [{"by": "head-east", "approve": True}, {"by": "gm", "approve": True}]}}
+        told = await eventually(lambda: [e for e in updated if e["subject"] == customer["id"]])
+    assert told[-1]["data"]["tradingOpen"] is True  # credit hears that credit may be requested now
 
 
 async def test_cus_8_ending_trade_archives_the_card_never_deletes_it(archive: CustomerHarness, amqp_url: str) -> None:

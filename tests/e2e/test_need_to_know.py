@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.federation import Federation, federation
+from tests.federation import Federation, credit_heard_trading_open, federation
 from tests.support import eventually, token
 
 EDDIE = token("SALES", user="eddie", region="east")  # the owner: nobody entered him in the roster
@@ -222,8 +222,14 @@ async def test_access_md_actions_are_region_scoped_and_credit_is_the_owners_to_r
     ids = {"id": customer_id}
 
     version = (await crm.gateway.data("query($id: ID!) { customer(id: $id) { version } }", ids))["customer"]["version"]
-    await _refused_then_done(crm, """mutation($id: ID!, $v: Int!) { startTrading(id: $id, expectedVersion: $v,
-      survey: "资信良好") { version } }""", ids | {"v": version}, west, east)  # CUS-8
+    written = await _refused_then_done(crm, """mutation($id: ID!, $v: Int!) { submitTradingSurvey(id: $id,
+      expectedVersion: $v, survey: "资信良好") { version } }""", ids | {"v": version}, WENDY, EDDIE)  # CUS-8
+    decide = """mutation($id: ID!, $v: Int!) { decideTradingSurvey(id: $id, expectedVersion: $v, approve: true) {
+      version } }"""
+    head = await _refused_then_done(crm, decide, ids | {"v": written["submitTradingSurvey"]["version"]}, west, east)
+    await crm.gateway.data(decide, ids | {"v": head["decideTradingSurvey"]["version"]},
+                           as_token=COLUMNS["GENERAL_MANAGER"])
+    await eventually(lambda: credit_heard_trading_open(crm, customer_id))
     ended = await crm.gateway("""mutation($id: ID!) { endTrading(id: $id, expectedVersion: 99,
       input: {reason: TERMINATION, note: "x"}) { id } }""", ids, as_token=west)
     assert [e["extensions"]["code"] for e in ended["errors"]] == ["FORBIDDEN"]

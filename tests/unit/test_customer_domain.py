@@ -23,6 +23,7 @@ from services.customer.domain import (
     PersonCard,
     Qualification,
     QualificationKind,
+    SurveyStatus,
     lifecycle_at,
 )
 from services.customer.identity import (
@@ -529,46 +530,67 @@ def test_cus_7_archived_card_is_not_marked_for_review():
 # -- CUS-8: start and end of a trading relationship -------------------------------------------------
 
 
-def test_cus_8_start_trading_records_the_approved_survey():
+def approved(customer):
+    customer.submit_trading_survey("survey", by="rep", now=months(0))
+    customer.decide_trading_survey(True, None, by="unit-head", now=months(0))
+    customer.decide_trading_survey(True, None, by="gm", now=months(0))
+    return customer
+
+
+def test_cus_8_the_survey_is_written_then_approved_by_the_unit_head_then_the_general_manager():
     customer = saved(a_company())
+    customer.submit_trading_survey("  资信良好, 月采购额约5万  ", by="rep", now=months(1))
+    assert (customer.trading_survey.summary, customer.trading_survey.status) == ("资信良好, 月采购额约5万",
+                                                                                SurveyStatus.SUBMITTED)
+    customer.decide_trading_survey(True, "可以", by="unit-head", now=months(1))
+    assert customer.trading_survey.status is SurveyStatus.UNIT_HEAD_APPROVED and not customer.trading_open
+    customer.decide_trading_survey(True, None, by="gm", now=months(1))
+    assert customer.trading_survey.status is SurveyStatus.APPROVED and customer.trading_open
+    assert [r.action for r in customer.revisions] == [
+        "TRADING_SURVEY_SUBMITTED", "TRADING_SURVEY_UNIT_HEAD_APPROVED", "TRADING_SURVEY_APPROVED"]
+    assert customer.events[-1].trading_open
+    with pytest.raises(RuleViolation) as refused:
+        customer.decide_trading_survey(True, None, by="gm", now=months(2))
+    assert refused.value.extensions["rule"] == "CUS-8"
 
-    customer.start_trading("  资信良好, 月采购额约5万  ", approved_by="unit-head", now=months(1))
 
-    survey = customer.trading_survey
-    assert (survey.summary, survey.approved_by, survey.approved_at) == ("资信良好, 月采购额约5万", "unit-head", months(1))
-    [revision] = customer.revisions
-    assert (revision.action, revision.by) == ("TRADING_STARTED", "unit-head")
-    assert revision.changes == (FieldChange("tradingSurvey", None, "资信良好, 月采购额约5万"),)
+def test_cus_8_whoever_wrote_the_survey_does_not_approve_it():
+    customer = saved(a_company())
+    customer.submit_trading_survey("资信良好", by="unit-head", now=months(1))
+    with pytest.raises(RuleViolation) as refused:
+        customer.decide_trading_survey(True, None, by="unit-head", now=months(1))
+    assert refused.value.extensions["rule"] == "CUS-8" and customer.trading_survey.status is SurveyStatus.SUBMITTED
+
+
+def test_cus_8_a_rejected_survey_is_written_again():
+    customer = saved(a_company())
+    customer.submit_trading_survey("first", by="rep", now=months(1))
+    with pytest.raises(Invalid):
+        customer.decide_trading_survey(False, " ", by="unit-head", now=months(1))
+    customer.decide_trading_survey(False, "资金情况不明", by="unit-head", now=months(1))
+    assert customer.trading_survey.status is SurveyStatus.REJECTED and not customer.trading_open
+    customer.submit_trading_survey("second", by="rep", now=months(2))
+    assert (customer.trading_survey.summary, customer.trading_survey.decisions) == ("second", ())
 
 
 @pytest.mark.parametrize("summary", ["", "   \n"])
-def test_cus_8_start_trading_needs_a_non_empty_survey_summary(summary):
+def test_cus_8_a_survey_needs_a_summary(summary):
     customer = saved(a_company())
-
     with pytest.raises(Invalid) as refused:
-        customer.start_trading(summary, approved_by="unit-head", now=months(1))
-
-    assert invalid_field(refused) == "survey.summary"
-    assert customer.trading_survey is None
-    assert customer.revisions == []
+        customer.submit_trading_survey(summary, by="rep", now=months(1))
+    assert invalid_field(refused) == "survey" and customer.trading_survey is None and customer.revisions == []
 
 
-def test_cus_8_trading_cannot_be_approved_twice():
+def test_cus_8_a_survey_waiting_or_approved_is_not_written_over():
     customer = saved(a_company())
-    customer.start_trading("first survey", approved_by="unit-head", now=months(1))
-
+    customer.submit_trading_survey("first survey", by="rep", now=months(1))
     with pytest.raises(RuleViolation) as refused:
-        customer.start_trading("second survey", approved_by="other-head", now=months(2))
-
-    assert refused.value.extensions["rule"] == "CUS-8"
-    assert refused.value.extensions["code"] == "RULE_VIOLATION"
-    assert customer.trading_survey.summary == "first survey"
+        customer.submit_trading_survey("second survey", by="rep", now=months(2))
+    assert refused.value.extensions["rule"] == "CUS-8" and customer.trading_survey.summary == "first survey"
 
 
 def test_cus_8_end_trading_archives_the_customer_and_keeps_the_record():
-    customer = a_customer_trading_since(T0, months(2))
-    customer.start_trading("survey", approved_by="unit-head", now=months(0))
-    customer = saved(customer)
+    customer = saved(approved(a_customer_trading_since(T0, months(2))))
 
     customer.end_trading(EndOfTrading.TERMINATION, "repeated late payment", by="boss", now=months(3))
 
@@ -602,7 +624,7 @@ def test_cus_8_archived_card_refuses_start_of_trading():
     customer.end_trading(EndOfTrading.DISSOLUTION, "dissolved", by="boss", now=months(1))
 
     with pytest.raises(RuleViolation) as refused:
-        customer.start_trading("try again", approved_by="unit-head", now=months(2))
+        customer.submit_trading_survey("try again", by="rep", now=months(2))
 
     assert refused.value.extensions["rule"] == "CUS-8"
     assert customer.trading_survey is None
