@@ -21,6 +21,19 @@ class OwnershipChanged(Event):
     reason: str | None = None  # why it went to the pool: NO_DEAL, NO_SALE, RELEASED, HANDED_BACK
 
 
+class StaffChanged(Event):
+    """The staff directory: a person's roles, region and manager (CMP-4 escalations follow it)."""
+
+    type = "staff.changed"
+    user_id: str
+    name: str
+    roles: list[str]
+    region: str | None = None
+    manager_id: str | None = None
+    active: bool = True
+    version: int  # one more each time the person's record changes: a late one is recognised
+
+
 class CommissionHoldChanged(Event):
     """OWN-7 / OWN-8: a handover or transfer case put a salesperson's commission on hold, or lifted it."""
 

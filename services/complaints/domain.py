@@ -4,7 +4,6 @@ Plain Python: no I/O, no framework; time comes in as `now`. The flow (CMP-3) is 
 flow.py; a refused move names the ones the complaint allows now.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -160,6 +159,26 @@ class Escalated:
 
 
 ComplaintEvent = Filed | Resolved | Reopened | Escalated
+
+
+@dataclass(frozen=True)
+class Directory:
+    """CMP-4: what the staff directory (ownership's `staff.changed`) says about an escalation: the handler's
+    manager, the regional managers of the customer's region, the sales managers (each by user id)."""
+
+    handler_manager: str | None = None
+    region_managers: tuple[str, ...] = ()
+    sales_managers: tuple[str, ...] = ()
+
+    def escalation_to(self, region: str | None) -> str:
+        """The handler's manager; else a regional manager of the region; else a sales manager. Never nobody:
+        with nobody in the directory, the role itself is named as credit's alerts name it
+        (`REGION_MANAGER:east`, `SALES_MANAGER`), and whoever holds it sees it."""
+        person = self.handler_manager or next(iter(self.region_managers), None) or next(
+            iter(self.sales_managers), None)
+        if person is not None:
+            return person
+        return f"{Role.REGION_MANAGER}:{region}" if region else str(Role.SALES_MANAGER)
 
 
 @dataclass
@@ -375,13 +394,10 @@ class Complaint:
         self._record(Action.EXTEND_DEADLINE, by, now, f"resolution deadline {current.due_at.isoformat()} → "
                      f"{new_due_at.isoformat()}; customer: {customer_acknowledgement.strip()}")
 
-    def escalate_overdue(self, now: datetime, manager_of: Callable[[str], str | None]) -> list[Deadline]:
-        """CMP-4: each missed deadline goes, once, to the handler's manager; with none on record, to the
-        regional managers of the customer's region; with no region, to the sales managers. Never nobody: a
-        role is named as credit's alerts name it (`REGION_MANAGER:east`), and whoever holds it sees it."""
+    def escalate_overdue(self, now: datetime, directory: "Directory") -> list[Deadline]:
+        """CMP-4: each missed deadline goes, once, to whom the directory names (`Directory.escalation_to`)."""
         missed = [d for d in self.deadlines if d.missed(now)]
-        to = manager_of(self.handler_id) or (f"{Role.REGION_MANAGER}:{self.region}" if self.region
-                                             else str(Role.SALES_MANAGER))
+        to = directory.escalation_to(self.region)
         for deadline in missed:
             deadline.escalated_at, deadline.escalated_to = now, to
             self._record(Action.ESCALATE, SYSTEM, now,

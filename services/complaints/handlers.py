@@ -12,7 +12,7 @@ from chassis.auth import Principal
 from chassis.service import Service
 from chassis.store import UnitOfWork
 from contracts.customer import CustomerRegistered, CustomerUpdated
-from contracts.ownership import OwnershipChanged
+from contracts.ownership import OwnershipChanged, StaffChanged
 from services.complaints import policy
 from services.complaints.domain import Channel, Complaint, ComplaintKind, KnownCustomer, Severity
 from services.complaints.findings import Meeting, Remedy, Responsibility
@@ -85,8 +85,19 @@ async def on_ownership_changed(event: OwnershipChanged, uow: Uow) -> None:
         await uow.commit()
 
 
+async def on_staff_changed(event: StaffChanged, uow: Uow) -> None:
+    """CMP-4: the staff directory, for whom an overdue complaint goes to; an older record arriving late is
+    ignored."""
+    known = await uow.store.staff_version(event.user_id)
+    if known is None or known < event.version:
+        person = {"_id": event.user_id, "name": event.name, "roles": event.roles, "region": event.region,
+                  "manager_id": event.manager_id, "active": event.active, "version": event.version}
+        uow.store.record_staff(person, known, uow)
+    await uow.commit()
+
+
 SUBSCRIPTIONS = {CustomerRegistered: on_customer_registered, CustomerUpdated: on_customer_updated,
-                 OwnershipChanged: on_ownership_changed}
+                 OwnershipChanged: on_ownership_changed, StaffChanged: on_staff_changed}
 
 
 # -- commands ------------------------------------------------------------------------------------------
@@ -213,12 +224,13 @@ async def write_off_claim(complaint_id: str, reason: str, by: Principal, uow: Uo
 
 
 async def escalate_overdue(complaint_id: str, uow: Uow) -> int:
-    """CMP-4: each missed deadline goes to the handler's manager once; returns how many were escalated.
+    """CMP-4: each missed deadline goes once to whom the staff directory names; returns how many did.
 
     The save is conditional on the version read, so of two replicas sweeping at once one escalates
     and the other retries, finds it escalated, and publishes nothing."""
     complaint = await uow.store.get(complaint_id)
-    missed = complaint.escalate_overdue(uow.now(), uow.settings.manager_of)
+    directory = await uow.store.directory(complaint.handler_id, complaint.region)
+    missed = complaint.escalate_overdue(uow.now(), directory)
     if not missed:
         return 0  # acknowledged meanwhile, or another replica was first
     await _save(complaint, uow)  # also moves its `next_escalation_at` on

@@ -1,7 +1,6 @@
 """What the complaints desk may tune without a code change (environment, prefix `COMPLAINTS_`).
 
     COMPLAINTS_RESOLUTION_WORKING_DAYS='{"CRITICAL": 1, "HIGH": 2, "MEDIUM": 5, "LOW": 10}'
-    COMPLAINTS_MANAGERS='{"u-sales-7": "u-region-east"}'     # handler → manager, for escalations
     COMPLAINTS_HOLIDAYS='["2026-10-01", "2026-10-02"]'
 """
 
@@ -25,7 +24,6 @@ class ComplaintsSettings(BaseSettings):
     )
     timezone: str = Field("+08:00", description="where working days begin and end: '+08:00' or an IANA name")
     holidays: list[date] = Field(default_factory=list, description="non-working weekdays (public holidays)")
-    managers: dict[str, str] = Field(default_factory=dict, description="handler id → their manager's id")
     sweep_every_s: float = Field(300.0, gt=0, description="how often the deadline sweep runs")
 
     @field_validator("resolution_working_days")
@@ -53,6 +51,4 @@ class ComplaintsSettings(BaseSettings):
             resolution_working_days=dict(self.resolution_working_days),
         )
 
-    def manager_of(self, handler_id: str) -> str | None:
-        """CMP-4: whom an overdue complaint escalates to."""
-        return self.managers.get(handler_id)
+

@@ -16,8 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
 
-from chassis.errors import Invalid, NotFound
+from chassis.auth import Role
+from chassis.errors import Conflict, Invalid, NotFound
 from chassis.pagination import Slice, page_of
 from chassis.store import Database, UnitOfWork, save_versioned
 from services.complaints.analysis import DurationSummary, summarise
@@ -27,6 +29,7 @@ from services.complaints.domain import (
     Channel,
     Complaint,
     ComplaintKind,
+    Directory,
     FirstResponse,
     KnownCustomer,
     Severity,
@@ -75,6 +78,7 @@ class ComplaintStore:
         db = database.db
         self.complaints = db["complaints"]
         self.customers = db["customers"]
+        self.staff = db["staff"]  # CMP-4: the staff directory as ownership tells it (staff.changed)
 
     async def ensure_indexes(self) -> None:
         await self.customers.create_index([("region", ASCENDING)])  # also creates it outside any transaction
@@ -92,6 +96,35 @@ class ComplaintStore:
             return None
         return KnownCustomer(d["_id"], d.get("code"), d.get("region"), d.get("owner_id"), d.get("card_version", 0),
                              d.get("owner_changed_at"), d.get("version", 0))
+
+    async def staff_version(self, user_id: str) -> int | None:
+        known = await self.staff.find_one({"_id": user_id}, {"version": 1})
+        return known["version"] if known else None
+
+    def record_staff(self, person: dict[str, Any], known_version: int | None, uow: UnitOfWork) -> None:
+        """The directory's record of a person, in place of the version read (someone else first: Conflict)."""
+        async def write(session: AsyncClientSession) -> None:
+            if known_version is None:
+                await self.staff.insert_one(person, session=session)
+            elif (await self.staff.replace_one({"_id": person["_id"], "version": known_version}, person,
+                                               session=session)).matched_count == 0:
+                raise Conflict(f"the directory's record of {person['_id']} changed meanwhile")
+
+        uow.stage(write)
+
+    async def directory(self, handler_id: str, region: str | None) -> Directory:
+        """CMP-4: the handler's manager, the region's regional managers, the sales managers (active ones)."""
+        handler = await self.staff.find_one({"_id": handler_id})
+        manager = handler.get("manager_id") if handler else None
+        if manager is not None and await self.staff.count_documents({"_id": manager, "active": False}):
+            manager = None  # left the company: the next in line
+
+        async def ids(query: dict[str, Any]) -> tuple[str, ...]:
+            found = self.staff.find(query | {"active": True}, {"_id": 1}).sort("_id", 1)
+            return tuple([d["_id"] async for d in found])
+
+        regional = await ids({"roles": str(Role.REGION_MANAGER), "region": region}) if region else ()
+        return Directory(manager, regional, await ids({"roles": str(Role.SALES_MANAGER)}))
 
     async def known_customer(self, customer_id: str) -> KnownCustomer:
         found = await self.find_customer(customer_id)

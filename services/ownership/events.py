@@ -1,12 +1,13 @@
 """What ownership tells the world: each domain event of an ownership or a handover case as its contract."""
 
 from contracts.envelope import Event
-from contracts.ownership import CommissionHoldChanged, OwnershipChanged
+from contracts.ownership import CommissionHoldChanged, OwnershipChanged, StaffChanged
 from services.ownership import handover
 from services.ownership.domain import OwnerChanged
+from services.ownership.staff import StaffSaved
 
 
-def to_contract(event: OwnerChanged | handover.CommissionHoldChanged) -> Event:
+def to_contract(event: OwnerChanged | handover.CommissionHoldChanged | StaffSaved) -> Event:
     match event:
         case OwnerChanged(change=change):  # OWN-10
             return OwnershipChanged(
@@ -17,4 +18,8 @@ def to_contract(event: OwnerChanged | handover.CommissionHoldChanged) -> Event:
         case handover.CommissionHoldChanged():  # OWN-7 / OWN-8
             return CommissionHoldChanged(salesperson_id=event.salesperson_id, case_id=event.case_id,
                                          on_hold=event.on_hold, reason=event.reason, changed_at=event.at)
+        case StaffSaved(member=member):  # CMP-4's directory
+            return StaffChanged(user_id=member.id, name=member.name, roles=[str(r) for r in member.roles],
+                                region=member.region, manager_id=member.manager_id, active=member.active,
+                                version=member.version)
     raise TypeError(f"ownership does not publish {type(event).__name__}")

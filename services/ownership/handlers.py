@@ -25,6 +25,7 @@ from services.ownership.domain import (
     suggest_assignees,
 )
 from services.ownership.settings import OwnershipSettings
+from services.ownership.staff import StaffMember
 from services.ownership.store import OwnershipStore
 
 Uow = UnitOfWork[OwnershipStore, OwnershipSettings]
@@ -260,6 +261,17 @@ async def save_salesperson(salesperson: Salesperson, by: Principal, uow: Uow, *,
     uow.store.save_salesperson(salesperson, uow)
     await uow.commit()
     return salesperson
+
+
+async def save_staff_member(member: StaffMember, by: Principal, uow: Uow) -> StaffMember:
+    """The staff directory (CMP-4): ADMIN anywhere, a regional manager for the people of their region."""
+    existing = await uow.store.find_staff_member(member.id)
+    policy.require_may_keep_roster(by, member.region, *([existing.region] if existing else []))
+    member.version = existing.version if existing else 0
+    member.saved()
+    uow.store.save_staff_member(member, uow)
+    await uow.commit()
+    return member
 
 
 # -- shared steps ------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ transfers: `handover_schema.py`.
 import strawberry
 
 from chassis.graphql import Connection, ServiceSchema, list_size
-from services.ownership import domain, handlers, policy
+from services.ownership import domain, handlers, policy, staff
 from services.ownership.handover_schema import HandoverMutation, HandoverQuery
 from services.ownership.schema_types import (
     AssignmentCandidate,
@@ -20,6 +20,8 @@ from services.ownership.schema_types import (
     ReleaseReportInput,
     Salesperson,
     SalespersonInput,
+    StaffMember,
+    StaffMemberInput,
     ownerships,
     salespeople,
 )
@@ -106,6 +108,16 @@ class Mutation(HandoverMutation):
         referred = await info.context.service.run(lambda uow: handlers.refer_customer(
             str(customer_id), str(salesperson_id), info.context.caller, note, uow))
         return Ownership.shown(info, referred)
+
+    @strawberry.mutation(description="The staff directory (CMP-4: whom an overdue complaint goes to): ADMIN, or "
+                                     "the regional manager for the people of their region")
+    async def save_staff_member(self, info: Info, input: StaffMemberInput) -> StaffMember:
+        member = staff.StaffMember(id=str(input.id).strip(), name=input.name.strip(), roles=tuple(input.roles),
+                                   region=input.region, manager_id=str(input.manager_id) if input.manager_id else None,
+                                   active=input.active)
+        saved = await info.context.service.run(lambda uow: handlers.save_staff_member(
+            member, info.context.caller, uow))
+        return StaffMember.from_domain(saved)
 
     @strawberry.mutation(description="Add or change a salesperson: ADMIN, or the regional manager in their region")
     async def save_salesperson(self, info: Info, input: SalespersonInput) -> Salesperson:

@@ -10,9 +10,10 @@ from datetime import datetime
 import strawberry
 from strawberry.dataloader import DataLoader
 
+from chassis.auth import Role
 from chassis.graphql import ServiceContext, list_size
 from chassis.scalars import Fen
-from services.ownership import domain, handover, policy
+from services.ownership import domain, handover, policy, staff
 from services.ownership.handlers import OwnershipService
 
 Info = strawberry.Info[ServiceContext[OwnershipService], None]
@@ -212,6 +213,36 @@ class ReleaseReportInput:
     situation: str
     contacts: str
     progress: str
+
+
+StaffRole = strawberry.enum(Role, name="StaffRole")
+
+
+@strawberry.type(description="The staff directory: a person's roles, region and manager (CMP-4 escalations)")
+class StaffMember:
+    id: strawberry.ID
+    name: str
+    roles: list[StaffRole]
+    region: str | None
+    manager_id: strawberry.ID | None
+    active: bool
+    version: int
+
+    @classmethod
+    def from_domain(cls, m: staff.StaffMember) -> "StaffMember":
+        return cls(id=strawberry.ID(m.id), name=m.name, roles=list(m.roles), region=m.region,
+                   manager_id=strawberry.ID(m.manager_id) if m.manager_id else None, active=m.active,
+                   version=m.version)
+
+
+@strawberry.input
+class StaffMemberInput:
+    id: strawberry.ID = strawberry.field(description="the person's user id (the token's `sub`)")
+    name: str
+    roles: list[StaffRole]
+    region: str | None = None
+    manager_id: strawberry.ID | None = strawberry.field(default=None, description="who their manager is")
+    active: bool = True
 
 
 @strawberry.input

@@ -18,6 +18,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
+from chassis.auth import Role
 from chassis.errors import Conflict, NotFound
 from chassis.pagination import Slice, page_of
 from chassis.store import Database, UnitOfWork, save_versioned
@@ -33,6 +34,7 @@ from services.ownership.domain import (
     refuse_over_cap,
 )
 from services.ownership.handover import CaseKind, CaseReason, CaseStatus, HandoverCase, Item
+from services.ownership.staff import StaffMember
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,8 @@ class OwnershipStore:
         self.missing_reports = db["missing_reports"]
         self.cases = db["cases"]
         self.open_cases = db["open_cases"]
-        self.receivables = db["receivables"]  # OWN-7/8: credit's figure per customer (credit.receivables_changed)
+        self.receivables = db["receivables"]
+        self.staff = db["staff"]  # the staff directory (staff.py)  # OWN-7/8: credit's figure per customer (credit.receivables_changed)
 
     async def ensure_indexes(self) -> None:
         for name in ("owner_id", "expires_at", "available_at", "region"):
@@ -220,6 +223,20 @@ class OwnershipStore:
                "version": salesperson.version}
 
         uow.stage(lambda session: save_versioned(self.salespeople, doc, expected, session))
+
+    async def find_staff_member(self, user_id: str) -> StaffMember | None:
+        d = await self.staff.find_one({"_id": user_id})
+        return None if d is None else StaffMember(d["_id"], d["name"], tuple(Role(r) for r in d["roles"]),
+                                                  d.get("region"), d.get("manager_id"), d["active"], d["version"])
+
+    def save_staff_member(self, member: StaffMember, uow: UnitOfWork) -> None:
+        """Versioned like every record; `staff.changed` goes out with it."""
+        expected, member.version = member.version, member.version + 1
+        doc = {"_id": member.id, "name": member.name, "roles": [str(r) for r in member.roles],
+               "region": member.region, "manager_id": member.manager_id, "active": member.active,
+               "version": member.version}
+        uow.stage(lambda session: save_versioned(self.staff, doc, expected, session))
+        uow.track(member)
 
     # -- OWN-7 / OWN-8: cases ---------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from chassis.clock import FixedClock
 from contracts.customer import CustomerRegistered
 from contracts.envelope import Envelope
+from contracts.ownership import StaffChanged
 from services.complaints.app import create_app
 from services.complaints.jobs import sweep_deadlines
 from services.complaints.settings import ComplaintsSettings
@@ -38,8 +39,22 @@ class ComplaintsHarness:
         await self.service.deliver(envelope)
         return envelope.data.customer_id
 
+    async def know_staff(self, user_id: str, *roles: str, region: str | None = "east",
+                         manager_id: str | None = None) -> None:
+        """The staff directory as ownership tells it (staff.changed)."""
+        await self.service.deliver(Envelope[StaffChanged].model_validate(staff_changed(
+            user_id, *roles, region=region, manager_id=manager_id)))
+
     async def sweep(self) -> int:
         return await sweep_deadlines(self.service)
+
+
+def staff_changed(user_id: str, *roles: str, region: str | None = "east", manager_id: str | None = None,
+                  version: int = 1) -> dict[str, Any]:
+    return {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "ownership", "type": "staff.changed",
+            "time": START.isoformat(), "subject": None, "datacontenttype": "application/json",
+            "data": {"userId": user_id, "name": user_id, "roles": list(roles or ["SALES"]), "region": region,
+                     "managerId": manager_id, "active": True, "version": version}}
 
 
 def customer_registered(customer_id: str | None = None, region: str | None = "east",
@@ -60,8 +75,10 @@ async def desk(mongo_url: str, amqp_url: str, unique: str) -> AsyncIterator[Comp
     """The complaints service on real Mongo wire protocol and real RabbitMQ, at a fixed time (a Monday)."""
     clock = FixedClock(START)
     app = create_app(settings_for(mongo_url, amqp_url, unique), clock=clock,
-                     service_settings=ComplaintsSettings(managers={"u1": MANAGER}, sweep_every_s=3600))
+                     service_settings=ComplaintsSettings(sweep_every_s=3600))
     async with serving(app) as gql:
-        yield ComplaintsHarness(gql, clock, app)
+        harness = ComplaintsHarness(gql, clock, app)
+        await harness.know_staff("u1", manager_id=MANAGER)
+        yield harness
     queue = f"crm.complaints.{unique}"
     await delete_queues(amqp_url, queue, f"{queue}.dead", f"{queue}.retry.50ms", f"{queue}.retry.100ms")

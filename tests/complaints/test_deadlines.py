@@ -120,10 +120,11 @@ async def test_cmp_4_sweeps_running_at_once_escalate_each_missed_deadline_once(d
 async def test_cmp_4_the_sweep_runs_on_its_own_in_the_service(mongo_url: str, amqp_url: str, unique: str) -> None:
     clock = FixedClock(FRIDAY_EVENING)
     app = create_app(settings_for(mongo_url, amqp_url, unique), clock=clock,
-                     service_settings=ComplaintsSettings(managers={"u1": MANAGER}, sweep_every_s=0.05))
+                     service_settings=ComplaintsSettings(sweep_every_s=0.05))
     try:
         async with serving(app) as gql:
             desk = ComplaintsHarness(gql, clock, app)
+            await desk.know_staff("u1", manager_id=MANAGER)
             complaint = await file(desk)
             clock.set(END_OF_MONDAY + timedelta(minutes=1))
             shown = await eventually(lambda: _escalated(desk, complaint["id"]))

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from contracts.envelope import Envelope
 from contracts.sales import InvoiceIssued
+from services.complaints.jobs import sweep_deadlines
 from services.credit.review import unpaid_for_two_months
 from tests.federation import federation
 from tests.support import START, eventually, token
@@ -89,3 +90,27 @@ async def test_own_7_a_handover_states_what_each_customer_owes_as_credits_ledger
             "customerId": customer_id, "toPool": True, "summary": "在谈, 王经理"}}, as_token=manager)
         assert recorded["recordHandoverItem"]["items"] == [
             {"customerId": customer_id, "receivablesFen": 2_000_000, "complete": True}]
+
+
+SAVE_STAFF = """mutation($input: StaffMemberInput!) { saveStaffMember(input: $input) { id version } }"""
+
+
+async def test_cmp_4_an_overdue_complaint_goes_to_the_regional_manager_the_staff_directory_names(
+        mongo_url: str, amqp_url: str, unique: str) -> None:
+    admin = token("ADMIN", user="admin", region=None)
+    async with federation(mongo_url, amqp_url, unique, default_token=REP) as crm:
+        desk = crm.services["complaints"]
+        await crm.gateway.data(SAVE_STAFF, {"input": {"id": f"rm-{unique}", "name": "东区经理",
+                                                      "roles": ["REGION_MANAGER"], "region": "east"}},
+                               as_token=admin)
+        customer_id = (await crm.gateway.data(REGISTER))["registerCustomer"]["id"]
+        await eventually(lambda: desk.store.find_customer(customer_id))
+        await eventually(lambda: desk.store.staff_version(f"rm-{unique}"))  # staff.changed crossed the bus
+        complaint_id = (await crm.gateway.data(FILE, {"input": {
+            "customerId": customer_id, "kind": "SERVICE", "description": "电话没人接", "reason": "人手不足",
+            "plan": "回电", "expectedResolutionAt": (START + timedelta(days=3)).isoformat()}}))["fileComplaint"]["id"]
+        crm.clock.advance(timedelta(days=5))  # past the acknowledgement deadline
+        assert await sweep_deadlines(desk) >= 1
+        shown = await crm.gateway.data("query($id: ID!) { complaint(id: $id) { escalatedTo } }",
+                                       {"id": complaint_id})
+        assert shown["complaint"]["escalatedTo"] == [f"rm-{unique}"]  # the rep has no manager on record

@@ -13,7 +13,7 @@ from services.complaints.analysis import percentile, summarise
 from services.complaints.calendar import WorkingCalendar
 from services.complaints.claims import ClaimStatus
 from services.complaints.deadlines import DeadlineKind, DeadlinePolicy
-from services.complaints.domain import Complaint, ComplaintKind, KnownCustomer, Severity
+from services.complaints.domain import Complaint, ComplaintKind, Directory, KnownCustomer, Severity
 from services.complaints.findings import Meeting, Party, Remedy, Responsibility
 from services.complaints.flow import FLOW, Action, ComplaintStatus
 from services.complaints.settings import ComplaintsSettings
@@ -43,8 +43,9 @@ def days(n: float) -> timedelta:
     return timedelta(days=n)
 
 
-def manager_of(handler: str) -> str | None:
-    return MANAGERS.get(handler)
+def directory_of(complaint: Complaint) -> Directory:
+    """What the staff directory says for the complaint's current handler (only managers on record here)."""
+    return Directory(MANAGERS.get(complaint.handler_id))
 
 
 def a_complaint(*, at: datetime = MONDAY, by: str = "alice", policy: DeadlinePolicy = POLICY, **overrides
@@ -438,8 +439,8 @@ def test_cmp_4_a_deadline_of_less_than_a_working_day_is_not_configurable():
 def test_cmp_4_not_acknowledged_by_monday_end_of_day_escalates_to_the_handlers_manager():
     complaint = a_complaint(at=FRIDAY_EVENING, by="alice")
 
-    assert complaint.escalate_overdue(END_OF_MONDAY - timedelta(seconds=1), manager_of) == []
-    missed = complaint.escalate_overdue(END_OF_MONDAY, manager_of)
+    assert complaint.escalate_overdue(END_OF_MONDAY - timedelta(seconds=1), directory_of(complaint)) == []
+    missed = complaint.escalate_overdue(END_OF_MONDAY, directory_of(complaint))
 
     assert [(d.kind, d.escalated_to, d.escalated_at) for d in missed] == [
         (DeadlineKind.ACKNOWLEDGE, "boss-of-alice", END_OF_MONDAY)]
@@ -449,10 +450,10 @@ def test_cmp_4_not_acknowledged_by_monday_end_of_day_escalates_to_the_handlers_m
 
 def test_cmp_4_a_missed_deadline_escalates_once():
     complaint = a_complaint(at=FRIDAY_EVENING)
-    complaint.escalate_overdue(END_OF_MONDAY, manager_of)
+    complaint.escalate_overdue(END_OF_MONDAY, directory_of(complaint))
 
-    assert complaint.escalate_overdue(END_OF_MONDAY + hours(1), manager_of) == []
-    assert complaint.escalate_overdue(END_OF_MONDAY + days(1), manager_of) == []
+    assert complaint.escalate_overdue(END_OF_MONDAY + hours(1), directory_of(complaint)) == []
+    assert complaint.escalate_overdue(END_OF_MONDAY + days(1), directory_of(complaint)) == []
     assert complaint.next_escalation_at == complaint.deadline(DeadlineKind.RESOLUTION).due_at  # the next one
 
 
@@ -460,35 +461,41 @@ def test_cmp_4_acknowledged_in_time_nothing_escalates_until_the_resolution_deadl
     complaint = a_complaint(at=FRIDAY_EVENING)
     complaint.acknowledge(by="alice", now=local(2026, 3, 9, 9))
 
-    assert complaint.escalate_overdue(END_OF_MONDAY + days(1), manager_of) == []
+    assert complaint.escalate_overdue(END_OF_MONDAY + days(1), directory_of(complaint)) == []
     resolution_due = complaint.deadline(DeadlineKind.RESOLUTION).due_at
-    assert [d.kind for d in complaint.escalate_overdue(resolution_due, manager_of)] == [DeadlineKind.RESOLUTION]
+    assert [d.kind for d in complaint.escalate_overdue(resolution_due, directory_of(complaint))] == [DeadlineKind.RESOLUTION]
 
 
 def test_cmp_4_proposing_a_resolution_in_time_meets_the_deadline():
     complaint = proposed()
 
     assert complaint.due_at is None and complaint.next_escalation_at is None
-    assert complaint.escalate_overdue(MONDAY + days(60), manager_of) == []
+    assert complaint.escalate_overdue(MONDAY + days(60), directory_of(complaint)) == []
 
 
 def test_cmp_4_escalation_goes_to_the_manager_of_whoever_handles_it_now():
     complaint = a_complaint(at=FRIDAY_EVENING, by="alice")
     complaint.hand_over("bob", "转交", by="alice", now=FRIDAY_EVENING + hours(1))
 
-    assert complaint.escalate_overdue(END_OF_MONDAY, manager_of)[0].escalated_to == "boss-of-bob"
+    assert complaint.escalate_overdue(END_OF_MONDAY, directory_of(complaint))[0].escalated_to == "boss-of-bob"
+
+
+def test_cmp_4_with_no_manager_on_record_a_regional_manager_of_the_region_then_a_sales_manager():
+    assert Directory(None, ("rm-a", "rm-b"), ("sm-1",)).escalation_to("east") == "rm-a"
+    assert Directory(None, (), ("sm-1",)).escalation_to("east") == "sm-1"
+    assert Directory("boss", ("rm-a",), ("sm-1",)).escalation_to("east") == "boss"
 
 
 def test_cmp_4_escalation_goes_to_nobody_never_the_regional_then_the_sales_managers_stand_in():
     complaint = a_complaint(at=FRIDAY_EVENING, by="nobody-knows")  # the customer is in 华东
-    missed = complaint.escalate_overdue(END_OF_MONDAY, manager_of)
+    missed = complaint.escalate_overdue(END_OF_MONDAY, directory_of(complaint))
     assert missed[0].escalated_to == "REGION_MANAGER:华东" and "REGION_MANAGER:华东" in complaint.steps[-1].note
     assert complaint.escalated_to == ["REGION_MANAGER:华东"]
 
     nowhere = Complaint.file(id="cmp-2", reference="CP000002", customer=KnownCustomer("cust-2", "C000002", None),
                              by="nobody-knows", now=FRIDAY_EVENING, policy=POLICY,
                              kind=ComplaintKind.SERVICE, description="没人回电话")
-    assert nowhere.escalate_overdue(END_OF_MONDAY, manager_of)[0].escalated_to == "SALES_MANAGER"
+    assert nowhere.escalate_overdue(END_OF_MONDAY, directory_of(nowhere))[0].escalated_to == "SALES_MANAGER"
 
 
 def test_cmp_4_extending_the_deadline_needs_the_customers_acknowledgement():
@@ -529,12 +536,12 @@ def test_cmp_4_an_extension_must_be_later_than_the_current_deadline():
 def test_cmp_4_an_extended_deadline_missed_again_escalates_again_once():
     complaint = investigating()
     first_due = complaint.deadline(DeadlineKind.RESOLUTION).due_at
-    assert len(complaint.escalate_overdue(first_due, manager_of)) == 1
+    assert len(complaint.escalate_overdue(first_due, directory_of(complaint))) == 1
     complaint.extend_deadline(first_due + days(3), "客户同意延期", by="alice", now=first_due + hours(1))
 
-    assert complaint.escalate_overdue(first_due + days(2), manager_of) == []
-    assert len(complaint.escalate_overdue(first_due + days(3), manager_of)) == 1
-    assert complaint.escalate_overdue(first_due + days(4), manager_of) == []
+    assert complaint.escalate_overdue(first_due + days(2), directory_of(complaint)) == []
+    assert len(complaint.escalate_overdue(first_due + days(3), directory_of(complaint))) == 1
+    assert complaint.escalate_overdue(first_due + days(4), directory_of(complaint)) == []
 
 
 def test_cmp_4_reopening_starts_a_new_resolution_deadline():

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chassis.auth import Role
 from chassis.clock import add_months
 from chassis.errors import Invalid, RuleViolation
 from services.ownership.domain import (
@@ -20,6 +21,7 @@ from services.ownership.domain import (
     suggest_assignees,
 )
 from services.ownership.handover import CaseReason, CaseStatus, HandoverCase, Item
+from services.ownership.staff import StaffMember
 
 # -- builders ------------------------------------------------------------------------------------
 
@@ -430,3 +432,17 @@ def test_own_10_every_change_of_owner_is_kept_from_to_basis_when_by() -> None:
     ]
     assert [c.at for c in ownership.history] == [T0, months(2), months(2) + days(1), months(2) + days(9),
                                                  months(2) + days(10), months(2) + days(12)]
+
+
+# -- the staff directory (CMP-4's escalations follow it) -----------------------------------------------------
+
+
+def test_cmp_4_a_staff_record_names_a_role_and_nobody_manages_themself() -> None:
+    with pytest.raises(Invalid) as refused:
+        StaffMember("rm-1", "东区经理", (Role.REGION_MANAGER,), "east", manager_id="rm-1").saved()
+    assert refused.value.extensions["field"] == "managerId"
+    with pytest.raises(Invalid):
+        StaffMember("rm-1", "东区经理", ()).saved()
+    member = StaffMember("rep-1", "王", (Role.SALES,), "east", manager_id="rm-1")
+    member.saved()
+    assert [e.member for e in member.events] == [member]
