@@ -16,10 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from chassis.auth import Role
-from chassis.errors import Conflict, Invalid, NotFound
+from chassis.errors import Invalid, NotFound
 from chassis.pagination import Slice, page_of
 from chassis.store import Database, UnitOfWork, save_versioned
 from services.complaints.analysis import DurationSummary, summarise
@@ -102,15 +101,8 @@ class ComplaintStore:
         return known["version"] if known else None
 
     def record_staff(self, person: dict[str, Any], known_version: int | None, uow: UnitOfWork) -> None:
-        """The directory's record of a person, in place of the version read (someone else first: Conflict)."""
-        async def write(session: AsyncClientSession) -> None:
-            if known_version is None:
-                await self.staff.insert_one(person, session=session)
-            elif (await self.staff.replace_one({"_id": person["_id"], "version": known_version}, person,
-                                               session=session)).matched_count == 0:
-                raise Conflict(f"the directory's record of {person['_id']} changed meanwhile")
-
-        uow.stage(write)
+        """The directory's record of a person (`version` is ownership's), in place of the version read."""
+        uow.stage(lambda session: save_versioned(self.staff, person, known_version or 0, session))
 
     async def directory(self, handler_id: str, region: str | None) -> Directory:
         """CMP-4: the handler's manager, the region's regional managers, the sales managers (active ones)."""

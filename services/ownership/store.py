@@ -150,22 +150,14 @@ class OwnershipStore:
 
     async def receivables_seq(self, customer_id: str) -> int | None:
         """How many of credit's figures for this customer were kept (None: none yet)."""
-        known = await self.receivables.find_one({"_id": customer_id})
-        return known["seq"] if known else None
+        known = await self.receivables.find_one({"_id": customer_id}, {"version": 1})
+        return known["version"] if known else None
 
     def record_receivables(self, customer_id: str, receivables_fen: int, seq: int, known_seq: int | None,
                            uow: UnitOfWork) -> None:
-        """Credit's figure number `seq`, in place of number `known_seq` as read (someone else first: Conflict)."""
-        doc = {"_id": customer_id, "receivables_fen": receivables_fen, "seq": seq}
-
-        async def write(session: AsyncClientSession) -> None:
-            if known_seq is None:
-                await self.receivables.insert_one(doc, session=session)  # a second first one: duplicate key
-            elif (await self.receivables.replace_one({"_id": customer_id, "seq": known_seq}, doc,
-                                                      session=session)).matched_count == 0:
-                raise Conflict(f"credit's receivables of {customer_id} were recorded meanwhile")
-
-        uow.stage(write)
+        """Credit's figure number `seq` (kept as the record's version), in place of the one read."""
+        doc = {"_id": customer_id, "receivables_fen": receivables_fen, "version": seq}
+        uow.stage(lambda session: save_versioned(self.receivables, doc, known_seq or 0, session))
 
     async def receivables_of(self, customer_ids: list[str]) -> dict[str, int]:
         """What credit says each customer owes; one credit never told of owes nothing."""
