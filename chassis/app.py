@@ -9,7 +9,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic
 
 import strawberry
@@ -21,7 +21,7 @@ from chassis.clock import Clock, SystemClock
 from chassis.graphql import graphql_router
 from chassis.inprocess import InProcessBus
 from chassis.outbox import OutboxRelay
-from chassis.service import Job, Service, UseCase
+from chassis.service import Job, Locate, Service, UseCase
 from chassis.settings import Settings
 from chassis.store import Database, SettingsT, StoreT, ToContract, connect
 from chassis.transport import RequestGuard
@@ -52,6 +52,7 @@ class Kit(Generic[StoreT, SettingsT]):
     subscriptions: Mapping[type[Event], UseCase]
     to_contract: ToContract
     jobs: Sequence[Job[SettingsT]] = ()
+    subjects: Mapping[type[Event], Locate] = field(default_factory=dict)  # see Service.subjects
 
     def create_app(self, settings: Settings, *, clock: Clock | None = None, bus: Bus | None = None,
                    service_settings: SettingsT | None = None) -> FastAPI:
@@ -79,7 +80,7 @@ def create_service_app(
         database = Database(connect(settings.mongo_url),
                             "_".join(filter(None, ["crm", kit.name, settings.instance])))
         service = Service(kit.name, kit.subscriptions, kit.to_contract, own_settings, database, kit.store(database),
-                          bus or make_bus(settings), clock or SystemClock())
+                          bus or make_bus(settings), clock or SystemClock(), subjects=kit.subjects)
         if own_bus:
             await service.bus.start()
         await database.ensure_indexes()

@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from chassis.bus import Bus
 from chassis.clock import Clock
-from chassis.errors import Conflict, VersionMismatch
+from chassis.errors import Conflict, NotFound, VersionMismatch
 from chassis.store import AlreadyConsumed, Database, SettingsT, StoreT, ToContract, UnitOfWork
 from contracts.envelope import Envelope, Event
 
@@ -24,6 +24,7 @@ log = logging.getLogger("crm.service")
 T = TypeVar("T")
 CONFLICT_RETRIES = 5
 UseCase = Callable[[Any, UnitOfWork[Any, Any]], Awaitable[None]]
+Locate = Callable[[Any, Any], Awaitable[str]]  # (event, store) → the customer it is about; NotFound if unknown
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,9 @@ class Service(Generic[StoreT, SettingsT]):
     bus: Bus
     clock: Clock
     locks: KeyedLocks = field(default_factory=KeyedLocks)
+    # For events that may not name their customer: how the store finds it, so that they too are applied
+    # in that customer's order (credit: a note settlement names only the note).
+    subjects: Mapping[type[Event], Locate] = field(default_factory=dict)
 
     def uow(self, consumed: Envelope[Any] | None = None) -> UnitOfWork[StoreT, SettingsT]:
         return UnitOfWork(self.database, self.clock, self.store, self.settings, source=self.name,
@@ -103,8 +107,20 @@ class Service(Generic[StoreT, SettingsT]):
     async def deliver(self, envelope: Envelope[Any]) -> None:
         """The bus handler: the event's use case, one customer's events at a time in this process."""
         use_case = self.subscriptions[type(envelope.data)]
-        async with self.locks.hold(envelope.data.subject()):
+        async with self.locks.hold(await self._subject(envelope)):
             await self.run(lambda uow: use_case(envelope.data, uow), consumed=envelope)
+
+    async def _subject(self, envelope: Envelope[Any]) -> str | None:
+        """The customer an event is about: as it says, else as the store finds it (None: nobody knows yet; the
+        use case then says why it cannot be applied)."""
+        said = envelope.data.subject() or envelope.subject
+        locate = self.subjects.get(type(envelope.data))
+        if said is not None or locate is None:
+            return said
+        try:
+            return await locate(envelope.data, self.store)
+        except NotFound:
+            return None
 
     async def sweep(self, job: str, due: Callable[[], Awaitable[Iterable[str]]],
                     step: Callable[[str, UnitOfWork[StoreT, SettingsT]], Awaitable[T]]) -> list[T]:

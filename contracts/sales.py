@@ -46,10 +46,17 @@ class NoteReceived(Event):
 
 
 class NoteSettled(Event):
+    """Send `customerId` (or the CloudEvents `subject`): the customer's events are then applied one at a time
+    with its other events; without it credit finds the note's customer itself, outside that order."""
+
     type = "note.settled"
     note_id: str = Id
+    customer_id: str | None = Field(None, min_length=1, max_length=100)
 
 
 class NoteDishonoured(Event):
+    """As `note.settled`: send `customerId` (or the CloudEvents `subject`)."""
+
     type = "note.dishonoured"
     note_id: str = Id
+    customer_id: str | None = Field(None, min_length=1, max_length=100)

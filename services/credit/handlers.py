@@ -91,14 +91,14 @@ async def on_note_received(event: NoteReceived, uow: Uow) -> None:
 
 
 async def on_note_settled(event: NoteSettled, uow: Uow) -> None:
-    profile = await uow.store.get(await uow.store.customer_of_note(event.note_id))
+    profile = await uow.store.get(await _holder(event.note_id, event.customer_id, uow))
     if profile.settle_note(event.note_id, uow.now()):
         await _save(profile, uow)
 
 
 async def on_note_dishonoured(event: NoteDishonoured, uow: Uow) -> None:
     """CRD-10: a dishonoured note is an emergency: credit hold at once; the amount is owed again."""
-    profile = await uow.store.get(await uow.store.customer_of_note(event.note_id))
+    profile = await uow.store.get(await _holder(event.note_id, event.customer_id, uow))
     if profile.dishonour_note(event.note_id, _new_id(), uow.now()):
         await _save(profile, uow)
 
@@ -124,6 +124,23 @@ async def on_complaint_reopened(event: ComplaintReopened, uow: Uow) -> None:
     if known is not None and profile.open_dispute(event.complaint_id, known.kind, list(known.invoice_ids),
                                                   event.reopened_at):
         await _save(profile, uow)
+
+
+async def _note_holder(event: NoteSettled | NoteDishonoured, store: CreditStore) -> str:
+    return await store.customer_of_note(event.note_id)
+
+
+# Note settlements may name only the note: their customer is found so that they keep that customer's order.
+SUBJECTS = {NoteSettled: _note_holder, NoteDishonoured: _note_holder}
+
+
+async def _holder(note_id: str, said: str | None, uow: Uow) -> str:
+    """The customer a note was received from; one ERP names must be that one (CRD-11)."""
+    holder = await uow.store.customer_of_note(note_id)
+    if said is not None and said != holder:
+        raise RuleViolation("CRD-11", f"note {note_id} was received from customer {holder}, not {said}",
+                            noteId=note_id, customerId=holder)
+    return holder
 
 
 SUBSCRIPTIONS = {

@@ -139,12 +139,13 @@ def note(customer_id: str, note_id: str, amount_fen: int, *, matures: datetime |
                                       "maturesAt": (matures or START + timedelta(days=90)).isoformat()})
 
 
-def note_settled(note_id: str) -> dict[str, Any]:
-    return envelope("note.settled", {"noteId": note_id}, subject=None)
+def note_settled(note_id: str, customer_id: str | None = None) -> dict[str, Any]:
+    """`customer_id`: what ERP may send along (CRD-11); credit finds the note's customer without it."""
+    return envelope("note.settled", {"noteId": note_id, "customerId": customer_id}, subject=customer_id)
 
 
-def note_dishonoured(note_id: str) -> dict[str, Any]:
-    return envelope("note.dishonoured", {"noteId": note_id}, subject=None)
+def note_dishonoured(note_id: str, customer_id: str | None = None) -> dict[str, Any]:
+    return envelope("note.dishonoured", {"noteId": note_id, "customerId": customer_id}, subject=customer_id)
 
 
 def again(event: dict[str, Any]) -> dict[str, Any]:
