@@ -1,8 +1,9 @@
 """The event bus on RabbitMQ (aio-pika): the semantics of `chassis.bus`, durable and shared by replicas.
 
-Retries wait in per-delay queues `crm.<service>.retry.<ms>ms` whose TTL dead-letters the message
-back to `crm.<service>` only, so other services never see a retry. Every copy (retry or dead
-letter) is confirmed by the broker before the original is acked: a process dying at any line
+Retries wait in per-delay quorum queues `crm.<service>.retry.<ms>ms` whose TTL dead-letters the message
+back to `crm.<service>` only, so other services never see a retry; that way back is at least once too
+(quorum dead-lettering with confirms), so a broker restart loses no waiting retry. Every copy (retry or
+dead letter) is confirmed by the broker before the original is acked: a process dying at any line
 leaves the message in some queue, at the price of an occasional duplicate.
 """
 
@@ -45,6 +46,11 @@ from contracts.envelope import Event
 log = logging.getLogger("crm.bus")
 
 QUORUM = {"x-queue-type": "quorum"}
+# A message waiting for its retry survives a broker restart, and its way back is at least once: a quorum
+# queue dead-letters with publisher confirms (`at-least-once`, which needs `reject-publish`), so the copy
+# stays until the service's queue has it.
+RETRY_QUEUE = QUORUM | {"x-dead-letter-exchange": "", "x-dead-letter-strategy": "at-least-once",
+                        "x-overflow": "reject-publish"}
 # On close, handlers still running get this long to finish and ack before they are cancelled.
 DRAIN_TIMEOUT_S = 10.0
 # Headers RabbitMQ writes itself when it dead-letters or redelivers; a fresh copy starts without them.
@@ -206,14 +212,10 @@ class _Consumer:
     ) -> None:
         delay_ms = max(1, round(delay_s * 1000))
         name = retry_queue_name(self.service, delay_ms)
-        await self.declare(
-            name,
-            {
-                "x-message-ttl": delay_ms,
-                "x-dead-letter-exchange": "",
-                "x-dead-letter-routing-key": queue_name(self.service),
-            },
-        )
+        await self.declare(name, RETRY_QUEUE | {
+            "x-message-ttl": delay_ms,
+            "x-dead-letter-routing-key": queue_name(self.service),
+        })
         await self._send(name, _copy(message, {ATTEMPTS_HEADER: attempts, LAST_ERROR_HEADER: reason}))
         log.warning(
             "%s: retrying %s message %s in %.2fs (attempt %d failed): %s",
