@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from chassis.embedded import free_port
+from chassis.embedded import EmbeddedMongo, free_port
 from tests.support import delete_queues, eventually
 
 CRM = [sys.executable, "-m", "crm.cli"]
@@ -77,9 +77,26 @@ async def test_make_run_serves_graphiql_where_a_dev_token_registers_searches_upd
                 "action": "UPDATED", "by": "demo-sales-east", "changes": [{"field": "phone", "new": "0512-6666 0001"}]}
 
 
+@contextmanager
+def own_store(tmp_path: Path) -> Iterator[str]:
+    """A store for the served processes alone: the stand-in cannot keep several processes' transactions apart,
+    so none shares the test session's one."""
+    store = EmbeddedMongo(tmp_path / "mongo").start()
+    try:
+        yield store.url
+    finally:
+        store.stop()
+
+
 async def test_serve_customer_consumes_an_invoice_published_with_the_cli(
-        tmp_path: Path, mongo_url: str, amqp_url: str, unique: str) -> None:
+        tmp_path: Path, amqp_url: str, unique: str) -> None:
     port = free_port()
+    with own_store(tmp_path) as mongo_url:
+        await _serve_customer_and_publish(tmp_path, mongo_url, amqp_url, unique, port)
+
+
+async def _serve_customer_and_publish(tmp_path: Path, mongo_url: str, amqp_url: str, unique: str, port: int
+                                      ) -> None:
     env = {"MONGO_URL": mongo_url, "AMQP_URL": amqp_url, "CRM_INSTANCE": unique, "PORT": str(port),
            "OUTBOX_POLL_S": "0.2", "QUEUE_EXPIRES_S": "300"}
     try:
@@ -103,7 +120,12 @@ async def test_serve_customer_consumes_an_invoice_published_with_the_cli(
 
 
 async def test_a_query_through_the_gateway_equals_the_same_query_sent_to_the_customer_subgraph(
-        tmp_path: Path, mongo_url: str, amqp_url: str, unique: str) -> None:
+        tmp_path: Path, amqp_url: str, unique: str) -> None:
+    with own_store(tmp_path) as mongo_url:
+        await _gateway_and_subgraph_agree(tmp_path, mongo_url, amqp_url, unique)
+
+
+async def _gateway_and_subgraph_agree(tmp_path: Path, mongo_url: str, amqp_url: str, unique: str) -> None:
     customer_port, gateway_port = free_port(), free_port()
     env = {"MONGO_URL": mongo_url, "AMQP_URL": amqp_url, "CRM_INSTANCE": unique, "QUEUE_EXPIRES_S": "300"}
     subgraphs = f"customer=http://127.0.0.1:{customer_port}/graphql"
