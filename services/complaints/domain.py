@@ -394,7 +394,7 @@ class Complaint:
         self._record(Action.EXTEND_DEADLINE, by, now, f"resolution deadline {current.due_at.isoformat()} → "
                      f"{new_due_at.isoformat()}; customer: {customer_acknowledgement.strip()}")
 
-    def escalate_overdue(self, now: datetime, directory: "Directory") -> list[Deadline]:
+    def escalate_overdue(self, now: datetime, directory: Directory) -> list[Deadline]:
         """CMP-4: each missed deadline goes, once, to whom the directory names (`Directory.escalation_to`)."""
         missed = [d for d in self.deadlines if d.missed(now)]
         to = directory.escalation_to(self.region)

@@ -500,15 +500,18 @@ class CreditProfile:
             self.accepted_reasons[invoice_id] = AcceptedReason(invoice_id, reason.strip(), by, now)
 
     def open_dispute(self, complaint_id: str, kind: str, invoice_ids: list[str], at: datetime) -> bool:
-        """CRD-8: a quality or contract complaint about invoices holds them out of a downgrade while it is open
-        (reopened: again). Other kinds, or none named, hold nothing. Returns whether anything changed."""
-        if kind not in DISPUTING_KINDS or not invoice_ids:
+        """CRD-8: a quality or contract complaint about invoices holds them out of a downgrade while it is open.
+        Other kinds, or none named, hold nothing; the same complaint again changes nothing. Returns whether
+        anything changed."""
+        if kind not in DISPUTING_KINDS or not invoice_ids or complaint_id in self.disputes:
             return False
+        self.disputes[complaint_id] = Dispute(complaint_id, kind, tuple(invoice_ids), at)
+        return True
+
+    def reopen_dispute(self, complaint_id: str, at: datetime) -> bool:
+        """CRD-8: the complaint was reopened after it was resolved: its invoices are held again."""
         known = self.disputes.get(complaint_id)
-        if known is None:
-            self.disputes[complaint_id] = Dispute(complaint_id, kind, tuple(invoice_ids), at)
-            return True
-        if known.closed_at is None or known.closed_at > at:
+        if known is None or known.closed_at is None or known.closed_at > at:
             return False
         known.closed_at = None
         return True

@@ -81,10 +81,7 @@ async def on_payment_received(event: PaymentReceived, uow: Uow) -> None:
 async def on_note_received(event: NoteReceived, uow: Uow) -> None:
     """CRD-2: an unsettled note counts as exposure."""
     profile = await uow.store.get(event.customer_id)
-    holder = await uow.store.find_customer_of_note(event.note_id)
-    if holder not in (None, profile.customer_id):
-        raise RuleViolation("CRD-11", f"note {event.note_id} was received from customer {holder}, not "
-                                      f"{profile.customer_id}", noteId=event.note_id, customerId=holder)
+    _refuse_another_holder(event.note_id, await uow.store.find_customer_of_note(event.note_id), profile.customer_id)
     if profile.receive_note(event.note_id, event.amount_fen, event.matures_at, uow.now()):
         uow.store.link_note(event.note_id, profile.customer_id, uow)
         await _save(profile, uow)
@@ -120,9 +117,7 @@ async def on_complaint_resolved(event: ComplaintResolved, uow: Uow) -> None:
 async def on_complaint_reopened(event: ComplaintReopened, uow: Uow) -> None:
     """CRD-8: reopened, the dispute is live again."""
     profile = await uow.store.get(event.customer_id)
-    known = profile.disputes.get(event.complaint_id)
-    if known is not None and profile.open_dispute(event.complaint_id, known.kind, list(known.invoice_ids),
-                                                  event.reopened_at):
+    if profile.reopen_dispute(event.complaint_id, event.reopened_at):
         await _save(profile, uow)
 
 
@@ -137,10 +132,15 @@ SUBJECTS = {NoteSettled: _note_holder, NoteDishonoured: _note_holder}
 async def _holder(note_id: str, said: str | None, uow: Uow) -> str:
     """The customer a note was received from; one ERP names must be that one (CRD-11)."""
     holder = await uow.store.customer_of_note(note_id)
-    if said is not None and said != holder:
+    _refuse_another_holder(note_id, holder, said)
+    return holder
+
+
+def _refuse_another_holder(note_id: str, holder: str | None, said: str | None) -> None:
+    """CRD-11: a note belongs to the customer it was received from."""
+    if None not in (holder, said) and holder != said:
         raise RuleViolation("CRD-11", f"note {note_id} was received from customer {holder}, not {said}",
                             noteId=note_id, customerId=holder)
-    return holder
 
 
 SUBSCRIPTIONS = {

@@ -97,7 +97,8 @@ def require_may_decide_case(caller: Principal, case: HandoverCase) -> None:
 
 
 def require_may_keep_roster(caller: Principal, *regions: str | None) -> None:
-    """ADMIN anywhere, a regional manager in their region: add or change a salesperson's record."""
+    """ADMIN anywhere, a regional manager in their region: add or change a salesperson's record, or a
+    person's in the staff directory."""
     caller.require(Role.ADMIN, Role.REGION_MANAGER)
     for region in regions:
         acts_in(caller, region, f"the salesperson works in {region}")

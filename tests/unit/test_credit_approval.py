@@ -158,7 +158,7 @@ def test_crd_8_an_open_quality_complaint_about_the_invoice_suppresses_the_downgr
     assert profile.close_dispute("cmp-1", T0 + days(50))
     after = review(profile, Quarter(2026, 1), datetime(2026, 4, 10, tzinfo=UTC), POLICY)
     assert after.direction is Direction.DOWN
-    assert profile.open_dispute("cmp-1", "PRODUCT_QUALITY", ["INV-1"], T0 + days(60))  # reopened
+    assert profile.reopen_dispute("cmp-1", T0 + days(60))
     assert review(profile, Quarter(2026, 1), datetime(2026, 4, 10, tzinfo=UTC), POLICY).proposal is None
 
 
