@@ -131,7 +131,7 @@ class Bench:
             self.log.close()
         if self.vhost is not None:
             return problems  # every queue we made is in our vhost: `remove_vhost` takes them with it
-        problems += await delete_service_queues(AMQP_URL, f"crm.credit.{self.instance}")
+        problems += await delete_service_queues(AMQP_URL, f"credit.{self.instance}")
         return problems
 
     def remove(self) -> list[str]:

@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from queues import delete_service_queues
 
+from chassis.bus import entrance_name, partition_queue_name
 from chassis.embedded import EmbeddedMongo, free_port
 from chassis.store import connect
 from services.customer.domain import Customer, CustomerKind, CustomerNature
@@ -43,7 +44,7 @@ from services.customer.store import revision_document, to_document
 
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost:5672/")
 EXCHANGE = "crm.events"
-# The events go straight to this run's own queue (default exchange) unless --via-exchange: through
+# The events go to this run's own entrance (the exchange `crm.customer.<instance>`) unless --via-exchange: through
 # `crm.events` every other queue bound to `invoice.issued` on the broker (other copies, the shared
 # `crm.customer` of test runs) would get 1,000 invoices for customers it does not know, retry them
 # for ~100 s and dead-letter them. The consumer sees the same message either way.
@@ -117,7 +118,8 @@ class Bench:
         self.counter = 0
         self.deadline = time.monotonic() + BUDGET_S
         self.scenarios_left = len(REQUESTS) * len(CONCURRENCY)
-        self.queue = f"crm.customer.{self.instance}"
+        self.service = f"customer.{self.instance}"
+        self.queue = partition_queue_name(self.service, 0)  # the one this bench's single process is active on
         self.timings: dict[str, float] = {}
 
     # --- processes ---------------------------------------------------------------------------------
@@ -169,7 +171,7 @@ class Bench:
         ).stdout.strip()
 
     async def check_own_queue(self) -> None:
-        """Refuses to go on unless the service consumes its own queue, not one shared with others."""
+        """Refuses to go on unless the service consumes its own queues, not ones shared with others."""
         connection = await aio_pika.connect(AMQP_URL)
         async with connection:
             channel = await connection.channel()
@@ -206,7 +208,7 @@ class Bench:
                 self.server.wait()
         with contextlib.suppress(Exception):
             self.log.close()
-        problems += await delete_service_queues(AMQP_URL, self.queue)
+        problems += await delete_service_queues(AMQP_URL, self.service)
         if self.mongo is not None:
             self.mongo.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -357,7 +359,8 @@ class Bench:
                 exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
                 routing_key = "invoice.issued"
             else:
-                exchange, routing_key = channel.default_exchange, self.queue
+                exchange = await channel.get_exchange(entrance_name(self.service), ensure=False)
+                routing_key = "invoice.issued"
             customers = (
                 self.ids[:EVENTS]
                 if len(self.ids) >= EVENTS
@@ -504,7 +507,7 @@ class Bench:
                     )
         print(
             f"  events: {EVENTS} invoice.issued end to end, published to "
-            f"{EXCHANGE + ' (invoice.issued)' if VIA_EXCHANGE else self.queue + ' (default exchange)'}",
+            f"{EXCHANGE if VIA_EXCHANGE else entrance_name(self.service) + ' (this copy only)'}",
             flush=True,
         )
         events = await self.events_end_to_end()

@@ -1,26 +1,33 @@
-"""What the benches share: removing the queues a service under test declared on a shared broker."""
+"""What the benches share: removing what a service under test declared on a shared broker."""
 
 import asyncio
 import contextlib
 
 import aio_pika
 
-RETRY_DELAYS_MS = (500, 2_000, 10_000, 30_000, 60_000)  # the services' default RETRY_DELAYS_S
+from chassis.bus import entrance_name
+from chassis.rabbit import service_queues
+from chassis.settings import Settings
 
 
-async def delete_service_queues(amqp_url: str, base: str) -> list[str]:
-    """Deletes `base`, its dead-letter and retry queues; returns the problems worth reporting."""
+async def delete_service_queues(amqp_url: str, service: str) -> list[str]:
+    """Deletes the queues and the entrance of `service` (`<name>.<instance>`, default settings); returns the
+    problems worth reporting."""
+    defaults = Settings()
+    names = service_queues(service, defaults.partitions, defaults.retry_delays_s)
     problems: list[str] = []
-    names = [base, f"{base}.dead", *(f"{base}.retry.{ms}ms" for ms in RETRY_DELAYS_MS)]
     try:
         connection = await asyncio.wait_for(aio_pika.connect(amqp_url), 10)
         async with connection:
-            for name in names:
+            for name in [*names, None]:
                 channel = await connection.channel()  # a failed delete closes its channel
                 try:
-                    await channel.queue_delete(name)
+                    if name is None:
+                        await channel.exchange_delete(entrance_name(service))
+                    else:
+                        await channel.queue_delete(name)
                 except Exception as error:  # noqa: BLE001 - retry queues that never existed are fine
-                    if name in (base, f"{base}.dead"):
+                    if name is not None and ".retry." not in name:
                         problems.append(f"could not delete queue {name}: {error!r}")
                 finally:
                     with contextlib.suppress(Exception):

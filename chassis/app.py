@@ -35,7 +35,7 @@ def make_bus(settings: Settings) -> Bus:
         from chassis.rabbit import RabbitBus
 
         return RabbitBus(settings.amqp_url, retry_delays_s=settings.retry_delays_s, prefetch=settings.prefetch,
-                         queue_expires_s=settings.queue_expires_s)
+                         partitions=settings.partitions, queue_expires_s=settings.queue_expires_s)
     return InProcessBus(retry_delays_s=settings.retry_delays_s, prefetch=settings.prefetch)
 
 
@@ -88,7 +88,7 @@ def create_service_app(
         state.update(service=service)
         if kit.subscriptions:
             await service.bus.subscribe(".".join(filter(None, [kit.name, settings.instance])),
-                                        {event: service.deliver for event in kit.subscriptions})
+                                        {event: service.deliver for event in kit.subscriptions}, service.subject)
         relay = OutboxRelay(database, service.bus, poll_s=settings.outbox_poll_s)
         tasks = [asyncio.create_task(relay.run(), name=f"{kit.name}-outbox")]
         tasks += [asyncio.create_task(_every(job, service), name=f"{kit.name}-{job.name}") for job in kit.jobs]

@@ -5,9 +5,10 @@ bus) and `InProcessBus` (embedded `crm dev` without `AMQP_URL`).
 
 - `publish` returns only once the broker has confirmed the message (persistent, routing key =
   event type, message id = envelope id).
-- `subscribe(service, handlers)` consumes the service's own queue `crm.<service>`, bound to the
-  types it handles. A message is acknowledged only after its handler returned; a handler is
-  responsible for committing its effect (and its inbox entry) before it returns.
+- `subscribe(service, handlers, subject)` consumes the service's own events: those of the types it
+  handles. A message is acknowledged only after its handler returned; a handler is responsible for
+  committing its effect (and its inbox entry) before it returns. `subject` names the customer an
+  event is about: on RabbitMQ, one customer's events are worked by one replica at a time.
 - A body that does not parse as `Envelope[<its type>]` goes to `crm.<service>.dead` at once,
   with the reason. A handler that raises is retried after each of `retry_delays_s`, then
   dead-lettered with the last error as its reason.
@@ -22,6 +23,7 @@ from pydantic import ValidationError
 from contracts.envelope import Envelope, Event
 
 Handler = Callable[[Envelope[Any]], Awaitable[None]]
+Subject = Callable[[Envelope[Any]], Awaitable[str | None]]  # the customer an event is about; None: nobody's
 EXCHANGE = "crm.events"
 CONTENT_TYPE = "application/cloudevents+json"
 
@@ -31,10 +33,20 @@ LAST_ERROR_HEADER = "x-crm-last-error"
 REASON_HEADER = "x-crm-reason"
 FAILED_AT_HEADER = "x-crm-failed-at"
 ROUTING_KEY_HEADER = "x-crm-routing-key"
+# The customer an event is about, as the AMQP binding of CloudEvents names the `subject` attribute: the key
+# that picks a service's partition. A publisher may set it; a consumer that finds it missing or wrong moves
+# the message to the right partition itself.
+SUBJECT_HEADER = "cloudEvents:subject"
 
 
-def queue_name(service: str) -> str:
+def entrance_name(service: str) -> str:
+    """The service's own exchange: it takes the service's types from `crm.events` and hashes each message by
+    its subject into one of the partitions (RabbitMQ only). Publishing here reaches this service alone."""
     return f"crm.{service}"
+
+
+def partition_queue_name(service: str, partition: int) -> str:
+    return f"crm.{service}.{partition}"
 
 
 def dead_letter_queue_name(service: str) -> str:
@@ -42,7 +54,7 @@ def dead_letter_queue_name(service: str) -> str:
 
 
 def retry_queue_name(service: str, delay_ms: int) -> str:
-    """Where a failed message waits `delay_ms` before it returns to `crm.<service>` (RabbitMQ only)."""
+    """Where a failed message waits `delay_ms` before it returns to its partition (RabbitMQ only)."""
     return f"crm.{service}.retry.{delay_ms}ms"
 
 
@@ -53,6 +65,11 @@ def retry_delay_s(failed_attempts: int, retry_delays_s: Sequence[float]) -> floa
 
 def failure_reason(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+async def stated_subject(envelope: Envelope[Any]) -> str | None:
+    """The customer the event itself names (a service that can find others' says so in `subscribe`)."""
+    return envelope.data.subject() or envelope.subject
 
 
 class Poison(Exception):
@@ -95,6 +112,7 @@ class Bus(Protocol):
 
     def is_ready(self) -> bool: ...
 
-    async def publish(self, body: bytes, *, event_type: str, message_id: str) -> None: ...
+    async def publish(self, body: bytes, *, event_type: str, message_id: str, subject: str | None = None) -> None: ...
 
-    async def subscribe(self, service: str, handlers: Mapping[type[Event], Handler]) -> None: ...
+    async def subscribe(self, service: str, handlers: Mapping[type[Event], Handler],
+                        subject: Subject = stated_subject) -> None: ...

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from chassis.bus import Handler, Poison, decode, failure_reason, retry_delay_s
+from chassis.bus import Handler, Poison, Subject, decode, failure_reason, retry_delay_s, stated_subject
 from contracts.envelope import Event
 
 log = logging.getLogger("crm.bus")
@@ -71,14 +71,16 @@ class InProcessBus:
         await asyncio.gather(*self._workers, return_exceptions=True)
         self._workers.clear()
 
-    async def publish(self, body: bytes, *, event_type: str, message_id: str) -> None:
+    async def publish(self, body: bytes, *, event_type: str, message_id: str, subject: str | None = None) -> None:
         if not self._running:
             raise RuntimeError("InProcessBus.publish before start()")
         for service in self._services.values():
             if event_type in service.types:
                 service.queue.put_nowait(_Delivery(body, event_type, message_id))
 
-    async def subscribe(self, service: str, handlers: Mapping[type[Event], Handler]) -> None:
+    async def subscribe(self, service: str, handlers: Mapping[type[Event], Handler],
+                        subject: Subject = stated_subject) -> None:
+        """`subject` is not needed here: one process, whose handlers keep each customer's order themselves."""
         if not self._running:
             raise RuntimeError("InProcessBus.subscribe before start()")
         queue = self._services.setdefault(service, _ServiceQueue())

@@ -47,7 +47,8 @@ class OutboxRelay:
             for doc in batch:
                 try:
                     async with asyncio.timeout(PUBLISH_TIMEOUT_S):
-                        await self._bus.publish(doc["body"].encode(), event_type=doc["type"], message_id=doc["_id"])
+                        await self._bus.publish(doc["body"].encode(), event_type=doc["type"], message_id=doc["_id"],
+                                                subject=doc.get("subject"))
                 except Exception as e:
                     if not self._failing:
                         log.warning("cannot publish (%s); %s event(s) wait in the outbox", e, len(batch) - sent)

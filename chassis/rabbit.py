@@ -1,16 +1,24 @@
 """The event bus on RabbitMQ (aio-pika): the semantics of `chassis.bus`, durable and shared by replicas.
 
+Each service has its own entrance, the consistent-hash exchange `crm.<service>`, bound to `crm.events` for
+the types it handles; it hashes every message by its subject (the customer) into one of N quorum queues
+`crm.<service>.<i>`. Each partition queue has a single active consumer, so however many replicas run, one
+customer's events are worked by one of them at a time; the replicas share the partitions among themselves
+(`_Subscription.rebalance`). A message that arrives without its subject, or with a wrong one (ERP need not
+know the header; a note settlement names only the note), is moved to its customer's partition first.
+
 Retries wait in per-delay quorum queues `crm.<service>.retry.<ms>ms` whose TTL dead-letters the message
-back to `crm.<service>` only, so other services never see a retry; that way back is at least once too
-(quorum dead-lettering with confirms), so a broker restart loses no waiting retry. Every copy (retry or
-dead letter) is confirmed by the broker before the original is acked: a process dying at any line
-leaves the message in some queue, at the price of an occasional duplicate.
+back through the service's entrance, to the same partition, so other services never see a retry; that way
+back is at least once too (quorum dead-lettering with confirms), so a broker restart loses no waiting retry.
+Every copy (retry, dead letter, move) is confirmed by the broker before the original is acked: a process
+dying at any line leaves the message in some queue, at the price of an occasional duplicate.
 """
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,9 +27,9 @@ from aio_pika.abc import (
     AbstractChannel,
     AbstractExchange,
     AbstractIncomingMessage,
-    AbstractQueue,
     AbstractRobustConnection,
 )
+from aiormq.exceptions import ConnectionCommandInvalid
 from pamqp.commands import Basic
 
 from chassis.bus import (
@@ -32,33 +40,48 @@ from chassis.bus import (
     LAST_ERROR_HEADER,
     REASON_HEADER,
     ROUTING_KEY_HEADER,
+    SUBJECT_HEADER,
     Handler,
     Poison,
+    Subject,
     dead_letter_queue_name,
     decode,
+    entrance_name,
     failure_reason,
-    queue_name,
+    partition_queue_name,
     retry_delay_s,
     retry_queue_name,
+    stated_subject,
 )
 from contracts.envelope import Event
 
 log = logging.getLogger("crm.bus")
 
 QUORUM = {"x-queue-type": "quorum"}
+# One consumer at a time per partition: the others wait their turn, in order, and take over when it leaves.
+PARTITION = QUORUM | {"x-single-active-consumer": True}
+# Each partition's share of the hash ring; more points spread customers more evenly over few partitions.
+PARTITION_WEIGHT = "20"
 # A message waiting for its retry survives a broker restart, and its way back is at least once: a quorum
 # queue dead-letters with publisher confirms (`at-least-once`, which needs `reject-publish`), so the copy
-# stays until the service's queue has it.
-RETRY_QUEUE = QUORUM | {"x-dead-letter-exchange": "", "x-dead-letter-strategy": "at-least-once",
-                        "x-overflow": "reject-publish"}
+# stays until the service's partition has it.
+RETRY_QUEUE = QUORUM | {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
 # On close, handlers still running get this long to finish and ack before they are cancelled.
 DRAIN_TIMEOUT_S = 10.0
+# How often a replica compares the partitions it works with its fair share.
+REBALANCE_S = 2.0
 # Headers RabbitMQ writes itself when it dead-letters or redelivers; a fresh copy starts without them.
 _BROKER_HEADERS = ("x-death", "x-first-death-", "x-last-death-", "x-delivery-count")
 
 
 class CopyNotRouted(Exception):
-    """A retry or dead-letter copy came back unroutable: its original must not be acked."""
+    """A retry, dead-letter or moved copy came back unroutable: its original must not be acked."""
+
+
+def service_queues(service: str, partitions: int, retry_delays_s: Sequence[float]) -> list[str]:
+    """Every queue a subscription of `service` may declare (for whoever cleans up after a test copy)."""
+    return [*(partition_queue_name(service, i) for i in range(partitions)), dead_letter_queue_name(service),
+            *(retry_queue_name(service, max(1, round(d * 1000))) for d in retry_delays_s), _replicas_name(service)]
 
 
 class RabbitBus:
@@ -68,7 +91,9 @@ class RabbitBus:
         *,
         retry_delays_s: Sequence[float],
         prefetch: int = 32,
+        partitions: int = 4,
         queue_expires_s: float | None = None,
+        rebalance_s: float = REBALANCE_S,
     ) -> None:
         """`queue_expires_s`: let the broker delete this bus's queues once unused that long (test and
         preview copies of the system); production queues never expire."""
@@ -76,12 +101,11 @@ class RabbitBus:
         self._expiry = {"x-expires": round(queue_expires_s * 1000)} if queue_expires_s else {}
         self._retry_delays_s = list(retry_delays_s)
         self._prefetch = prefetch
+        self._partitions = partitions
+        self._rebalance_s = rebalance_s
         self._connection: AbstractRobustConnection | None = None
         self._exchange: AbstractExchange | None = None
-        self._consumers: list[tuple[AbstractQueue, str]] = []
-        # Handlers run in our own tasks, not aio-pika's: a closing channel would cancel its tasks
-        # mid-handler, and we want shutdown to let them finish instead.
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._subscriptions: list[_Subscription] = []
         self._closing = False
 
     async def start(self) -> None:
@@ -97,23 +121,15 @@ class RabbitBus:
 
     async def close(self) -> None:
         self._closing = True
-        for queue, tag in self._consumers:
-            with contextlib.suppress(Exception):
-                await queue.cancel(tag)
-        self._consumers.clear()
         # A handler may close the bus itself; it must not wait for its own end.
-        others = self._in_flight - {asyncio.current_task()}
-        if others:
-            _, unfinished = await asyncio.wait(others, timeout=DRAIN_TIMEOUT_S)
-            for task in unfinished:
-                task.cancel()  # unacked: the broker redelivers it to a surviving replica
-            await asyncio.gather(*unfinished, return_exceptions=True)
+        await asyncio.gather(*(s.close(asyncio.current_task()) for s in self._subscriptions))
+        self._subscriptions.clear()
         if self._connection is not None:
             await self._connection.close()
         self._connection = None
         self._exchange = None
 
-    async def publish(self, body: bytes, *, event_type: str, message_id: str) -> None:
+    async def publish(self, body: bytes, *, event_type: str, message_id: str, subject: str | None = None) -> None:
         if self._exchange is None:
             raise RuntimeError("RabbitBus.publish before start()")
         message = aio_pika.Message(
@@ -121,47 +137,172 @@ class RabbitBus:
             message_id=message_id,
             content_type=CONTENT_TYPE,
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            headers={SUBJECT_HEADER: subject} if subject else None,
         )
         # Not mandatory: a type nobody consumes yet is dropped, as the topic exchange intends.
         await self._exchange.publish(message, routing_key=event_type, mandatory=False)
 
-    async def subscribe(self, service: str, handlers: Mapping[type[Event], Handler]) -> None:
+    async def subscribe(self, service: str, handlers: Mapping[type[Event], Handler],
+                        subject: Subject = stated_subject) -> None:
         if self._connection is None:
             raise RuntimeError("RabbitBus.subscribe before start()")
         channel = await self._connection.channel(publisher_confirms=True)
-        await channel.set_qos(prefetch_count=self._prefetch)
-        exchange = await _declare_exchange(channel)
-        queue = await channel.declare_queue(queue_name(service), durable=True, arguments=QUORUM | self._expiry)
+        events = await _declare_exchange(channel)
+        try:
+            entrance = await channel.declare_exchange(
+                entrance_name(service), "x-consistent-hash", durable=True, auto_delete=bool(self._expiry),
+                arguments={"hash-header": SUBJECT_HEADER})
+        except ConnectionCommandInvalid as error:  # an unknown exchange type closes the whole connection
+            raise RuntimeError(f"{error}: RabbitMQ needs its consistent-hash exchange "
+                               "(rabbitmq-plugins enable rabbitmq_consistent_hash_exchange)") from error
+        # The partitions are bound before the entrance is: nothing is routed to an entrance with no queue.
+        names = [partition_queue_name(service, i) for i in range(self._partitions)]
+        for name in names:
+            queue = await channel.declare_queue(name, durable=True, arguments=PARTITION | self._expiry)
+            await queue.bind(entrance, routing_key=PARTITION_WEIGHT)
         for event_type in handlers:
-            await queue.bind(exchange, routing_key=event_type.type)
-        consumer = _Consumer(service, handlers, channel, self._retry_delays_s, self._expiry)
+            await entrance.bind(events, routing_key=event_type.type)
+        consumer = _Consumer(service, handlers, subject, channel, entrance, self._retry_delays_s, self._expiry)
         await consumer.declare(dead_letter_queue_name(service), QUORUM)
+        subscription = _Subscription(service, self._connection, channel, consumer, names,
+                                     prefetch=self._prefetch, arguments=PARTITION | self._expiry,
+                                     closing=lambda: self._closing)
+        await subscription.start(self._rebalance_s)
+        self._subscriptions.append(subscription)
 
-        async def on_message(message: AbstractIncomingMessage) -> None:
-            if self._closing:
-                return  # left unacked: requeued when the connection closes
-            task = asyncio.create_task(consumer.handle(message))
-            self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
 
-        tag = await queue.consume(on_message, no_ack=False)
-        self._consumers.append((queue, tag))
+class _Partition:
+    """One partition queue as this replica consumes it: on a channel of its own, so that stepping back is
+    closing that channel, which hands the unacked messages back before the next consumer in line takes over."""
+
+    def __init__(self, name: str, subscription: "_Subscription") -> None:
+        self.name = name
+        self._subscription = subscription
+        self._channel: AbstractChannel | None = None
+        self._accepting = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.last_delivery = -math.inf
+
+    async def join(self) -> None:
+        """Consume as the last in line: active now if nobody else is, else when those before us leave."""
+        subscription = self._subscription
+        self._channel = await subscription.connection.channel()
+        await self._channel.set_qos(prefetch_count=subscription.prefetch)
+        queue = await self._channel.declare_queue(self.name, durable=True, arguments=subscription.arguments)
+        self._accepting = True
+        await queue.consume(self._on_message, no_ack=False)
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        if not self._accepting or self._subscription.closing():
+            return  # left unacked: handed back when this channel closes, in order
+        self.last_delivery = asyncio.get_running_loop().time()
+        # Handlers run in our own tasks, not aio-pika's: a closing channel would cancel its tasks
+        # mid-handler, and we want to let them finish instead.
+        task = asyncio.create_task(self._subscription.consumer.handle(message))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def step_back(self) -> None:
+        """Finish what is under way, hand the rest back, and queue up again behind the other replicas."""
+        await self.leave(asyncio.current_task())
+        self.last_delivery = -math.inf
+        await self.join()
+
+    async def leave(self, current: asyncio.Task[Any] | None) -> None:
+        self._accepting = False
+        others = self._tasks - {current}
+        if others:
+            _, unfinished = await asyncio.wait(others, timeout=DRAIN_TIMEOUT_S)
+            for task in unfinished:
+                task.cancel()  # unacked: the broker redelivers it to the next consumer
+            await asyncio.gather(*unfinished, return_exceptions=True)
+        if self._channel is not None:
+            with contextlib.suppress(Exception):
+                await self._channel.close()
+            self._channel = None
+
+
+class _Subscription:
+    """One service's partitions in this replica, and its fair share of them.
+
+    Every replica queues up on every partition; the broker lets the first in line work it. Left alone, the
+    replica that started first would work them all, so each one periodically counts the replicas (the
+    consumers of `crm.<service>.replicas`) and steps back from the busy partitions beyond its share: the next
+    replica in line takes them over.
+    """
+
+    def __init__(self, service: str, connection: AbstractRobustConnection, channel: AbstractChannel,
+                 consumer: "_Consumer", names: list[str], *, prefetch: int, arguments: dict[str, Any],
+                 closing: Callable[[], bool]) -> None:
+        self.service = service
+        self.connection = connection
+        self.consumer = consumer
+        self.prefetch = prefetch
+        self.arguments = arguments
+        self.closing = closing
+        self._channel = channel
+        self.partitions = [_Partition(name, self) for name in names]
+        self._rebalancer: asyncio.Task[None] | None = None
+
+    async def start(self, rebalance_s: float) -> None:
+        await self._channel.declare_queue(_replicas_name(self.service), durable=False, auto_delete=True)
+        replicas = await self._channel.get_queue(_replicas_name(self.service), ensure=False)
+        await replicas.consume(_ignore, no_ack=True)  # nothing is sent there: consuming is being counted
+        for partition in self.partitions:
+            await partition.join()
+        self._rebalancer = asyncio.create_task(self._every(rebalance_s), name=f"{self.service}-rebalance")
+
+    async def _every(self, rebalance_s: float) -> None:
+        while True:
+            await asyncio.sleep(rebalance_s)
+            try:
+                await self.rebalance(since=asyncio.get_running_loop().time() - rebalance_s)
+            except Exception as error:  # noqa: BLE001 - the broker may be away; try again next time
+                log.info("%s: rebalancing skipped (%s)", self.service, failure_reason(error))
+
+    async def rebalance(self, *, since: float) -> None:
+        channel = await self._channel.get_underlay_channel()
+        declared = await channel.queue_declare(_replicas_name(self.service), passive=True)
+        share = math.ceil(len(self.partitions) / max(1, declared.consumer_count or 1))
+        busy = [p for p in self.partitions if p.last_delivery >= since]
+        for partition in busy[share:]:
+            log.info("%s: stepping back from %s (%d busy, a fair share is %d)",
+                     self.service, partition.name, len(busy), share)
+            await partition.step_back()
+
+    async def close(self, current: asyncio.Task[Any] | None) -> None:
+        if self._rebalancer is not None:
+            self._rebalancer.cancel()
+            await asyncio.gather(self._rebalancer, return_exceptions=True)
+        await asyncio.gather(*(p.leave(current) for p in self.partitions))
+
+
+async def _ignore(message: AbstractIncomingMessage) -> None:
+    pass
+
+
+def _replicas_name(service: str) -> str:
+    return f"crm.{service}.replicas"
 
 
 class _Consumer:
-    """One service's subscription: runs a delivery's handler and settles it on its channel."""
+    """Runs a delivery's handler and settles it; its copies (retry, dead letter, move) go out on `channel`."""
 
     def __init__(
         self,
         service: str,
         handlers: Mapping[type[Event], Handler],
+        subject: Subject,
         channel: AbstractChannel,
+        entrance: AbstractExchange,
         retry_delays_s: Sequence[float],
         expiry: dict[str, int],
     ) -> None:
         self.service = service
         self._handlers = handlers
+        self._subject = subject
         self._channel = channel
+        self._entrance = entrance
         self._retry_delays_s = retry_delays_s
         self._expiry = expiry
         self._declared: set[str] = set()
@@ -198,6 +339,10 @@ class _Consumer:
             await self._dead_letter(message, str(poison), failed_before)
             return
         try:
+            subject = await self._subject(envelope)
+            if subject is not None and subject != (message.headers or {}).get(SUBJECT_HEADER):
+                await self._move(message, subject)
+                return
             await handler(envelope)
         except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
             attempts = failed_before + 1
@@ -214,7 +359,7 @@ class _Consumer:
         name = retry_queue_name(self.service, delay_ms)
         await self.declare(name, RETRY_QUEUE | {
             "x-message-ttl": delay_ms,
-            "x-dead-letter-routing-key": queue_name(self.service),
+            "x-dead-letter-exchange": self._entrance.name,
         })
         await self._send(name, _copy(message, {ATTEMPTS_HEADER: attempts, LAST_ERROR_HEADER: reason}))
         log.warning(
@@ -226,6 +371,11 @@ class _Consumer:
             attempts,
             reason,
         )
+
+    async def _move(self, message: AbstractIncomingMessage, subject: str) -> None:
+        """Into the partition of the customer it is about, where that customer's other events are worked."""
+        await _confirmed(self._entrance, _copy(message, {SUBJECT_HEADER: subject}), routing_key=_routing_key(message))
+        log.debug("%s: moved message %s to the partition of %s", self.service, message.message_id, subject)
 
     async def _dead_letter(self, message: AbstractIncomingMessage, reason: str, attempts: int) -> None:
         name = dead_letter_queue_name(self.service)
@@ -246,10 +396,17 @@ class _Consumer:
         )
 
     async def _send(self, queue: str, copy: aio_pika.Message) -> None:
-        confirmation = await self._channel.default_exchange.publish(copy, routing_key=queue, mandatory=True)
-        if not isinstance(confirmation, Basic.Ack):
+        try:
+            await _confirmed(self._channel.default_exchange, copy, routing_key=queue)
+        except CopyNotRouted:
             self._declared.discard(queue)  # deleted behind our back: declare it again next time
-            raise CopyNotRouted(f"{queue} did not take the copy (returned unroutable)")
+            raise
+
+
+async def _confirmed(exchange: AbstractExchange, copy: aio_pika.Message, *, routing_key: str) -> None:
+    confirmation = await exchange.publish(copy, routing_key=routing_key, mandatory=True)
+    if not isinstance(confirmation, Basic.Ack):
+        raise CopyNotRouted(f"{exchange.name or routing_key} did not take the copy (returned unroutable)")
 
 
 async def _declare_exchange(channel: AbstractChannel) -> AbstractExchange:

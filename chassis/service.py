@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from chassis.bus import Bus
+from chassis.bus import Bus, stated_subject
 from chassis.clock import Clock
 from chassis.errors import Conflict, NotFound, VersionMismatch
 from chassis.store import AlreadyConsumed, Database, SettingsT, StoreT, ToContract, UnitOfWork
@@ -107,13 +107,13 @@ class Service(Generic[StoreT, SettingsT]):
     async def deliver(self, envelope: Envelope[Any]) -> None:
         """The bus handler: the event's use case, one customer's events at a time in this process."""
         use_case = self.subscriptions[type(envelope.data)]
-        async with self.locks.hold(await self._subject(envelope)):
+        async with self.locks.hold(await self.subject(envelope)):
             await self.run(lambda uow: use_case(envelope.data, uow), consumed=envelope)
 
-    async def _subject(self, envelope: Envelope[Any]) -> str | None:
+    async def subject(self, envelope: Envelope[Any]) -> str | None:
         """The customer an event is about: as it says, else as the store finds it (None: nobody knows yet; the
         use case then says why it cannot be applied)."""
-        said = envelope.data.subject() or envelope.subject
+        said = await stated_subject(envelope)
         locate = self.subjects.get(type(envelope.data))
         if said is not None or locate is None:
             return said

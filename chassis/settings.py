@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     # A failed handler is retried after each of these delays, then dead-lettered.
     retry_delays_s: list[float] = [0.5, 2.0, 10.0, 30.0, 60.0]
     prefetch: int = 32
+    # RabbitMQ: each service's events are split by customer into this many queues, each worked by one replica
+    # at a time; more replicas than partitions only wait. Every replica of a service must agree on it.
+    partitions: int = Field(4, ge=1, le=64)
     outbox_poll_s: float = 1.0
     publish_source: str = "crm"
     log_level: str = "INFO"

@@ -194,6 +194,7 @@ class UnitOfWork(Generic[StoreT, SettingsT]):
         return {
             "_id": envelope.id,
             "type": event.type,
+            "subject": envelope.subject,
             "body": envelope.to_json().decode(),
             "created_at": now,
             "position": position,

@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     tok.add_argument("--hours", type=float, default=12)
 
     commands.add_parser("schemas", help="write each service's SDL to services/<name>/schema.graphql and "
-                        "the broker topology (queues, bindings) to deploy/rabbitmq/definitions.json")
+                        "the broker topology (exchanges, queues, bindings) to deploy/rabbitmq/definitions.json")
 
     contracts = commands.add_parser("contracts", help="event contracts for outside publishers")
     contracts.add_argument("action", choices=["export"])

@@ -30,7 +30,20 @@ as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo "$@"; else "$@"; fi
 }
 
+# Each service's entrance is a consistent-hash exchange (chassis/rabbit.py): a local broker gets the plugin,
+# which ships with RabbitMQ and is enabled online.
+enable_plugins() {
+    case $host in
+        localhost|127.0.0.1|::1|'[::1]')
+            PATH=$PATH:/usr/sbin:/sbin
+            as_root rabbitmq-plugins enable --quiet rabbitmq_consistent_hash_exchange >/dev/null ||
+                echo "ensure-rabbitmq: could not enable rabbitmq_consistent_hash_exchange" >&2
+            ;;
+    esac
+}
+
 if answers; then
+    enable_plugins
     exit 0
 fi
 
@@ -62,4 +75,5 @@ until answers; do
     sleep 1
     waited=$((waited + 1))
 done
+enable_plugins
 echo "ensure-rabbitmq: RabbitMQ answers on $host:$port" >&2

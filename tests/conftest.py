@@ -55,6 +55,7 @@ def amqp_url() -> Iterator[str]:
         from testcontainers.community.rabbitmq import RabbitMqContainer
 
         with RabbitMqContainer("rabbitmq:3.13-management") as rabbit:
+            rabbit.exec(["rabbitmq-plugins", "enable", "rabbitmq_consistent_hash_exchange"])  # chassis.rabbit
             params = rabbit.get_connection_params()
             yield f"amqp://guest:guest@{params.host}:{params.port}/"
         return

@@ -13,7 +13,7 @@ from chassis.clock import FixedClock
 from chassis.service import Service
 from crm.services import app_factory
 from gateway.app import create_gateway_app
-from tests.support import START, GraphQL, delete_queues, eventually, settings_for, token
+from tests.support import START, GraphQL, delete_services, eventually, settings_for, token
 
 ALL = ("customer", "credit", "ownership", "complaints")
 
@@ -54,8 +54,7 @@ async def federation(mongo_url: str, amqp_url: str, unique: str, names: tuple[st
             for service in services.values():  # let the relays go idle before the lifespans stop them
                 await eventually(lambda s=service: _empty(s.database.outbox), timeout_s=10)
     finally:
-        await delete_queues(amqp_url, *[f"crm.{name}.{unique}{suffix}" for name in names
-                                        for suffix in ("", ".dead", ".retry.50ms", ".retry.100ms")])
+        await delete_services(amqp_url, *[f"{name}.{unique}" for name in names])
 
 
 async def _empty(collection: Any) -> bool:

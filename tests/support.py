@@ -13,14 +13,21 @@ import httpx
 from fastapi import FastAPI
 
 from chassis.auth import mint_token
+from chassis.bus import entrance_name
+from chassis.rabbit import service_queues
 from chassis.settings import DEV_JWT_SECRET, Settings
 
 T = TypeVar("T")
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+TEST_RETRY_DELAYS_S = [0.05, 0.1]
+# One partition per test copy of a service: each quorum queue costs its declaration (~0.1 s here), and a
+# service started for one test gains nothing from four. The bus and chaos tests set their own.
+PARTITIONS = 1
 
 
 def settings_for(mongo_url: str, amqp_url: str | None, instance: str, **overrides: Any) -> Settings:
-    defaults: dict[str, Any] = {"crm_env": "test", "retry_delays_s": [0.05, 0.1], "outbox_poll_s": 0.1,
+    defaults: dict[str, Any] = {"crm_env": "test", "retry_delays_s": TEST_RETRY_DELAYS_S, "outbox_poll_s": 0.1,
+                                "partitions": PARTITIONS,
                                 "queue_expires_s": 300}
     return Settings(mongo_url=mongo_url, amqp_url=amqp_url, instance=instance, **(defaults | overrides))
 
@@ -110,10 +117,23 @@ async def publish_as_outsider(amqp_url: str, envelope: dict[str, Any] | bytes, r
                                                 content_type="application/cloudevents+json"), routing_key)
 
 
-async def delete_queues(amqp_url: str, *names: str) -> None:
+async def delete_services(amqp_url: str, *services: str, retry_delays_s: list[float] = TEST_RETRY_DELAYS_S) -> None:
+    """What test copies of services (`<name>.<instance>`) left on the shared broker: queues and entrances."""
     connection = await aio_pika.connect(amqp_url)
     async with connection:
-        channel = await connection.channel()
-        for name in names:
-            with contextlib.suppress(Exception):
-                await channel.queue_delete(name)
+        for service in services:
+            for name in service_queues(service, PARTITIONS, retry_delays_s):
+                async with _channel(connection) as channel:
+                    await channel.queue_delete(name)
+            async with _channel(connection) as channel:
+                await channel.exchange_delete(entrance_name(service))
+
+
+@contextlib.asynccontextmanager
+async def _channel(connection: aio_pika.abc.AbstractConnection) -> AsyncIterator[aio_pika.abc.AbstractChannel]:
+    """A channel of its own for one cleanup step: one that fails (a queue never declared) closes only it."""
+    channel = await connection.channel()
+    with contextlib.suppress(Exception):
+        yield channel
+    with contextlib.suppress(Exception):
+        await channel.close()

@@ -19,16 +19,18 @@ from chassis.bus import (
     FAILED_AT_HEADER,
     REASON_HEADER,
     ROUTING_KEY_HEADER,
+    Handler,
     dead_letter_queue_name,
-    queue_name,
-    retry_queue_name,
+    entrance_name,
+    partition_queue_name,
 )
 from chassis.inprocess import InProcessBus
-from chassis.rabbit import RabbitBus
+from chassis.rabbit import RabbitBus, service_queues
 from contracts.envelope import Envelope
 from contracts.sales import InvoiceIssued, PaymentReceived
 
 RETRY_DELAYS_S = [0.05, 0.1]
+PARTITIONS = 4
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 T = TypeVar("T")
 
@@ -131,7 +133,7 @@ class RabbitHarness:
 
     def __init__(self, amqp_url: str) -> None:
         self.url = amqp_url
-        self.bus = RabbitBus(amqp_url, retry_delays_s=RETRY_DELAYS_S, prefetch=8)
+        self.bus = RabbitBus(amqp_url, retry_delays_s=RETRY_DELAYS_S, prefetch=8, partitions=PARTITIONS)
         self._services: set[str] = set()
         self._dead: dict[str, list[Dead]] = {}
 
@@ -162,18 +164,22 @@ class RabbitHarness:
         return list(received)
 
     async def leftover(self, service: str) -> int:
-        """Messages still in the service's queue; call after closing the bus, which requeues unacked ones."""
-        queue = await self._channel.declare_queue(queue_name(service), passive=True)
-        assert queue.declaration_result.message_count is not None
-        return queue.declaration_result.message_count
+        """Messages still in the service's partitions; call after closing the bus, which requeues unacked ones."""
+        return sum(await self.depths(service))
+
+    async def depths(self, service: str) -> list[int]:
+        depths = []
+        for partition in range(PARTITIONS):
+            queue = await self._channel.declare_queue(partition_queue_name(service, partition), passive=True)
+            depths.append(queue.declaration_result.message_count or 0)
+        return depths
 
     async def stop(self) -> None:
         await self.bus.close()
         for service in self._services:
-            names = [queue_name(service), dead_letter_queue_name(service)]
-            names += [retry_queue_name(service, round(d * 1000)) for d in RETRY_DELAYS_S]
-            for name in names:
+            for name in service_queues(service, PARTITIONS, RETRY_DELAYS_S):
                 await self._channel.queue_delete(name)
+            await self._channel.exchange_delete(entrance_name(service))
         await self._connection.close()
 
 
@@ -381,7 +387,7 @@ async def test_message_handled_but_not_acked_before_a_crash_is_redelivered(
     rabbit: RabbitHarness, unique: str, invoice_issued: type
 ) -> None:
     service = rabbit.service(f"test-{unique}")
-    crashed = RabbitBus(rabbit.url, retry_delays_s=RETRY_DELAYS_S)
+    crashed = RabbitBus(rabbit.url, retry_delays_s=RETRY_DELAYS_S, partitions=PARTITIONS)
     await crashed.start()
     effects: list[str] = []
 
@@ -401,4 +407,100 @@ async def test_message_handled_but_not_acked_before_a_crash_is_redelivered(
     await rabbit.bus.close()
     assert effects == [invoice.id]
     assert survivor.effects == [invoice.id]
+    assert await rabbit.leftover(service) == 0
+
+
+# --- RabbitMQ only: one customer's events are worked by one replica at a time --------------------
+
+
+def invoices_of(event_type: type[InvoiceIssued], customers: int, each: int) -> list[Envelope[Any]]:
+    return [Envelope.wrap(event_type(invoice_id=f"inv-{c}-{n}", customer_id=f"cus-{c}", amount_fen=100,
+                                     issued_at=NOW, due_at=NOW + timedelta(days=30)), source="test", time=NOW)
+            for c in range(customers) for n in range(each)]  # each customer's in a row: easy to collide on
+
+
+async def publish_as_erp(rabbit: RabbitHarness, envelope: Envelope[Any]) -> None:
+    """As an outside publisher does: no subject header, the customer only in the body."""
+    await rabbit.bus._exchange.publish(  # type: ignore[union-attr]
+        aio_pika.Message(envelope.to_json(), message_id=envelope.id), routing_key=envelope.type)
+
+
+async def test_a_customers_events_share_one_partition_and_the_customers_spread_over_all(
+    rabbit: RabbitHarness, unique: str, invoice_issued: type
+) -> None:
+    service = rabbit.service(f"test-{unique}")
+    await rabbit.bus.subscribe(service, {invoice_issued: Recorder()})
+    await rabbit.bus.close()  # the partitions stay; what arrives now waits in them
+    await rabbit.bus.start()
+    for envelope in invoices_of(invoice_issued, customers=40, each=3):
+        await rabbit.bus.publish(envelope.to_json(), event_type=envelope.type, message_id=envelope.id,
+                                 subject=envelope.subject)
+
+    found: dict[str, set[int]] = {}
+    for partition in range(PARTITIONS):
+        queue = await rabbit._channel.get_queue(partition_queue_name(service, partition), ensure=False)
+
+        async def note(message: aio_pika.abc.AbstractIncomingMessage, partition: int = partition) -> None:
+            found.setdefault(json.loads(message.body)["subject"], set()).add(partition)
+
+        await queue.consume(note, no_ack=True)
+    await eventually(lambda: sum(map(len, found.values())) >= 40)
+    assert len(found) == 40
+    assert all(len(partitions) == 1 for partitions in found.values())
+    assert set().union(*found.values()) == set(range(PARTITIONS))
+
+
+async def test_an_event_without_its_subject_header_is_moved_to_its_customers_partition_once(
+    rabbit: RabbitHarness, unique: str, invoice_issued: type
+) -> None:
+    service = rabbit.service(f"test-{unique}")
+    handled = Recorder()
+    await rabbit.bus.subscribe(service, {invoice_issued: handled})
+    envelopes = invoices_of(invoice_issued, customers=10, each=2)
+    for envelope in envelopes:
+        await publish_as_erp(rabbit, envelope)
+
+    await eventually(lambda: len(handled.effects) == len(envelopes))
+    await rabbit.bus.close()
+    assert sorted(handled.effects) == sorted(e.id for e in envelopes)
+    assert await rabbit.leftover(service) == 0
+
+
+async def test_two_replicas_share_the_partitions_and_never_work_one_customer_at_once(
+    rabbit: RabbitHarness, unique: str, invoice_issued: type
+) -> None:
+    service = rabbit.service(f"test-{unique}")
+    working: dict[str, str] = {}  # customer → the replica inside its handler now
+    overlaps: list[str] = []
+    done: dict[str, list[str]] = {"first": [], "second": []}
+
+    def replica(name: str) -> Handler:
+        async def handler(envelope: Envelope[Any]) -> None:
+            customer = envelope.data.customer_id
+            if working.get(customer, name) != name:
+                overlaps.append(f"{customer}: {working[customer]} and {name}")
+            working[customer] = name
+            await asyncio.sleep(0.002)  # the work: long enough for another replica to collide
+            del working[customer]
+            done[name].append(envelope.id)
+        return handler
+
+    # Without the per-customer lock a service adds, one replica runs a customer's events one at a time here.
+    first = RabbitBus(rabbit.url, retry_delays_s=RETRY_DELAYS_S, partitions=PARTITIONS, prefetch=1, rebalance_s=0.2)
+    second = RabbitBus(rabbit.url, retry_delays_s=RETRY_DELAYS_S, partitions=PARTITIONS, prefetch=1, rebalance_s=0.2)
+    await first.start()
+    await first.subscribe(service, {invoice_issued: replica("first")})
+    await second.start()
+    await second.subscribe(service, {invoice_issued: replica("second")})
+    envelopes = invoices_of(invoice_issued, customers=20, each=40)
+    try:
+        for envelope in envelopes:
+            await publish_as_erp(rabbit, envelope)
+        await eventually(lambda: len(done["first"]) + len(done["second"]) >= len(envelopes), timeout_s=60)
+    finally:
+        await first.close()
+        await second.close()
+    assert overlaps == []
+    assert sorted(done["first"] + done["second"]) == sorted(e.id for e in envelopes)
+    assert done["first"] and done["second"]  # both worked: the first to come stepped back from its extra share
     assert await rabbit.leftover(service) == 0

@@ -14,7 +14,7 @@ from contracts.ownership import StaffChanged
 from services.complaints.app import create_app
 from services.complaints.jobs import sweep_deadlines
 from services.complaints.settings import ComplaintsSettings
-from tests.support import START, GraphQL, delete_queues, serving, settings_for
+from tests.support import START, GraphQL, delete_services, serving, settings_for
 
 MANAGER = "manager-east"  # u1's manager: escalations of u1's complaints go here
 
@@ -80,5 +80,4 @@ async def desk(mongo_url: str, amqp_url: str, unique: str) -> AsyncIterator[Comp
         harness = ComplaintsHarness(gql, clock, app)
         await harness.know_staff("u1", manager_id=MANAGER)
         yield harness
-    queue = f"crm.complaints.{unique}"
-    await delete_queues(amqp_url, queue, f"{queue}.dead", f"{queue}.retry.50ms", f"{queue}.retry.100ms")
+    await delete_services(amqp_url, f"complaints.{unique}")

@@ -8,7 +8,7 @@ from services.complaints.app import create_app
 from services.complaints.settings import ComplaintsSettings
 from tests.complaints.conftest import MANAGER, ComplaintsHarness
 from tests.complaints.test_flow import ACKNOWLEDGE, file, investigating, step
-from tests.support import delete_queues, eventually, listening, serving, settings_for
+from tests.support import delete_services, eventually, listening, serving, settings_for
 
 SHANGHAI = timezone(timedelta(hours=8))
 FRIDAY_EVENING = datetime(2026, 3, 6, 19, 0, tzinfo=SHANGHAI)
@@ -129,7 +129,7 @@ async def test_cmp_4_the_sweep_runs_on_its_own_in_the_service(mongo_url: str, am
             clock.set(END_OF_MONDAY + timedelta(minutes=1))
             shown = await eventually(lambda: _escalated(desk, complaint["id"]))
     finally:
-        await delete_queues(amqp_url, f"crm.complaints.{unique}", f"crm.complaints.{unique}.dead")
+        await delete_services(amqp_url, f"complaints.{unique}")
     assert shown["escalatedTo"] == [MANAGER]
 
 

@@ -15,7 +15,7 @@ from contracts import EVENT_TYPES, Envelope
 from services.credit.app import create_app
 from services.credit.handlers import CreditService
 from services.credit.settings import CreditSettings
-from tests.support import START, GraphQL, delete_queues, serving, settings_for, token
+from tests.support import START, GraphQL, delete_services, serving, settings_for, token
 
 REGION = "east"
 SALES = token("SALES", user="rep-1", region=REGION)
@@ -87,8 +87,7 @@ async def credit(mongo_url: str, amqp_url: str, unique: str) -> AsyncIterator[Cr
                      service_settings=CreditSettings(review_every_s=3600))
     async with serving(app, SALES) as gql:
         yield CreditHarness(gql, clock, app, amqp_url, unique)
-    queue = f"crm.credit.{unique}"
-    await delete_queues(amqp_url, queue, f"{queue}.dead", f"{queue}.retry.50ms", f"{queue}.retry.100ms")
+    await delete_services(amqp_url, f"credit.{unique}")
 
 
 # -- what outsiders put on the wire -----------------------------------------------------------------------

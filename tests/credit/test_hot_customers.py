@@ -8,6 +8,7 @@ import random
 import aio_pika
 import pytest
 
+from chassis.bus import dead_letter_queue_name, entrance_name
 from services.credit.ledger import NoteStatus
 from tests.credit.conftest import CreditHarness, note, note_dishonoured, note_settled
 from tests.support import eventually
@@ -16,22 +17,23 @@ CUSTOMERS = 5
 NOTES = 500  # received, then settled or dishonoured: 1,000 note events
 
 
-async def publish_to_queue(amqp_url: str, queue: str, envelopes: list[dict]) -> None:
-    """Straight into this service's own queue (other copies' queues bound to crm.events get nothing)."""
+async def publish_to_service(amqp_url: str, service: str, envelopes: list[dict]) -> None:
+    """Through this service's own entrance, as ERP would (no subject header): other copies get nothing."""
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
+        entrance = await channel.get_exchange(entrance_name(service), ensure=False)
         for body in envelopes:
-            await channel.default_exchange.publish(
+            await entrance.publish(
                 aio_pika.Message(json.dumps(body).encode(), delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                                 content_type="application/cloudevents+json", message_id=body["id"]), queue)
+                                 content_type="application/cloudevents+json", message_id=body["id"]), body["type"])
 
 
 async def dead_letters(amqp_url: str, queue: str) -> int:
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel()
-        return (await channel.declare_queue(f"{queue}.dead", passive=True)).declaration_result.message_count
+        return (await channel.declare_queue(queue, passive=True)).declaration_result.message_count
 
 
 @pytest.mark.parametrize("erp_names_the_customer", [True, False], ids=["named", "found by credit"])
@@ -39,8 +41,8 @@ async def test_1000_note_events_on_5_hot_customers_end_with_no_dead_letter_and_e
         credit: CreditHarness, erp_names_the_customer: bool) -> None:
     customers = [await credit.register(trading=False) for _ in range(CUSTOMERS)]
     owner = {f"N-{credit.instance}-{i}": customers[i % CUSTOMERS] for i in range(NOTES)}
-    queue = f"crm.credit.{credit.instance}"
-    await publish_to_queue(credit.amqp_url, queue, [note(c, n, 100) for n, c in owner.items()])
+    service = f"credit.{credit.instance}"
+    await publish_to_service(credit.amqp_url, service, [note(c, n, 100) for n, c in owner.items()])
 
     async def notes_of_each() -> list[list]:
         return [(await credit.service.store.get(c)).notes for c in customers]
@@ -56,13 +58,13 @@ async def test_1000_note_events_on_5_hot_customers_end_with_no_dead_letter_and_e
 
     endings = [ending(n, c) for n, c in owner.items()]
     random.Random(8).shuffle(endings)
-    await publish_to_queue(credit.amqp_url, queue, endings)
+    await publish_to_service(credit.amqp_url, service, endings)
 
     async def all_ended() -> bool:
         return all(n.status is not NoteStatus.RECEIVED for notes in await notes_of_each() for n in notes)
 
     await eventually(all_ended, timeout_s=60)
-    assert await dead_letters(credit.amqp_url, queue) == 0
+    assert await dead_letters(credit.amqp_url, dead_letter_queue_name(service)) == 0
     for customer_id in customers:
         profile = await credit.service.store.get(customer_id)
         mine = {n for n, c in owner.items() if c == customer_id}

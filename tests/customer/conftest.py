@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from chassis.clock import FixedClock
 from services.customer.app import create_app
-from tests.support import START, GraphQL, delete_queues, serving, settings_for
+from tests.support import START, GraphQL, delete_services, serving, settings_for
 
 
 @dataclass
@@ -27,5 +27,4 @@ async def archive(mongo_url: str, amqp_url: str, unique: str) -> AsyncIterator[C
     app = create_app(settings_for(mongo_url, amqp_url, unique), clock=clock)
     async with serving(app) as gql:
         yield CustomerHarness(gql, clock, app)
-    queue = f"crm.customer.{unique}"
-    await delete_queues(amqp_url, queue, f"{queue}.dead", f"{queue}.retry.50ms", f"{queue}.retry.100ms")
+    await delete_services(amqp_url, f"customer.{unique}")

@@ -6,7 +6,7 @@ import httpx
 
 from chassis.embedded import free_port
 from tests.e2e.test_processes import crm, graphql, ready, running
-from tests.support import delete_queues, eventually
+from tests.support import delete_services, eventually
 
 REGISTER = """mutation($name: String!) { registerCustomer(input: {name: $name, kind: COMPANY,
   nature: ORDINARY_COMPANY, region: "east", contacts: [{name: "联系人", phone: "13800138000"}]}) { id } }"""
@@ -48,4 +48,4 @@ async def test_cus_9_through_the_gateway_a_salesperson_sees_own_contacts_only_an
                 assert await eventually(logged) == [
                     {"userId": "it-1", "ownerId": "bob", "operation": "customer", "fields": ["contacts"]}]
     finally:
-        await delete_queues(amqp_url, f"crm.customer.{unique}", f"crm.customer.{unique}.dead")
+        await delete_services(amqp_url, f"customer.{unique}")

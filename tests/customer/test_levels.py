@@ -17,7 +17,7 @@ from tests.customer.test_archive import HISTORY, register
 from tests.customer.test_sales_events import an_invoice
 from tests.support import (
     START,
-    delete_queues,
+    delete_services,
     eventually,
     listening,
     publish_as_outsider,
@@ -117,8 +117,7 @@ async def test_cus_3_thresholds_come_from_configuration(mongo_url: str, amqp_url
 
             await eventually(level_a)
     finally:
-        queue = f"crm.customer.{unique}"
-        await delete_queues(amqp_url, queue, f"{queue}.dead", f"{queue}.retry.50ms", f"{queue}.retry.100ms")
+        await delete_services(amqp_url, f"customer.{unique}")
 
 
 async def a_big_sale(archive: CustomerHarness, customer_id: str) -> None:

@@ -7,7 +7,7 @@ from chassis.settings import Settings
 from chassis.store import connect
 from crm.dev import all_in_one
 from crm.services import SERVICES
-from tests.support import START, delete_queues, publish_as_outsider, settings_for
+from tests.support import START, delete_services, publish_as_outsider, settings_for
 
 STARTS = 10
 
@@ -45,6 +45,5 @@ async def test_crm_dev_with_amqp_starts_ten_times_in_a_row_against_leftover_mess
                 await publish_as_outsider(amqp_url, body, routing_key)
     finally:
         await client.close()
-        await delete_queues(amqp_url, *[f"crm.{name}.{unique}{suffix}" for name in SERVICES
-                                        for suffix in ("", ".dead", ".retry.50ms", ".retry.100ms")])
+        await delete_services(amqp_url, *[f"{name}.{unique}" for name in SERVICES])
     assert seeded == [5] * STARTS

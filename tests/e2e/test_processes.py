@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from chassis.embedded import EmbeddedMongo, free_port
-from tests.support import delete_queues, eventually
+from tests.support import PARTITIONS, delete_services, eventually
 
 CRM = [sys.executable, "-m", "crm.cli"]
 
@@ -98,7 +98,7 @@ async def test_serve_customer_consumes_an_invoice_published_with_the_cli(
 async def _serve_customer_and_publish(tmp_path: Path, mongo_url: str, amqp_url: str, unique: str, port: int
                                       ) -> None:
     env = {"MONGO_URL": mongo_url, "AMQP_URL": amqp_url, "CRM_INSTANCE": unique, "PORT": str(port),
-           "OUTBOX_POLL_S": "0.2", "QUEUE_EXPIRES_S": "300"}
+           "OUTBOX_POLL_S": "0.2", "QUEUE_EXPIRES_S": "300", "PARTITIONS": str(PARTITIONS)}
     try:
         with running(["serve", "customer"], env, port, tmp_path / "serve.log") as base:
             async with httpx.AsyncClient(timeout=10) as client:
@@ -116,7 +116,7 @@ async def _serve_customer_and_publish(tmp_path: Path, mongo_url: str, amqp_url: 
 
                 assert await eventually(lifecycle, 15) == "NEW"
     finally:
-        await delete_queues(amqp_url, f"crm.customer.{unique}", f"crm.customer.{unique}.dead")
+        await delete_services(amqp_url, f"customer.{unique}")
 
 
 async def test_a_query_through_the_gateway_equals_the_same_query_sent_to_the_customer_subgraph(
@@ -127,7 +127,8 @@ async def test_a_query_through_the_gateway_equals_the_same_query_sent_to_the_cus
 
 async def _gateway_and_subgraph_agree(tmp_path: Path, mongo_url: str, amqp_url: str, unique: str) -> None:
     customer_port, gateway_port = free_port(), free_port()
-    env = {"MONGO_URL": mongo_url, "AMQP_URL": amqp_url, "CRM_INSTANCE": unique, "QUEUE_EXPIRES_S": "300"}
+    env = {"MONGO_URL": mongo_url, "AMQP_URL": amqp_url, "CRM_INSTANCE": unique, "QUEUE_EXPIRES_S": "300",
+           "PARTITIONS": str(PARTITIONS)}
     subgraphs = f"customer=http://127.0.0.1:{customer_port}/graphql"
     try:
         with running(["serve", "customer"], {**env, "PORT": str(customer_port)}, customer_port,
@@ -155,4 +156,4 @@ async def _gateway_and_subgraph_agree(tmp_path: Path, mongo_url: str, amqp_url: 
                     through = await graphql(client, gateway, token, query, **variables)
                     assert through == direct
     finally:
-        await delete_queues(amqp_url, f"crm.customer.{unique}", f"crm.customer.{unique}.dead")
+        await delete_services(amqp_url, f"customer.{unique}")

@@ -10,11 +10,11 @@ from urllib.parse import urlparse
 
 import aio_pika
 
-from chassis.bus import dead_letter_queue_name, queue_name, retry_queue_name
+from chassis.bus import retry_queue_name
 from chassis.rabbit import RabbitBus
 from contracts.envelope import Envelope
 from contracts.sales import InvoiceIssued
-from tests.support import eventually
+from tests.support import delete_services, eventually
 
 MESSAGES = 200
 WAIT_S = 2.5
@@ -75,12 +75,7 @@ async def test_retries_waiting_across_a_broker_restart_all_come_back(amqp_url: s
         assert set(calls.values()) <= {2, 3}  # each came back (a duplicate at most, never lost)
     finally:
         await bus.close()
-        connection = await aio_pika.connect(amqp_url)
-        async with connection:
-            channel = await connection.channel()
-            for name in (queue_name(service), dead_letter_queue_name(service),
-                         retry_queue_name(service, round(WAIT_S * 1000))):
-                await channel.queue_delete(name)
+        await delete_services(amqp_url, service, retry_delays_s=[WAIT_S])
 
 
 async def _all_waiting(amqp_url: str, retry: str) -> bool:

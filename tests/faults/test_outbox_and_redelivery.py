@@ -13,7 +13,7 @@ from tests.customer.test_sales_events import an_invoice
 from tests.faults.proxy import CuttableProxy
 from tests.support import (
     START,
-    delete_queues,
+    delete_services,
     eventually,
     listening,
     publish_as_outsider,
@@ -46,7 +46,7 @@ async def test_broker_down_at_commit_the_event_goes_out_when_it_returns(
             assert await eventually(lambda: _empty(outbox))
     finally:
         await proxy.cut()
-        await delete_queues(amqp_url, f"crm.customer.{unique}", f"crm.customer.{unique}.dead")
+        await delete_services(amqp_url, f"customer.{unique}")
 
 
 async def test_killed_between_storing_and_acking_the_redelivery_changes_nothing(
@@ -86,8 +86,7 @@ async def test_killed_between_storing_and_acking_the_redelivery_changes_nothing(
             await second.close()  # waits for the running handler to finish and ack
         assert after_first["customer"]["version"] == 2
         assert await gql.data(HISTORY, {"id": customer["id"]}) == after_first
-    await delete_queues(amqp_url, f"crm.{service_queue}", f"crm.{service_queue}.dead",
-                        f"crm.customer.{unique}", f"crm.customer.{unique}.dead")
+    await delete_services(amqp_url, service_queue, f"customer.{unique}")
 
 
 async def _empty(collection) -> bool:  # noqa: ANN001

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from chassis.clock import FixedClock
 from services.ownership.app import create_app
 from services.ownership.settings import OwnershipSettings
-from tests.support import START, GraphQL, delete_queues, eventually, serving, settings_for
+from tests.support import START, GraphQL, delete_services, eventually, serving, settings_for
 
 
 @dataclass
@@ -39,8 +39,7 @@ async def ownership(mongo_url: str, amqp_url: str, unique: str, pool_rules: Owne
         # inside asyncio.wait_for can be swallowed, and the lifespan then waits for the relay forever.
         outbox = app.state.crm["service"].database.outbox
         await eventually(lambda: _empty(outbox), timeout_s=5)
-    queue = f"crm.ownership.{unique}"
-    await delete_queues(amqp_url, queue, f"{queue}.dead", f"{queue}.retry.50ms", f"{queue}.retry.100ms")
+    await delete_services(amqp_url, f"ownership.{unique}")
 
 
 async def _empty(collection) -> bool:
