@@ -95,7 +95,7 @@ class Bench:
         t0 = time.perf_counter()
         self.private_vhost()
         self.mongo = EmbeddedMongo(self.tmp / "mongo").start()
-        env = dict(os.environ, MONGO_URL=self.mongo.url, AMQP_URL=self.amqp_url, INSTANCE=self.instance,
+        env = dict(os.environ, MONGO_URL=self.mongo.url, AMQP_URL=self.amqp_url, CRM_INSTANCE=self.instance,
                    LOG_LEVEL="WARNING", OUTBOX_POLL_S="0.2", PREFETCH=str(PREFETCH))
         self.log = open(self.tmp / "serve.log", "wb")  # noqa: SIM115
         self.server = subprocess.Popen([sys.executable, "-c", SERVE.format(port=self.port)], cwd=ROOT, env=env,

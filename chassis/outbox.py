@@ -41,7 +41,7 @@ class OutboxRelay:
         sent = 0
         while True:
             # Read between commits, never during one: only committed events may leave.
-            async with self._database.write_lock:
+            async with self._database.alone():
                 cursor = self._database.outbox.find({}).sort([("created_at", 1), ("position", 1)]).limit(BATCH)
                 batch = await cursor.to_list(BATCH)
             for doc in batch:
@@ -54,7 +54,7 @@ class OutboxRelay:
                         log.warning("cannot publish (%s); %s event(s) wait in the outbox", e, len(batch) - sent)
                     self._failing = True
                     return sent
-                async with self._database.write_lock:
+                async with self._database.alone():
                     await self._database.outbox.delete_one({"_id": doc["_id"]})
                 sent += 1
             if self._failing and sent:

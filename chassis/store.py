@@ -11,8 +11,9 @@ into its published contract with the service's mapper (cosmicpython's `collect_n
 """
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
@@ -45,14 +46,25 @@ class Database:
         self.db = client[name]
         self.outbox = self.db["outbox"]
         self.inbox = self.db["inbox"]
-        # Commits in one process run one at a time: they are a few writes each, concurrent
-        # transactions on the same documents would only abort each other with write conflicts,
-        # and the embedded nx-27017 cannot interleave transactions on one database at all.
-        self.write_lock = asyncio.Lock()
         self.outbox_pending = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._interleaves: bool | None = None  # asked of the server on first use
 
     async def ensure_indexes(self) -> None:
         await self.outbox.create_index([("created_at", ASCENDING), ("position", ASCENDING)])
+
+    @contextlib.asynccontextmanager
+    async def alone(self) -> AsyncIterator[None]:
+        """Around a commit, and around what must not see one half done. MongoDB keeps concurrent transactions
+        apart, so there this waits for nothing; a store that cannot (the embedded nx-27017 runs them all on
+        one SQLite connection, nested) gets them one at a time in this process."""
+        if self._interleaves is None:
+            self._interleaves = interleaves_transactions(await self.client.admin.command("hello"))
+        if self._interleaves:
+            yield
+        else:
+            async with self._lock:
+                yield
 
     async def ping(self) -> None:
         await self.db.command("ping")
@@ -60,14 +72,14 @@ class Database:
     async def next_number(self, sequence: str) -> int:
         """The next number of a named sequence, for readable codes. Taken outside any transaction: a gap
         (a refused registration) is harmless, contention on one counter document inside every commit is not."""
-        async with self.write_lock:
+        async with self.alone():
             counter = await self.db["counters"].find_one_and_update(
                 {"_id": sequence}, {"$inc": {"n": 1}}, upsert=True, return_document=ReturnDocument.AFTER)
         return counter["n"]
 
     async def run_in_transaction(self, writes: list[Write]) -> None:
         try:
-            async with self.write_lock, self.client.start_session() as session:
+            async with self.alone(), self.client.start_session() as session:
                 async with await session.start_transaction():
                     for write in writes:
                         await write(session)
@@ -76,6 +88,13 @@ class Database:
             if e.has_error_label("TransientTransactionError"):
                 raise Conflict(f"a concurrent change won ({e}); reload and retry") from e
             raise
+
+
+def interleaves_transactions(hello: Mapping[str, Any]) -> bool:
+    """Whether the server keeps concurrent transactions apart, by what it says of itself: MongoDB runs them only
+    as a replica set member (`setName`) or behind mongos (`isdbgrid`); a server that takes them while being
+    neither is not MongoDB's engine, and gets them one at a time."""
+    return "setName" in hello or hello.get("msg") == "isdbgrid"
 
 
 class AlreadyConsumed(Exception):
