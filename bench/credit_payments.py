@@ -157,6 +157,8 @@ class Bench:
             "specversion": "1.0", "id": event_id, "source": "bench", "type": key, "time": now,
             "subject": data.get("customerId"), "datacontenttype": "application/json", "data": data}).encode(),
             message_id=event_id, content_type="application/cloudevents+json",
+            # As the contract asks of a publisher that can: straight into the customer's partition.
+            headers={"cloudEvents:subject": data["customerId"]},
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT)) for key, event_id, data in events]
         t0 = time.perf_counter()
         await asyncio.gather(*(exchange.publish(message, routing_key=key) for key, message in messages))
@@ -267,8 +269,9 @@ class Bench:
         for label, count, seconds in rows:
             print(f"{label:<52}{count:>7}{seconds:>9.2f}{count / seconds:>9.0f}")
         print()
-        print(f"  payment events processed per second end to end: {PAYMENTS / payments['total_s']:.0f} "
-              f"(raw broker: {RAW_MESSAGES / raw['total_s']:.0f})")
+        ours, broker = PAYMENTS / payments["total_s"], RAW_MESSAGES / raw["total_s"]
+        print(f"  payment events processed per second end to end: {ours:.0f} (raw broker: {broker:.0f})")
+        print(f"table: payments\t{ours:,.0f} vs {broker:,.0f} /s = {ours / broker:.1%}")
         ok = payments["exposure_drop"] == payments["paid"]
         print(f"  exposure fell by {payments['exposure_drop']} fen for {payments['paid']} fen paid: "
               f"{'every payment counted' if ok else 'MISMATCH'}")

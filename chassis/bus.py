@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from contracts.envelope import Envelope, Event
+from contracts.envelope import Envelope, Event, envelope_of
 
 Handler = Callable[[Envelope[Any]], Awaitable[None]]
 Subject = Callable[[Envelope[Any]], Awaitable[str | None]]  # the customer an event is about; None: nobody's
@@ -84,7 +84,7 @@ def decode(body: bytes, handlers: Mapping[type[Event], Handler]) -> tuple[Envelo
         raise Poison(f"no handler for event type {envelope_type!r}")
     event_type, handler = by_type[envelope_type]
     try:
-        return Envelope[event_type].model_validate_json(body), handler  # type: ignore[valid-type]
+        return envelope_of(event_type).model_validate_json(body), handler
     except ValidationError as e:
         raise Poison(f"invalid {envelope_type} event: {_describe(e)}") from e
 

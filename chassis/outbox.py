@@ -1,4 +1,4 @@
-"""The outbox relay: publishes committed events, oldest first, and forgets each once confirmed.
+"""The outbox relay: publishes committed events, each subject's in commit order, and forgets them once confirmed.
 
 Runs in every replica. Two relays may publish the same event; consumers' inboxes make that
 harmless. If the broker is down the events wait in the outbox and go out when it returns.
@@ -7,6 +7,8 @@ harmless. If the broker is down the events wait in the outbox and go out when it
 import asyncio
 import contextlib
 import logging
+from collections import defaultdict
+from typing import Any
 
 from chassis.bus import Bus
 from chassis.store import Database
@@ -44,21 +46,36 @@ class OutboxRelay:
             async with self._database.alone():
                 cursor = self._database.outbox.find({}).sort([("created_at", 1), ("position", 1)]).limit(BATCH)
                 batch = await cursor.to_list(BATCH)
-            for doc in batch:
-                try:
-                    async with asyncio.timeout(PUBLISH_TIMEOUT_S):
-                        await self._bus.publish(doc["body"].encode(), event_type=doc["type"], message_id=doc["_id"],
-                                                subject=doc.get("subject"))
-                except Exception as e:
-                    if not self._failing:
-                        log.warning("cannot publish (%s); %s event(s) wait in the outbox", e, len(batch) - sent)
-                    self._failing = True
-                    return sent
+            published, error = await self._publish(batch)
+            if published:
                 async with self._database.alone():
-                    await self._database.outbox.delete_one({"_id": doc["_id"]})
-                sent += 1
+                    await self._database.outbox.delete_many({"_id": {"$in": published}})
+                sent += len(published)
+            if error is not None:
+                if not self._failing:
+                    log.warning("cannot publish (%s); %s event(s) wait in the outbox", error, len(batch) - len(published))
+                self._failing = True
+                return sent
             if self._failing and sent:
                 log.info("publishing again; outbox draining")
                 self._failing = False
             if len(batch) < BATCH:
                 return sent
+
+    async def _publish(self, batch: list[dict[str, Any]]) -> tuple[list[str], BaseException | None]:
+        """Each subject's events in their order, the subjects side by side so that the broker's confirms
+        overlap; returns the ids it confirmed, and why the others were not."""
+        by_subject: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+        for doc in batch:
+            by_subject[doc.get("subject")].append(doc)
+        published: list[str] = []
+
+        async def in_order(docs: list[dict[str, Any]]) -> None:
+            for doc in docs:
+                async with asyncio.timeout(PUBLISH_TIMEOUT_S):
+                    await self._bus.publish(doc["body"].encode(), event_type=doc["type"], message_id=doc["_id"],
+                                            subject=doc.get("subject"))
+                published.append(doc["_id"])
+
+        outcomes = await asyncio.gather(*(in_order(docs) for docs in by_subject.values()), return_exceptions=True)
+        return published, next((o for o in outcomes if isinstance(o, BaseException)), None)

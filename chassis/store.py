@@ -2,7 +2,8 @@
 
 A unit of work reads immediately (outside any transaction: optimistic `version` checks catch
 races) and collects its writes; `commit()` applies them, the outgoing events (outbox) and the
-consumed event's id (inbox) in one short transaction. So an event is published only if its state
+consumed event's id (inbox) in one short transaction, which under load it shares with the other units
+of work ready at the same time (`Database.commit`). So an event is published only if its state
 change committed, and a redelivered event finds its id in the inbox and changes nothing.
 
 Aggregates record what happened in their own `events` list; a repository's save hands the
@@ -12,25 +13,34 @@ into its published contract with the service's mapper (cosmicpython's `collect_n
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
 from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
-from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from chassis.batching import Batcher
+from chassis.changes import Change, Insert, SaveVersioned, Write, apply
 from chassis.clock import Clock
 from chassis.errors import Conflict
 from contracts.envelope import Envelope, Event
 
 log = logging.getLogger("crm.store")
 
-Write = Callable[[AsyncClientSession], Awaitable[Any]]
 StoreT = TypeVar("StoreT")
 SettingsT = TypeVar("SettingsT")
+
+# Transactions one process runs at once: one where the store cannot keep them apart; on MongoDB enough to keep
+# its round trips overlapping. Units of work that become ready meanwhile commit together, at most GROUP_MAX
+# to a transaction: a bounded group, so that a failing one costs the others little.
+TRANSACTIONS_AT_ONCE = 8
+GROUP_MAX = 64
+READ_MAX = 256  # ids in one batched read by id
 
 
 def connect(url: str) -> AsyncMongoClient:
@@ -49,6 +59,8 @@ class Database:
         self.outbox_pending = asyncio.Event()
         self._lock = asyncio.Lock()
         self._interleaves: bool | None = None  # asked of the server on first use
+        self._commits: Batcher[list[Change], None] | None = None  # made once `_interleaves` is known
+        self._reads: dict[str, Batcher[Any, dict[str, Any] | None]] = {}
 
     async def ensure_indexes(self) -> None:
         await self.outbox.create_index([("created_at", ASCENDING), ("position", ASCENDING)])
@@ -58,13 +70,16 @@ class Database:
         """Around a commit, and around what must not see one half done. MongoDB keeps concurrent transactions
         apart, so there this waits for nothing; a store that cannot (the embedded nx-27017 runs them all on
         one SQLite connection, nested) gets them one at a time in this process."""
-        if self._interleaves is None:
-            self._interleaves = interleaves_transactions(await self.client.admin.command("hello"))
-        if self._interleaves:
+        if await self._keeps_transactions_apart():
             yield
         else:
             async with self._lock:
                 yield
+
+    async def _keeps_transactions_apart(self) -> bool:
+        if self._interleaves is None:
+            self._interleaves = interleaves_transactions(await self.client.admin.command("hello"))
+        return self._interleaves
 
     async def ping(self) -> None:
         await self.db.command("ping")
@@ -77,12 +92,46 @@ class Database:
                 {"_id": sequence}, {"$inc": {"n": 1}}, upsert=True, return_document=ReturnDocument.AFTER)
         return counter["n"]
 
-    async def run_in_transaction(self, writes: list[Write]) -> None:
+    async def find_by_id(self, collection: AsyncCollection, id: Any) -> dict[str, Any] | None:
+        """`find_one({"_id": id})`, shared: the look-ups of concurrent handlers that arrive while one is under
+        way go together in one `$in` query."""
+        reads = self._reads.get(collection.full_name)
+        if reads is None:
+            reads = self._reads[collection.full_name] = Batcher(functools.partial(_by_ids, collection),
+                                                                most=READ_MAX)
+        return await reads(id)
+
+    async def commit(self, changes: list[Change]) -> None:
+        """A unit of work's changes in one transaction: its own, or one it shares with the units of work that
+        became ready while the store was busy with others (a group commit: under load many events' effects,
+        inbox rows and outbox events go in a few requests). When a group fails, each member is tried alone, so
+        one conflict or duplicate fails only its own unit of work."""
+        if self._commits is None:
+            at_once = TRANSACTIONS_AT_ONCE if await self._keeps_transactions_apart() else 1
+            self._commits = Batcher(self._commit_group, most=GROUP_MAX, at_once=at_once)
+        await self._commits(changes)
+
+    async def _commit_group(self, group: list[list[Change]]) -> list[Exception | None]:
+        if len(group) > 1:
+            try:
+                await self.run_in_transaction([change for changes in group for change in changes])
+                return [None] * len(group)
+            except Exception as error:  # noqa: BLE001 - whose it was is found by trying each alone
+                log.debug("a group of %d commits failed (%s); each alone", len(group), error)
+        outcomes: list[Exception | None] = []
+        for changes in group:
+            try:
+                await self.run_in_transaction(changes)
+                outcomes.append(None)
+            except Exception as error:  # noqa: BLE001 - the member's own caller gets it
+                outcomes.append(error)
+        return outcomes
+
+    async def run_in_transaction(self, changes: list[Change]) -> None:
         try:
             async with self.alone(), self.client.start_session() as session:
                 async with await session.start_transaction():
-                    for write in writes:
-                        await write(session)
+                    await apply(changes, session)
         except PyMongoError as e:
             # Another replica wrote the same document first: the same answer as a stale version.
             if e.has_error_label("TransientTransactionError"):
@@ -95,6 +144,11 @@ def interleaves_transactions(hello: Mapping[str, Any]) -> bool:
     as a replica set member (`setName`) or behind mongos (`isdbgrid`); a server that takes them while being
     neither is not MongoDB's engine, and gets them one at a time."""
     return "setName" in hello or hello.get("msg") == "isdbgrid"
+
+
+async def _by_ids(collection: AsyncCollection, ids: list[Any]) -> list[dict[str, Any] | None]:
+    found = {doc["_id"]: doc async for doc in collection.find({"_id": {"$in": list(set(ids))}})}
+    return [found.get(id) for id in ids]
 
 
 class AlreadyConsumed(Exception):
@@ -137,7 +191,7 @@ class UnitOfWork(Generic[StoreT, SettingsT]):
         self.correlation_id = consumed.correlationid or consumed.id if consumed else None
         self.committed = False
         self._to_contract = to_contract
-        self._writes: list[Write] = []
+        self._changes: list[Change] = []
         self._seen: list[Aggregate] = []
         self._events: list[Event] = []
 
@@ -152,9 +206,19 @@ class UnitOfWork(Generic[StoreT, SettingsT]):
     def now(self) -> datetime:
         return self.clock.now()
 
+    def save_versioned(self, collection: AsyncCollection, document: dict[str, Any], expected_version: int, *,
+                       read: Mapping[str, Any] | None = None) -> None:
+        """An aggregate saved at commit, if nobody saved it since it was read (repositories call this)."""
+        self._changes.append(SaveVersioned(collection, document, expected_version, read or {}))
+
+    def insert(self, collection: AsyncCollection, documents: list[dict[str, Any]]) -> None:
+        """Documents inserted at commit (repositories call this)."""
+        self._changes.append(Insert(collection, documents))
+
     def stage(self, write: Write) -> None:
-        """A write applied at commit, inside the transaction (repositories call this)."""
-        self._writes.append(write)
+        """A write of the repository's own, applied at commit inside the transaction after the saves and inserts
+        (for what needs a read in the transaction, or a conditional delete)."""
+        self._changes.append(write)
 
     def track(self, aggregate: Aggregate) -> None:
         """An aggregate being saved: its recorded events go out with this commit (repositories call this)."""
@@ -166,14 +230,15 @@ class UnitOfWork(Generic[StoreT, SettingsT]):
         self._events.extend(events)
 
     def rollback(self) -> None:
-        self._writes.clear()
+        self._changes.clear()
         self._events.clear()
         for aggregate in self._seen:
             aggregate.events.clear()
         self._seen.clear()
 
     async def already_consumed(self) -> bool:
-        return self.consumed is not None and await self.database.inbox.find_one({"_id": self.consumed.id}) is not None
+        return (self.consumed is not None
+                and await self.database.find_by_id(self.database.inbox, self.consumed.id) is not None)
 
     def collect_new_events(self) -> list[Event]:
         collected = []
@@ -187,18 +252,18 @@ class UnitOfWork(Generic[StoreT, SettingsT]):
             raise RuntimeError("a unit of work commits once")
         now = self.clock.now()
         events = self.collect_new_events()
-        writes = list(self._writes)
+        changes = list(self._changes)
         if events:
             outbox = [self._outbox_document(event, now, position) for position, event in enumerate(events)]
-            writes.append(lambda s: self.database.outbox.insert_many(outbox, session=s))
+            changes.append(Insert(self.database.outbox, outbox))
         if self.consumed is not None:
-            received = {"_id": self.consumed.id, "type": self.consumed.type, "at": now}
-            writes.append(lambda s: self.database.inbox.insert_one(received, session=s))
-        if not writes:
+            changes.append(Insert(self.database.inbox, [{"_id": self.consumed.id, "type": self.consumed.type,
+                                                          "at": now}]))
+        if not changes:
             self.committed = True
             return
         try:
-            await self.database.run_in_transaction(writes)
+            await self.database.commit(changes)
         except DuplicateKeyError as e:
             # Another delivery of the same event committed first: ours must change nothing.
             if await self.already_consumed():
@@ -218,23 +283,3 @@ class UnitOfWork(Generic[StoreT, SettingsT]):
             "created_at": now,
             "position": position,
         }
-
-
-async def save_versioned(collection: Any, document: dict[str, Any], expected_version: int,
-                         session: AsyncClientSession, *, read: Mapping[str, Any] | None = None) -> None:
-    """Insert a new aggregate (`expected_version` 0), or replace a changed one only if nobody saved it since
-    we read `expected_version` (and, if given, the fields in `read` still hold what we read)."""
-    if expected_version == 0:
-        try:
-            await collection.insert_one(document, session=session)
-        except DuplicateKeyError as e:
-            raise Conflict(f"{document['_id']} was added by someone else meanwhile; reload and retry",
-                           expectedVersion=0) from e
-        return
-    unchanged = {"_id": document["_id"], "version": expected_version, **(read or {})}
-    result = await collection.replace_one(unchanged, document, session=session)
-    if result.matched_count == 0:
-        raise Conflict(
-            f"{document['_id']} was changed by someone else (expected version {expected_version}); reload and retry",
-            expectedVersion=expected_version,
-        )

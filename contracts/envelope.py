@@ -4,6 +4,7 @@ An event type is a pydantic model with a `type` class attribute; its fields are 
 wire. `Envelope[E]` parses a message body and validates its `data` as `E` in one step.
 """
 
+import functools
 import uuid
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Literal, TypeVar
@@ -43,7 +44,7 @@ class Envelope(BaseModel, Generic[E]):
     def wrap(
         cls, data: Event, *, source: str, time: datetime, correlation_id: str | None = None, id: str | None = None
     ) -> "Envelope[Any]":
-        return Envelope[type(data)](  # type: ignore[misc]
+        return envelope_of(type(data))(
             id=id or str(uuid.uuid4()),
             source=source,
             type=data.type,
@@ -55,3 +56,10 @@ class Envelope(BaseModel, Generic[E]):
 
     def to_json(self) -> bytes:
         return self.model_dump_json(by_alias=True).encode()
+
+
+@functools.cache
+def envelope_of(event_type: type[Event]) -> type[Envelope[Any]]:
+    """`Envelope[event_type]`, kept: pydantic holds a parametrised model weakly and builds it again, slowly (a
+    millisecond), after every garbage collection that finds it unused."""
+    return Envelope[event_type]  # type: ignore[valid-type]

@@ -28,7 +28,7 @@ from pydantic import AwareDatetime, BaseModel, ValidationError
 from pydantic_core import PydanticUndefined
 
 from contracts import EVENT_TYPES, INBOUND, INTERNAL
-from contracts.envelope import Envelope, Event
+from contracts.envelope import Event, envelope_of
 
 EXCHANGE = "crm.events"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -82,7 +82,7 @@ def data_schema(
 
 def envelope_schema(model: type[Event], data_ref: str) -> dict[str, Any]:
     """The CloudEvents envelope of `model`, its `data` a `$ref` to `data_ref`."""
-    schema = Envelope[model].model_json_schema(by_alias=True)  # type: ignore[valid-type]
+    schema = envelope_of(model).model_json_schema(by_alias=True)
     schema.pop("$defs", None)
     _drop_property_titles(schema)
     properties = schema["properties"]
@@ -276,7 +276,7 @@ def example_event(model: type[Event]) -> dict[str, Any] | None:
         "data": data,
     }
     try:
-        return Envelope[model].model_validate(body).model_dump(mode="json", by_alias=True)  # type: ignore[valid-type]
+        return envelope_of(model).model_validate(body).model_dump(mode="json", by_alias=True)
     except ValidationError:
         return None
 

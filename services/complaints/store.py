@@ -20,7 +20,7 @@ from pymongo import ASCENDING, DESCENDING
 from chassis.auth import Role
 from chassis.errors import Invalid, NotFound
 from chassis.pagination import Slice, page_of
-from chassis.store import Database, UnitOfWork, save_versioned
+from chassis.store import Database, UnitOfWork
 from services.complaints.analysis import DurationSummary, summarise
 from services.complaints.claims import ClaimStatus, Recovery, SupplierClaim
 from services.complaints.deadlines import Deadline, DeadlineKind
@@ -90,7 +90,7 @@ class ComplaintStore:
     # -- customers we know (customer.registered) --------------------------------------------------
 
     async def find_customer(self, customer_id: str) -> KnownCustomer | None:
-        d = await self.customers.find_one({"_id": customer_id})
+        d = await self._database.find_by_id(self.customers, customer_id)
         if d is None:
             return None
         return KnownCustomer(d["_id"], d.get("code"), d.get("region"), d.get("owner_id"), d.get("card_version", 0),
@@ -102,11 +102,11 @@ class ComplaintStore:
 
     def record_staff(self, person: dict[str, Any], known_version: int | None, uow: UnitOfWork) -> None:
         """The directory's record of a person (`version` is ownership's), in place of the version read."""
-        uow.stage(lambda session: save_versioned(self.staff, person, known_version or 0, session))
+        uow.save_versioned(self.staff, person, known_version or 0)
 
     async def directory(self, handler_id: str, region: str | None) -> Directory:
         """CMP-4: the handler's manager, the region's regional managers, the sales managers (active ones)."""
-        handler = await self.staff.find_one({"_id": handler_id})
+        handler = await self._database.find_by_id(self.staff, handler_id)
         manager = handler.get("manager_id") if handler else None
         if manager is not None and await self.staff.count_documents({"_id": manager, "active": False}):
             manager = None  # left the company: the next in line
@@ -130,7 +130,7 @@ class ComplaintStore:
         doc = {"_id": customer.id, "code": customer.code, "region": customer.region, "owner_id": customer.owner_id,
                "card_version": customer.card_version, "owner_changed_at": customer.owner_changed_at,
                "version": customer.version}
-        uow.stage(lambda session: save_versioned(self.customers, doc, expected, session))
+        uow.save_versioned(self.customers, doc, expected)
 
     def follow_customer(self, customer: KnownCustomer, uow: UnitOfWork) -> None:
         """Carry the customer's region and owner onto its complaints (a version step each: see above)."""
@@ -140,13 +140,13 @@ class ComplaintStore:
     # -- complaints: reads ----------------------------------------------------------------------------
 
     async def get(self, complaint_id: str) -> Complaint:
-        doc = await self.complaints.find_one({"_id": complaint_id})
+        doc = await self._database.find_by_id(self.complaints, complaint_id)
         if doc is None:
             raise NotFound(f"no complaint {complaint_id}", id=complaint_id)
         return to_complaint(doc)
 
     async def find(self, complaint_id: str) -> Complaint | None:
-        doc = await self.complaints.find_one({"_id": complaint_id})
+        doc = await self._database.find_by_id(self.complaints, complaint_id)
         return to_complaint(doc) if doc else None
 
     async def of_customers(self, customer_ids: list[str]) -> dict[str, list[Complaint]]:
@@ -199,7 +199,7 @@ class ComplaintStore:
         expected, complaint.version = complaint.version, complaint.version + 1
         doc = to_document(complaint)
 
-        uow.stage(lambda session: save_versioned(self.complaints, doc, expected, session))
+        uow.save_versioned(self.complaints, doc, expected)
         uow.track(complaint)
 
 

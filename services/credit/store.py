@@ -22,7 +22,7 @@ from pymongo.errors import DuplicateKeyError
 
 from chassis.errors import Conflict, NotFound
 from chassis.policy import Scope
-from chassis.store import Database, UnitOfWork, save_versioned
+from chassis.store import Database, UnitOfWork
 from services.credit.alerts import Alert, AlertLevel
 from services.credit.approval import CreditRequest, Decision, Origin, RequestStatus, Step, StepRecord, Terms
 from services.credit.domain import AcceptedReason, CreditProfile, CreditRating, Dispute
@@ -60,6 +60,7 @@ class StoredReview:
 
 class CreditStore:
     def __init__(self, database: Database) -> None:
+        self._database = database
         db = database.db
         self.profiles = db["profiles"]
         self.note_owners = db["note_owners"]
@@ -82,7 +83,7 @@ class CreditStore:
     # -- profiles --------------------------------------------------------------------------------
 
     async def find(self, customer_id: str) -> CreditProfile | None:
-        doc = await self.profiles.find_one({"_id": customer_id})
+        doc = await self._database.find_by_id(self.profiles, customer_id)
         return to_profile(doc) if doc else None
 
     async def get(self, customer_id: str) -> CreditProfile:
@@ -96,7 +97,7 @@ class CreditStore:
         return {d["_id"]: to_profile(d) async for d in self.profiles.find({"_id": {"$in": customer_ids}})}
 
     async def find_customer_of_note(self, note_id: str) -> str | None:
-        doc = await self.note_owners.find_one({"_id": note_id})
+        doc = await self._database.find_by_id(self.note_owners, note_id)
         return doc["customer_id"] if doc else None
 
     async def customer_of_note(self, note_id: str) -> str:
@@ -145,17 +146,13 @@ class CreditStore:
         alerts = [alert_document(f"{profile.customer_id}:{profile.version}:{e.level.value}", profile.version, e)
                   for e in profile.events if isinstance(e, Alert)]
 
-        async def write(session: AsyncClientSession) -> None:
-            await save_versioned(self.profiles, doc, expected, session)
-            if alerts:
-                await self.alerts.insert_many(alerts, session=session)
-
-        uow.stage(write)
+        uow.save_versioned(self.profiles, doc, expected)
+        uow.insert(self.alerts, alerts)
         uow.track(profile)
 
     def link_note(self, note_id: str, customer_id: str, uow: UnitOfWork) -> None:
         doc = {"_id": note_id, "customer_id": customer_id}
-        uow.stage(lambda session: self.note_owners.insert_one(doc, session=session))
+        uow.insert(self.note_owners, [doc])
 
     # -- alerts ------------------------------------------------------------------------------------
 
@@ -177,7 +174,7 @@ class CreditStore:
     # -- requests ----------------------------------------------------------------------------------
 
     async def find_request(self, request_id: str) -> CreditRequest | None:
-        doc = await self.requests.find_one({"_id": request_id})
+        doc = await self._database.find_by_id(self.requests, request_id)
         return to_request(doc) if doc else None
 
     async def get_request(self, request_id: str) -> CreditRequest:
@@ -202,7 +199,7 @@ class CreditStore:
         expected, request.version = request.version, request.version + 1
         doc = request_document(request)
 
-        uow.stage(lambda session: save_versioned(self.requests, doc, expected, session))
+        uow.save_versioned(self.requests, doc, expected)
 
     # -- reviews and investigations ------------------------------------------------------------------
 
@@ -231,7 +228,7 @@ class CreditStore:
     def add_investigation(self, report: InvestigationReport, uow: UnitOfWork) -> None:
         doc = {"_id": report.id, "customer_id": report.customer_id, "summary": report.summary,
                "rating": _value(report.rating), "by": report.by, "at": report.at}
-        uow.stage(lambda session: self.investigations.insert_one(doc, session=session))
+        uow.insert(self.investigations, [doc])
 
     async def investigations_of(self, customer_ids: list[str]) -> dict[str, list[InvestigationReport]]:
         """Each customer's reports, newest first (one query for them all; one is due every month at most)."""

@@ -7,7 +7,6 @@ Collection (database `crm_customer`): `access_log`, `_id` = the reporting event'
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from chassis.pagination import Slice, page_of
 from chassis.store import Database, UnitOfWork
@@ -29,12 +28,7 @@ class AccessLog:
         docs = [{"_id": f"{event_id}:{i}", "customer_id": e.customer_id, "user_id": e.user_id, "roles": e.roles,
                  "owner_id": e.owner_id, "at": reads.at, "service": reads.service, "what": e.what,
                  "operation": e.operation, "fields": e.fields} for i, e in enumerate(reads.entries)]
-
-        async def write(session: AsyncClientSession) -> None:
-            if docs:
-                await self.access_log.insert_many(docs, session=session)
-
-        uow.stage(write)
+        uow.insert(self.access_log, docs)
 
     async def access_log_page(self, customer_id: str | None, user_id: str | None, first: int, after: str | None
                               ) -> Slice:

@@ -28,7 +28,7 @@ from pymongo.errors import DuplicateKeyError
 from chassis.clock import add_months
 from chassis.errors import NotFound, RuleViolation
 from chassis.pagination import Slice, page_of
-from chassis.store import Database, UnitOfWork, save_versioned
+from chassis.store import Database, UnitOfWork
 from services.customer.access_store import AccessLog
 from services.customer.domain import (
     STALE_AFTER_MONTHS,
@@ -100,7 +100,7 @@ class CustomerStore(AccessLog, VisitRecords):
     # -- reads -------------------------------------------------------------------------------
 
     async def get(self, customer_id: str) -> Customer:
-        doc = await self.customers.find_one({"_id": customer_id})
+        doc = await self._database.find_by_id(self.customers, customer_id)
         if doc is None:
             raise NotFound(f"no customer {customer_id}", id=customer_id)
         return to_customer(doc)
@@ -110,7 +110,7 @@ class CustomerStore(AccessLog, VisitRecords):
         return {d["_id"]: to_customer(d) async for d in self.customers.find({"_id": {"$in": customer_ids}})}
 
     async def owner_of_key(self, key: str) -> str | None:
-        doc = await self.dedupe_keys.find_one({"_id": key})
+        doc = await self._database.find_by_id(self.dedupe_keys, key)
         return doc["customer_id"] if doc else None
 
     async def histories(self, customer_ids: list[str]) -> dict[str, list[Revision]]:
@@ -218,10 +218,7 @@ class CustomerStore(AccessLog, VisitRecords):
         keys = customer.dedupe_keys()
         owner_read = {"owner_version": customer.owner_version}
 
-        async def write(session: AsyncClientSession) -> None:
-            await save_versioned(self.customers, doc, expected, session, read=owner_read)
-            if revisions:
-                await self.revisions.insert_many(revisions, session=session)
+        async def write_keys(session: AsyncClientSession) -> None:
             held = {d["_id"] async for d in self.dedupe_keys.find({"customer_id": customer.id}, session=session)}
             for key in held.difference(keys):
                 await self.dedupe_keys.delete_one({"_id": key, "customer_id": customer.id}, session=session)
@@ -232,7 +229,9 @@ class CustomerStore(AccessLog, VisitRecords):
                     raise duplicate(key, await self.owner_of_key(key)) from e
 
         customer.revisions = []
-        uow.stage(write)
+        uow.save_versioned(self.customers, doc, expected, read=owner_read)
+        uow.insert(self.revisions, revisions)
+        uow.stage(write_keys)
         uow.track(customer)
 
     def save_owner(self, customer: Customer, uow: UnitOfWork) -> None:
@@ -240,7 +239,7 @@ class CustomerStore(AccessLog, VisitRecords):
         expected, customer.owner_version = customer.owner_version, customer.owner_version + 1
         doc = to_document(customer)
         owner_read = {"owner_version": expected}
-        uow.stage(lambda session: save_versioned(self.customers, doc, customer.version, session, read=owner_read))
+        uow.save_versioned(self.customers, doc, customer.version, read=owner_read)
 
 
 def duplicate(key: str, existing_id: str | None) -> RuleViolation:

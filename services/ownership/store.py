@@ -21,7 +21,7 @@ from pymongo.errors import DuplicateKeyError
 from chassis.auth import Role
 from chassis.errors import Conflict, NotFound
 from chassis.pagination import Slice, page_of
-from chassis.store import Database, UnitOfWork, save_versioned
+from chassis.store import Database, UnitOfWork
 from services.ownership.domain import (
     Basis,
     Change,
@@ -82,7 +82,7 @@ class OwnershipStore:
         return found
 
     async def find(self, customer_id: str) -> Ownership | None:
-        doc = await self.ownerships.find_one({"_id": customer_id})
+        doc = await self._database.find_by_id(self.ownerships, customer_id)
         return to_ownership(doc) if doc else None
 
     async def get_many(self, customer_ids: list[str]) -> dict[str, Ownership]:
@@ -132,7 +132,7 @@ class OwnershipStore:
         expected, ownership.version = ownership.version, ownership.version + 1
         doc = to_document(ownership)
 
-        uow.stage(lambda session: save_versioned(self.ownerships, doc, expected, session))
+        uow.save_versioned(self.ownerships, doc, expected)
         uow.track(ownership)
 
     def refuse_over_cap_at_commit(self, salesperson_id: str, incoming: int, rules: PoolRules,
@@ -157,7 +157,7 @@ class OwnershipStore:
                            uow: UnitOfWork) -> None:
         """Credit's figure number `seq` (kept as the record's version), in place of the one read."""
         doc = {"_id": customer_id, "receivables_fen": receivables_fen, "version": seq}
-        uow.stage(lambda session: save_versioned(self.receivables, doc, known_seq or 0, session))
+        uow.save_versioned(self.receivables, doc, known_seq or 0)
 
     async def receivables_of(self, customer_ids: list[str]) -> dict[str, int]:
         """What credit says each customer owes; one credit never told of owes nothing."""
@@ -168,7 +168,7 @@ class OwnershipStore:
         doc = {"_id": f"{customer_id}:{change.at.isoformat()}", "customer_id": customer_id,
                "salesperson_id": change.from_owner, "lapsed_at": change.at,
                "reason": change.reason.value if change.reason else None}
-        uow.stage(lambda s: self.missing_reports.insert_one(doc, session=s))
+        uow.insert(self.missing_reports, [doc])
 
     async def missing_reports_of(self, salesperson_id: str) -> list[MissingReport]:
         cursor = self.missing_reports.find({"salesperson_id": salesperson_id}).sort("lapsed_at", 1)
@@ -198,7 +198,7 @@ class OwnershipStore:
         return found
 
     async def find_salesperson(self, salesperson_id: str) -> Salesperson | None:
-        doc = await self.salespeople.find_one({"_id": salesperson_id})
+        doc = await self._database.find_by_id(self.salespeople, salesperson_id)
         return to_salesperson(doc) if doc else None
 
     async def salespeople_by_id(self, salesperson_ids: list[str]) -> dict[str, Salesperson]:
@@ -214,10 +214,10 @@ class OwnershipStore:
                "capacity_weight": salesperson.capacity_weight, "active": salesperson.active,
                "version": salesperson.version}
 
-        uow.stage(lambda session: save_versioned(self.salespeople, doc, expected, session))
+        uow.save_versioned(self.salespeople, doc, expected)
 
     async def find_staff_member(self, user_id: str) -> StaffMember | None:
-        d = await self.staff.find_one({"_id": user_id})
+        d = await self._database.find_by_id(self.staff, user_id)
         return None if d is None else StaffMember(d["_id"], d["name"], tuple(Role(r) for r in d["roles"]),
                                                   d.get("region"), d.get("manager_id"), d["active"], d["version"])
 
@@ -227,7 +227,7 @@ class OwnershipStore:
         doc = {"_id": member.id, "name": member.name, "roles": [str(r) for r in member.roles],
                "region": member.region, "manager_id": member.manager_id, "active": member.active,
                "version": member.version}
-        uow.stage(lambda session: save_versioned(self.staff, doc, expected, session))
+        uow.save_versioned(self.staff, doc, expected)
         uow.track(member)
 
     # -- OWN-7 / OWN-8: cases ---------------------------------------------------------------------
@@ -239,7 +239,7 @@ class OwnershipStore:
         return found
 
     async def find_case(self, case_id: str) -> HandoverCase | None:
-        doc = await self.cases.find_one({"_id": case_id})
+        doc = await self._database.find_by_id(self.cases, case_id)
         return to_case(doc) if doc else None
 
     async def cases_of(self, salesperson_id: str | None, status: CaseStatus | None) -> list[HandoverCase]:
@@ -251,7 +251,7 @@ class OwnershipStore:
         return [to_case(d) async for d in self.cases.find(query).sort([("opened_at", 1), ("_id", 1)])]
 
     async def open_case_for(self, key: str) -> str | None:
-        doc = await self.open_cases.find_one({"_id": key})
+        doc = await self._database.find_by_id(self.open_cases, key)
         return doc["case_id"] if doc else None
 
     def save_case(self, case: HandoverCase, uow: UnitOfWork) -> None:
@@ -259,8 +259,7 @@ class OwnershipStore:
         doc = case_document(case)
         key = open_key(case)
 
-        async def write(session: AsyncClientSession) -> None:
-            await save_versioned(self.cases, doc, expected, session)
+        async def write_open_case(session: AsyncClientSession) -> None:
             if expected == 0:
                 try:
                     await self.open_cases.insert_one({"_id": key, "case_id": case.id}, session=session)
@@ -269,7 +268,8 @@ class OwnershipStore:
             elif case.status is not CaseStatus.OPEN:
                 await self.open_cases.delete_one({"_id": key, "case_id": case.id}, session=session)
 
-        uow.stage(write)
+        uow.save_versioned(self.cases, doc, expected)
+        uow.stage(write_open_case)
         uow.track(case)
 
 
