@@ -1,6 +1,6 @@
 # make run        all-in-one dev server on http://localhost:8000 (embedded Mongo, demo data, dev token)
 # make test       the whole suite against a real RabbitMQ (installed/started if needed); PYTEST_ARGS=...
-# make bench      every bench/*.py, each printing its figures
+# make bench      every benchmark (bench/all.py), then the performance table
 # make schemas    rewrite each service's checked-in SDL (services/<name>/schema.graphql) from its code
 # make contracts  JSON Schema + AsyncAPI for outside publishers into build/contracts
 # make clean      build artefacts and caches (keeps .venv and the dev data in .crm/)
@@ -20,10 +20,7 @@ test: $(STAMP) rabbitmq
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP) rabbitmq
-	@set -e; found=; for script in bench/*.py; do \
-		[ -f "$$script" ] || continue; found=1; \
-		echo "== $$script"; $(BIN)/python "$$script"; \
-	done; [ -n "$$found" ] || echo "no benchmarks in bench/"
+	$(BIN)/python bench/all.py
 
 schemas: $(STAMP)
 	$(BIN)/crm schemas

@@ -110,6 +110,7 @@ class Bench:
         self.prefix = "Bench" + self.instance[5:]  # every bench customer's name starts with it
         self.tmp = Path(tempfile.mkdtemp(prefix="crm-bench-"))
         self.mongo: EmbeddedMongo | None = None
+        self.store_rate = float("nan")
         self.server: subprocess.Popen[bytes] | None = None
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -489,6 +490,8 @@ class Bench:
                         WARMUP["registerCustomer"],
                     )
                 )
+            print("  the store alone: the same transaction, plain pymongo", flush=True)
+            self.store_rate = await self.store_alone(CONCURRENCY[-1], REQUESTS["registerCustomer"][-1])
             registered = len(self.ids)
             self.timings[f"seed {CUSTOMERS - registered} customers into Mongo directly"] = await self.seed(
                 CUSTOMERS
@@ -516,6 +519,11 @@ class Bench:
         self.report(results, events, raw)
 
     def report(self, results: list[Result], events: dict[str, float], raw: dict[str, float]) -> None:
+        registering = next(r for r in results if r.name == "registerCustomer" and r.clients == CONCURRENCY[-1])
+        print(f"\n  registerCustomer x{registering.clients}: {registering.rps:.0f} req/s; the store alone, the same "
+              f"transaction (card + outbox row): {self.store_rate:.0f}/s")
+        print(f"table: register\t{registering.rps:.0f} vs {self.store_rate:.0f} /s = "
+              f"{registering.rps / self.store_rate:.0%}")
         print()
         head = f"{'GraphQL over HTTP':<28}{'clients':>8}{'reqs':>7}{'errors':>7}{'median ms':>11}{'p99 ms':>9}{'req/s':>9}"
         print(head)
