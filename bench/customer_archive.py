@@ -347,6 +347,34 @@ class Bench:
             await client.close()
         return time.perf_counter() - t0
 
+    async def store_alone(self, clients: int, total: int) -> float:
+        """The store's own rate for registerCustomer's transaction (the card + an outbox row), at the same
+        concurrency, with plain pymongo: one transaction at a time, as the stand-in needs (it cannot keep
+        concurrent ones apart). Returns transactions per second."""
+        client = connect(self.mongo.url)
+        db, lock, left = client[f"crm_store_alone_{self.instance}"], asyncio.Lock(), list(range(total))
+        now = datetime.now(UTC)
+
+        async def worker() -> None:
+            while left:
+                left.pop()
+                customer = Customer.register(id=str(uuid.uuid4()), code=f"S{uuid.uuid4().hex[:8]}", by="bench",
+                                             now=now, name=self.next_name(), kind=CustomerKind.COMPANY,
+                                             nature=CustomerNature.ORDINARY_COMPANY, region="east")
+                outbox = {"_id": str(uuid.uuid4()), "type": "customer.registered", "subject": customer.id,
+                          "body": json.dumps({"id": customer.id}), "created_at": now, "position": 0}
+                async with lock, client.start_session() as session, await session.start_transaction():
+                    await db["customers"].insert_one(to_document(customer), session=session)
+                    await db["outbox"].insert_one(outbox, session=session)
+
+        try:
+            t0 = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(clients)))
+            return total / (time.perf_counter() - t0)
+        finally:
+            await client.drop_database(db.name)
+            await client.close()
+
     # --- events ----------------------------------------------------------------------------------------
 
     async def events_end_to_end(self) -> dict[str, float]:
