@@ -6,19 +6,17 @@ Real RabbitMQ, the real Mongo wire protocol, the service kit's own consumer (`Se
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
-import pytest
 
 from chassis.bus import REASON_HEADER, dead_letter_queue_name
 from chassis.changes import Change
 from chassis.clock import FixedClock
 from chassis.rabbit import RabbitBus
 from chassis.service import Service
-from chassis.store import TRANSACTIONS_AT_ONCE, Database, connect
+from chassis.store import TRANSACTIONS_AT_ONCE, Database
 from contracts.envelope import Envelope
 from contracts.sales import PaymentReceived
 from tests.support import PARTITIONS, TEST_RETRY_DELAYS_S, delete_services, eventually
@@ -32,15 +30,6 @@ class Store:
     def __init__(self, database: Database) -> None:
         self.database = database
         self.totals = database.db["totals"]
-
-
-@pytest.fixture
-async def database(mongo_url: str, unique: str) -> AsyncIterator[Database]:
-    client = connect(mongo_url)
-    database = Database(client, f"crm_group_{unique}")
-    yield database
-    await client.drop_database(database.db.name)
-    await client.close()
 
 
 async def test_a_group_with_duplicates_and_a_poison_in_the_middle_applies_each_event_once(

@@ -2,29 +2,17 @@
 they committed (what a consumer's per-customer order rests on). Real RabbitMQ, the real Mongo wire protocol."""
 
 import random
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from chassis.outbox import BATCH, OutboxRelay
 from chassis.rabbit import RabbitBus
-from chassis.store import Database, connect
+from chassis.store import Database
 from contracts.envelope import Envelope
 from contracts.sales import PaymentReceived
 from tests.support import TEST_RETRY_DELAYS_S, eventually, listening
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 SUBJECTS = 7
-
-
-@pytest.fixture
-async def database(mongo_url: str, unique: str) -> AsyncIterator[Database]:
-    client = connect(mongo_url)
-    database = Database(client, f"crm_relay_{unique}")
-    yield database
-    await client.drop_database(database.db.name)
-    await client.close()
 
 
 async def test_the_relay_keeps_each_subjects_order_across_batches_and_empties_the_outbox(
