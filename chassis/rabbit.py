@@ -374,7 +374,8 @@ class _Consumer:
 
     async def _move(self, message: AbstractIncomingMessage, subject: str) -> None:
         """Into the partition of the customer it is about, where that customer's other events are worked."""
-        await _confirmed(self._entrance, _copy(message, {SUBJECT_HEADER: subject}), routing_key=_routing_key(message))
+        await publish_confirmed(self._entrance, _copy(message, {SUBJECT_HEADER: subject}),
+                                routing_key=_routing_key(message))
         log.debug("%s: moved message %s to the partition of %s", self.service, message.message_id, subject)
 
     async def _dead_letter(self, message: AbstractIncomingMessage, reason: str, attempts: int) -> None:
@@ -397,13 +398,13 @@ class _Consumer:
 
     async def _send(self, queue: str, copy: aio_pika.Message) -> None:
         try:
-            await _confirmed(self._channel.default_exchange, copy, routing_key=queue)
+            await publish_confirmed(self._channel.default_exchange, copy, routing_key=queue)
         except CopyNotRouted:
             self._declared.discard(queue)  # deleted behind our back: declare it again next time
             raise
 
 
-async def _confirmed(exchange: AbstractExchange, copy: aio_pika.Message, *, routing_key: str) -> None:
+async def publish_confirmed(exchange: AbstractExchange, copy: aio_pika.Message, *, routing_key: str) -> None:
     confirmation = await exchange.publish(copy, routing_key=routing_key, mandatory=True)
     if not isinstance(confirmation, Basic.Ack):
         raise CopyNotRouted(f"{exchange.name or routing_key} did not take the copy (returned unroutable)")

@@ -1,4 +1,4 @@
-"""The `crm` command: dev, serve, token, seed, publish, contracts."""
+"""The `crm` command: dev, serve, token, seed, publish, contracts, dlq."""
 
 import argparse
 import asyncio
@@ -55,6 +55,15 @@ def main(argv: list[str] | None = None) -> int:
     publish.add_argument("--salesperson")
     publish.add_argument("--invoice", action="append", help="payment: invoice ids it settles")
 
+    dlq = commands.add_parser("dlq", help="a service's dead-letter queue on AMQP_URL: list, show, replay, purge")
+    dlq.add_argument("action", choices=["list", "show", "replay", "purge"])
+    dlq.add_argument("service", choices=SERVICES, help="with CRM_INSTANCE set, that copy of it")
+    dlq.add_argument("--id", help="the event id (show needs it)")
+    dlq.add_argument("--type", help="only events of this type")
+    dlq.add_argument("--reason", help="only those whose reason contains this")
+    dlq.add_argument("--all", action="store_true", help="replay / purge: every dead letter")
+    dlq.add_argument("--yes", action="store_true", help="purge without asking")
+
     args = parser.parse_args(argv)
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -83,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         case "publish":
             return asyncio.run(_publish(settings, args))
+        case "dlq":
+            return asyncio.run(_dlq(settings, args))
     return 2
 
 
@@ -136,6 +147,41 @@ def _serve(settings: Settings, kind: str, host: str, port: int) -> int:
     finally:
         if embedded:
             embedded.stop()
+    return 0
+
+
+async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
+    from crm import dlq
+
+    if not settings.amqp_url:
+        print("AMQP_URL is not set (e.g. amqp://guest:guest@localhost:5672/)", file=sys.stderr)
+        return 2
+    criteria = {"id": args.id, "type": args.type, "reason": args.reason}
+    if args.action in ("replay", "purge") and not args.all and not any(criteria.values()):
+        print(f"{args.action}: say which (--id, --type, --reason) or --all", file=sys.stderr)
+        return 2
+    if args.action == "show" and not args.id:
+        print("show needs --id", file=sys.stderr)
+        return 2
+    service = ".".join(filter(None, [args.service, settings.instance]))
+    async with dlq.dead_letters(settings.amqp_url, service) as reading:
+        picked = [letter for letter in reading.letters if letter.matches(**criteria)]
+        match args.action:
+            case "list":
+                print(dlq.table(picked))
+                print(f"{len(picked)} of {len(reading.letters)} dead letters in {service}")
+            case "show":
+                print("\n\n".join(dlq.shown(letter) for letter in picked) or f"no dead letter {args.id}")
+            case "replay":
+                done = await reading.replay(lambda letter: letter in picked)
+                print(f"replayed {len(done)} through the entrance of {service}: {', '.join(x.id for x in done)}")
+            case "purge":
+                if not args.yes and input(f"drop {len(picked)} dead letters of {service} for good? "
+                                          "type the service's name: ").strip() != args.service:
+                    print("nothing dropped", file=sys.stderr)
+                    return 1
+                done = await reading.purge(lambda letter: letter in picked)
+                print(f"dropped {len(done)}: {', '.join(x.id for x in done)}")
     return 0
 
 
