@@ -20,6 +20,7 @@ from chassis.bus import Bus
 from chassis.clock import Clock, SystemClock
 from chassis.graphql import graphql_router
 from chassis.inprocess import InProcessBus
+from chassis.logs import bound
 from chassis.outbox import OutboxRelay
 from chassis.service import Job, Locate, Service, UseCase
 from chassis.settings import Settings
@@ -110,7 +111,8 @@ def create_service_app(
     @app.middleware("http")
     async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
         request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        response = await call_next(request)
+        with bound(request_id=request.state.request_id):
+            response = await call_next(request)
         response.headers["x-request-id"] = request.state.request_id
         return response
 

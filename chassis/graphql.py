@@ -34,6 +34,7 @@ from chassis import bounds
 from chassis.auth import Principal, TokenVerifier
 from chassis.errors import CrmError, Unauthenticated
 from chassis.limits import LimitExceeded, Limits, cost_error, list_sizes_in, parse_within, shape_errors
+from chassis.logs import bind
 from chassis.pagination import Slice
 from chassis.scalars import SCALARS
 from chassis.settings import Settings
@@ -364,6 +365,7 @@ def graphql_router(schema: strawberry.federation.Schema, settings: Settings, ser
             principal: Principal | Unauthenticated = verifier.from_header(request.headers.get("authorization"))
         except Unauthenticated as e:
             principal = e
+        bind(user_id=getattr(principal, "user_id", None))
         return ServiceContext(service(), principal, getattr(request.state, "request_id", "-"),
                               open_schema=settings.crm_env != "prod")
 

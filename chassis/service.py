@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 from chassis.bus import Bus, stated_subject
 from chassis.clock import Clock
 from chassis.errors import Conflict, NotFound, VersionMismatch
+from chassis.logs import bound
 from chassis.store import AlreadyConsumed, Database, SettingsT, StoreT, ToContract, UnitOfWork
 from contracts.envelope import Envelope, Event
 
@@ -107,8 +108,9 @@ class Service(Generic[StoreT, SettingsT]):
     async def deliver(self, envelope: Envelope[Any]) -> None:
         """The bus handler: the event's use case, one customer's events at a time in this process."""
         use_case = self.subscriptions[type(envelope.data)]
-        async with self.locks.hold(await self.subject(envelope)):
-            await self.run(lambda uow: use_case(envelope.data, uow), consumed=envelope)
+        with bound(event_id=envelope.id, event_type=envelope.type, correlation_id=envelope.correlationid or envelope.id):
+            async with self.locks.hold(await self.subject(envelope)):
+                await self.run(lambda uow: use_case(envelope.data, uow), consumed=envelope)
 
     async def subject(self, envelope: Envelope[Any]) -> str | None:
         """The customer an event is about: as it says, else as the store finds it (None: nobody knows yet; the

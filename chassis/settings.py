@@ -6,6 +6,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from chassis.logs import LogFormat
+
 DEV_JWT_SECRET = "crm-dev-secret-not-for-production"
 
 
@@ -27,6 +29,7 @@ class Settings(BaseSettings):
     outbox_poll_s: float = 1.0
     publish_source: str = "crm"
     log_level: str = "INFO"
+    log_format: LogFormat = "text"  # json: one object per line, for a log pipeline
     # Lets several copies of the system share one MongoDB and one broker (tests, previews):
     # databases become crm_<service>_<instance>, queues crm.<service>.<instance>.
     instance: str = Field("", validation_alias="CRM_INSTANCE")

@@ -3,7 +3,6 @@
 import argparse
 import asyncio
 import importlib
-import logging
 import os
 import sys
 import uuid
@@ -12,6 +11,7 @@ from pathlib import Path
 
 from chassis.auth import Role, mint_token
 from chassis.embedded import EmbeddedMongo
+from chassis.logs import configure as configure_logs
 from chassis.settings import Settings
 from crm.broker import write_definitions
 from crm.services import SERVICES, app_factory
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logs(settings.log_level, settings.log_format, service=getattr(args, "kind", args.command))
     match args.command:
         case "dev":
             return _dev(settings, args.port, args.data_dir)
@@ -120,7 +120,7 @@ def _dev(settings: Settings, port: int, data_dir: Path | None) -> int:
   Other roles: crm token --role ADMIN --user me
 """, flush=True)
     try:
-        uvicorn.run(all_in_one(settings), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.run(all_in_one(settings), host="127.0.0.1", port=port, log_level="warning", log_config=None)
     finally:
         if embedded:
             embedded.stop()
@@ -133,7 +133,8 @@ def _serve(settings: Settings, kind: str, host: str, port: int) -> int:
     if kind == "gateway":
         from gateway.app import create_gateway_app
 
-        uvicorn.run(create_gateway_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+        uvicorn.run(create_gateway_app(settings), host=host, port=port, log_level=settings.log_level.lower(),
+                    log_config=None)
         return 0
     embedded = None
     if not settings.mongo_url:
@@ -143,7 +144,8 @@ def _serve(settings: Settings, kind: str, host: str, port: int) -> int:
         embedded = EmbeddedMongo(settings.data_dir / "mongo").start()
         settings = settings.model_copy(update={"mongo_url": embedded.url})
     try:
-        uvicorn.run(app_factory(kind)(settings), host=host, port=port, log_level=settings.log_level.lower())
+        uvicorn.run(app_factory(kind)(settings), host=host, port=port, log_level=settings.log_level.lower(),
+                    log_config=None)
     finally:
         if embedded:
             embedded.stop()
