@@ -14,8 +14,10 @@ from typing import Any, Generic
 
 import strawberry
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from chassis import metrics
 from chassis.bus import Bus
 from chassis.clock import Clock, SystemClock
 from chassis.graphql import graphql_router
@@ -81,16 +83,17 @@ def create_service_app(
         database = Database(connect(settings.mongo_url),
                             "_".join(filter(None, ["crm", kit.name, settings.instance])))
         service = Service(kit.name, kit.subscriptions, kit.to_contract, own_settings, database, kit.store(database),
-                          bus or make_bus(settings), clock or SystemClock(), subjects=kit.subjects)
+                          bus or make_bus(settings), clock or SystemClock(), subjects=kit.subjects,
+                          instance=settings.instance)
         if own_bus:
             await service.bus.start()
         await database.ensure_indexes()
         await service.store.ensure_indexes()  # type: ignore[attr-defined]
         state.update(service=service)
         if kit.subscriptions:
-            await service.bus.subscribe(".".join(filter(None, [kit.name, settings.instance])),
+            await service.bus.subscribe(service.qualified_name,
                                         {event: service.deliver for event in kit.subscriptions}, service.subject)
-        relay = OutboxRelay(database, service.bus, poll_s=settings.outbox_poll_s)
+        relay = OutboxRelay(database, service.bus, poll_s=settings.outbox_poll_s, name=service.qualified_name)
         tasks = [asyncio.create_task(relay.run(), name=f"{kit.name}-outbox")]
         tasks += [asyncio.create_task(_every(job, service), name=f"{kit.name}-{job.name}") for job in kit.jobs]
         log.info("%s started", kit.name)
@@ -116,6 +119,10 @@ def create_service_app(
         response.headers["x-request-id"] = request.state.request_id
         return response
 
+    @app.get("/metrics")
+    async def prometheus() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -138,10 +145,17 @@ def create_service_app(
 
 
 async def _every(job: Job[Any], service: Service[Any, Any]) -> None:
-    every_s = job.every_s(service.settings)
     while True:
-        await asyncio.sleep(every_s)
-        try:
-            await job.run(service)
-        except Exception:
-            log.exception("job %s failed; it runs again in %ss", job.name, every_s)
+        await asyncio.sleep(job.every_s(service.settings))
+        await run_job(job, service)
+
+
+async def run_job(job: Job[Any], service: Service[Any, Any]) -> None:
+    """One run, counted; a failure is logged and the job runs again next time."""
+    try:
+        await job.run(service)
+    except Exception:
+        log.exception("job %s failed; it runs again in %ss", job.name, job.every_s(service.settings))
+        metrics.JOB_RUNS.labels(service.qualified_name, job.name, "failed").inc()
+    else:
+        metrics.JOB_RUNS.labels(service.qualified_name, job.name, "ok").inc()

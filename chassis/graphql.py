@@ -3,6 +3,7 @@ batching loaders, the access log, the page types, error codes and the `/graphql`
 
 import logging
 import re
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
@@ -30,9 +31,9 @@ from strawberry.types import ExecutionResult
 from strawberry.types.info import Info
 from strawberry.utils.str_converters import to_camel_case
 
-from chassis import bounds
+from chassis import bounds, metrics
 from chassis.auth import Principal, TokenVerifier
-from chassis.errors import CrmError, Unauthenticated
+from chassis.errors import CODES, CrmError, Unauthenticated
 from chassis.limits import LimitExceeded, Limits, cost_error, list_sizes_in, parse_within, shape_errors
 from chassis.logs import bind
 from chassis.pagination import Slice
@@ -96,6 +97,32 @@ class ServiceContext(BaseContext, Generic[S]):
     @property
     def accessed(self) -> list[AccessEntry]:
         return list(self._accessed.values())
+
+
+class Measure(SchemaExtension):
+    """`crm_graphql_*` for each operation, named by its first root field: a name the schema bounds (an operation
+    name is the client's to choose, and would let anyone make new series)."""
+
+    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+        started = time.perf_counter()
+        yield
+        execution = self.execution_context
+        service = getattr(getattr(execution.context, "service", None), "qualified_name", "?")
+        operation = _root_field(execution.graphql_document, execution.operation_name, execution.schema._schema)
+        errors = execution.result.errors if execution.result and execution.result.errors else []
+        metrics.GRAPHQL_SECONDS.labels(service, operation).observe(time.perf_counter() - started)
+        metrics.GRAPHQL_OPERATIONS.labels(service, operation, "error" if errors else "ok").inc()
+        for error in errors:
+            code = (error.extensions or {}).get("code")
+            metrics.GRAPHQL_ERRORS.labels(service, code if code in CODES else "INTERNAL").inc()
+
+
+def _root_field(document: DocumentNode | None, name: str | None, schema: GraphQLSchema) -> str:
+    chosen = get_operation_ast(document, name) if document else None
+    fields = [s for s in chosen.selection_set.selections if isinstance(s, FieldNode)] if chosen else []
+    known = {*(schema.query_type.fields if schema.query_type else ()),
+             *(schema.mutation_type.fields if schema.mutation_type else ())}
+    return fields[0].name.value if fields and fields[0].name.value in known else "other"
 
 
 class RecordAccess(SchemaExtension):
@@ -299,7 +326,7 @@ class ServiceSchema(strawberry.federation.Schema):
                 if not any(isinstance(e, RootField) for e in f.extensions):
                     f.extensions.append(RootField())
         checks, documents = limits or Limits(), _Documents()
-        extensions = [lambda: DocumentChecks(checks, documents), RecordAccess]
+        extensions = [Measure, lambda: DocumentChecks(checks, documents), RecordAccess]
         super().__init__(query=query, mutation=mutation, config=StrawberryConfig(scalar_map=SCALARS),
                          extensions=extensions, federation_version=FEDERATION_VERSION, **kwargs)
         self.list_sizes = list_sizes_in(parse(self.as_str()))  # as the gateway reads them

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from chassis import metrics
 from chassis.bus import Handler, Poison, Subject, decode, failure_reason, retry_delay_s, stated_subject
 from contracts.envelope import Event
 
@@ -120,16 +121,21 @@ class InProcessBus:
             envelope, handler = decode(delivery.body, handlers)
         except Poison as poison:
             self._dead_letter(service, queue, delivery, str(poison), delivery.attempts)
+            metrics.EVENTS.labels(service, delivery.event_type, "dead_lettered").inc()
             return
         try:
-            await handler(envelope)
+            with metrics.HANDLER_SECONDS.labels(service, delivery.event_type).time():
+                await handler(envelope)
+            metrics.EVENTS.labels(service, delivery.event_type, "consumed").inc()
         except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
             attempts = delivery.attempts + 1
             delay_s = retry_delay_s(attempts, self._retry_delays_s)
             if delay_s is None:
                 self._dead_letter(service, queue, delivery, failure_reason(error), attempts)
+                metrics.EVENTS.labels(service, delivery.event_type, "dead_lettered").inc()
             else:
                 self._retry(service, queue, dataclasses.replace(delivery, attempts=attempts), delay_s, error)
+                metrics.EVENTS.labels(service, delivery.event_type, "retried").inc()
 
     def _retry(
         self, service: str, queue: _ServiceQueue, delivery: _Delivery, delay_s: float, error: Exception

@@ -8,8 +8,10 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
+from chassis import metrics
 from chassis.bus import Bus
 from chassis.store import Database
 
@@ -20,8 +22,9 @@ PUBLISH_TIMEOUT_S = 10.0
 
 
 class OutboxRelay:
-    def __init__(self, database: Database, bus: Bus, *, poll_s: float = 1.0) -> None:
+    def __init__(self, database: Database, bus: Bus, *, poll_s: float = 1.0, name: str = "") -> None:
         self._database = database
+        self._name = name
         self._bus = bus
         self._poll_s = poll_s
         self._failing = False
@@ -55,12 +58,23 @@ class OutboxRelay:
                 if not self._failing:
                     log.warning("cannot publish (%s); %s event(s) wait in the outbox", error, len(batch) - len(published))
                 self._failing = True
+                await self._measure_backlog(batch, published)
                 return sent
             if self._failing and sent:
                 log.info("publishing again; outbox draining")
                 self._failing = False
             if len(batch) < BATCH:
+                await self._measure_backlog(batch, published)
                 return sent
+
+    async def _measure_backlog(self, batch: list[dict[str, Any]], published: list[str]) -> None:
+        """What waits after a pass: nothing when it drained the outbox (no extra query), else a count."""
+        confirmed = set(published)
+        waiting = [doc for doc in batch if doc["_id"] not in confirmed]
+        backlog = await self._database.outbox.estimated_document_count() if waiting else 0
+        oldest = (datetime.now(UTC) - waiting[0]["created_at"]).total_seconds() if waiting else 0.0
+        metrics.OUTBOX_BACKLOG.labels(self._name).set(backlog)
+        metrics.OUTBOX_OLDEST_SECONDS.labels(self._name).set(oldest)
 
     async def _publish(self, batch: list[dict[str, Any]]) -> tuple[list[str], BaseException | None]:
         """Each subject's events in their order, the subjects side by side so that the broker's confirms

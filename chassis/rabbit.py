@@ -32,6 +32,7 @@ from aio_pika.abc import (
 from aiormq.exceptions import ConnectionCommandInvalid
 from pamqp.commands import Basic
 
+from chassis import metrics
 from chassis.bus import (
     ATTEMPTS_HEADER,
     CONTENT_TYPE,
@@ -300,6 +301,7 @@ class _Consumer:
     ) -> None:
         self.service = service
         self._handlers = handlers
+        self._types = {event_type.type for event_type in handlers}
         self._subject = subject
         self._channel = channel
         self._entrance = entrance
@@ -333,24 +335,32 @@ class _Consumer:
 
     async def _process(self, message: AbstractIncomingMessage) -> None:
         failed_before = _attempts(message)
+        # Only the types it handles as labels: a header an outsider wrote must not make new series.
+        event_type = _routing_key(message) if _routing_key(message) in self._types else "other"
         try:
             envelope, handler = decode(message.body, self._handlers)
         except Poison as poison:
             await self._dead_letter(message, str(poison), failed_before)
+            metrics.EVENTS.labels(self.service, event_type, "dead_lettered").inc()
             return
         try:
             subject = await self._subject(envelope)
             if subject is not None and subject != (message.headers or {}).get(SUBJECT_HEADER):
                 await self._move(message, subject)
+                metrics.EVENTS.labels(self.service, event_type, "moved").inc()
                 return
-            await handler(envelope)
+            with metrics.HANDLER_SECONDS.labels(self.service, event_type).time():
+                await handler(envelope)
+            metrics.EVENTS.labels(self.service, event_type, "consumed").inc()
         except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
             attempts = failed_before + 1
             delay_s = retry_delay_s(attempts, self._retry_delays_s)
             if delay_s is None:
                 await self._dead_letter(message, failure_reason(error), attempts)
+                metrics.EVENTS.labels(self.service, event_type, "dead_lettered").inc()
             else:
                 await self._retry(message, failure_reason(error), attempts, delay_s)
+                metrics.EVENTS.labels(self.service, event_type, "retried").inc()
 
     async def _retry(
         self, message: AbstractIncomingMessage, reason: str, attempts: int, delay_s: float

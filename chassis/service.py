@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from chassis import metrics
 from chassis.bus import Bus, stated_subject
 from chassis.clock import Clock
 from chassis.errors import Conflict, NotFound, VersionMismatch
@@ -76,6 +77,12 @@ class Service(Generic[StoreT, SettingsT]):
     # For events that may not name their customer: how the store finds it, so that they too are applied
     # in that customer's order (credit: a note settlement names only the note).
     subjects: Mapping[type[Event], Locate] = field(default_factory=dict)
+    instance: str = ""  # a copy of the system sharing the store and broker (tests, previews)
+
+    @property
+    def qualified_name(self) -> str:
+        """The service as its queues and metrics name it: `credit`, or `credit.<instance>` for a copy."""
+        return ".".join(filter(None, [self.name, self.instance]))
 
     def uow(self, consumed: Envelope[Any] | None = None) -> UnitOfWork[StoreT, SettingsT]:
         return UnitOfWork(self.database, self.clock, self.store, self.settings, source=self.name,
@@ -138,6 +145,7 @@ class Service(Generic[StoreT, SettingsT]):
                     result = await self.run(functools.partial(step, item))
                 except Exception:  # noqa: BLE001 - one bad item must not hold back the others
                     log.exception("%s: %s failed; the next run tries it again", job, item)
+                    metrics.SWEEP_FAILURES.labels(self.qualified_name, job).inc()
                     continue
                 done.append(result)  # type: ignore[arg-type]
         return done
