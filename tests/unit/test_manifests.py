@@ -1,12 +1,18 @@
 """The Kubernetes manifests as `kubectl apply -k deploy/k8s` would send them, checked offline and strictly
-(unknown fields refused) against the schemas of the oldest Kubernetes we support."""
+(unknown fields refused) against the schemas of the oldest Kubernetes we support; the Grafana dashboard
+against the metrics the services export."""
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pytest
 import yaml
+from prometheus_client import REGISTRY
+
+import chassis.metrics  # noqa: F401 - registers the metrics the dashboard is checked against
 
 K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 KUBERNETES = "1.30.0"
@@ -39,3 +45,13 @@ def test_every_manifest_is_in_the_kustomization() -> None:
 @pytest.mark.parametrize("resource", rendered(), ids=lambda r: f"{r['kind']}/{r['metadata']['name']}")
 def test_the_rendered_manifests_are_valid_kubernetes(resource: dict[str, Any]) -> None:
     kubernetes_validate.validate(resource, KUBERNETES, strict=True)
+
+
+def test_the_dashboard_shows_only_metrics_the_services_export() -> None:
+    """A metric renamed in chassis/metrics.py must not leave an empty panel behind."""
+    suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"], "gauge": [""]}
+    exported = {family.name + suffix for family in REGISTRY.collect() for suffix in suffixes.get(family.type, [])}
+    dashboard = json.loads((K8S.parent / "grafana" / "crm.json").read_text())
+    used = {name for panel in dashboard["panels"] for target in panel["targets"]
+            for name in re.findall(r"\bcrm_[a-z_]+", target["expr"])}
+    assert used and used <= exported, used - exported
