@@ -15,9 +15,10 @@ from typing import Any, Generic
 import strawberry
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from chassis import metrics
+from chassis import metrics, tracing
 from chassis.bus import Bus
 from chassis.clock import Clock, SystemClock
 from chassis.graphql import graphql_router
@@ -114,7 +115,9 @@ def create_service_app(
     @app.middleware("http")
     async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
         request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        with bound(request_id=request.state.request_id):
+        with (bound(request_id=request.state.request_id),
+              tracing.tracer.start_as_current_span(f"{request.method} {request.url.path}", kind=SpanKind.SERVER,
+                                                   context=tracing.context_from(request.headers))):
             response = await call_next(request)
         response.headers["x-request-id"] = request.state.request_id
         return response

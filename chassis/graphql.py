@@ -19,6 +19,7 @@ from graphql import (
     parse,
     validate,
 )
+from opentelemetry import trace
 from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import FieldExtension, SchemaExtension
@@ -110,6 +111,7 @@ class Measure(SchemaExtension):
         service = getattr(getattr(execution.context, "service", None), "qualified_name", "?")
         operation = _root_field(execution.graphql_document, execution.operation_name, execution.schema._schema)
         errors = execution.result.errors if execution.result and execution.result.errors else []
+        trace.get_current_span().set_attribute("graphql.operation.root_field", operation)
         metrics.GRAPHQL_SECONDS.labels(service, operation).observe(time.perf_counter() - started)
         metrics.GRAPHQL_OPERATIONS.labels(service, operation, "error" if errors else "ok").inc()
         for error in errors:

@@ -11,7 +11,9 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from chassis import metrics
+from opentelemetry.trace import SpanKind
+
+from chassis import metrics, tracing
 from chassis.bus import Bus
 from chassis.store import Database
 
@@ -86,9 +88,11 @@ class OutboxRelay:
 
         async def in_order(docs: list[dict[str, Any]]) -> None:
             for doc in docs:
-                async with asyncio.timeout(PUBLISH_TIMEOUT_S):
-                    await self._bus.publish(doc["body"].encode(), event_type=doc["type"], message_id=doc["_id"],
-                                            subject=doc.get("subject"))
+                with tracing.tracer.start_as_current_span(f"publish {doc['type']}", kind=SpanKind.PRODUCER,
+                                                          context=tracing.context_from(doc)):
+                    async with asyncio.timeout(PUBLISH_TIMEOUT_S):
+                        await self._bus.publish(doc["body"].encode(), event_type=doc["type"], message_id=doc["_id"],
+                                                subject=doc.get("subject"))
                 published.append(doc["_id"])
 
         outcomes = await asyncio.gather(*(in_order(docs) for docs in by_subject.values()), return_exceptions=True)

@@ -13,7 +13,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from chassis import metrics
+from opentelemetry.trace import SpanKind
+
+from chassis import metrics, tracing
 from chassis.bus import Bus, stated_subject
 from chassis.clock import Clock
 from chassis.errors import Conflict, NotFound, VersionMismatch
@@ -115,7 +117,10 @@ class Service(Generic[StoreT, SettingsT]):
     async def deliver(self, envelope: Envelope[Any]) -> None:
         """The bus handler: the event's use case, one customer's events at a time in this process."""
         use_case = self.subscriptions[type(envelope.data)]
-        with bound(event_id=envelope.id, event_type=envelope.type, correlation_id=envelope.correlationid or envelope.id):
+        joined = tracing.context_from({"traceparent": envelope.traceparent, "tracestate": envelope.tracestate})
+        with (bound(event_id=envelope.id, event_type=envelope.type, correlation_id=envelope.correlationid or envelope.id),
+              tracing.tracer.start_as_current_span(f"consume {envelope.type}", context=joined, kind=SpanKind.CONSUMER,
+                                                   attributes={"crm.service": self.qualified_name})):
             async with self.locks.hold(await self.subject(envelope)):
                 await self.run(lambda uow: use_case(envelope.data, uow), consumed=envelope)
 

@@ -24,6 +24,7 @@ from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from chassis import tracing
 from chassis.batching import Batcher
 from chassis.changes import Change, Insert, SaveVersioned, Write, apply
 from chassis.clock import Clock
@@ -263,7 +264,8 @@ class UnitOfWork(Generic[StoreT, SettingsT]):
             self.committed = True
             return
         try:
-            await self.database.commit(changes)
+            with tracing.tracer.start_as_current_span("commit", attributes={"crm.events": len(events)}):
+                await self.database.commit(changes)
         except DuplicateKeyError as e:
             # Another delivery of the same event committed first: ours must change nothing.
             if await self.already_consumed():
@@ -274,11 +276,14 @@ class UnitOfWork(Generic[StoreT, SettingsT]):
             self.database.outbox_pending.set()
 
     def _outbox_document(self, event: Event, now: datetime, position: int) -> dict[str, Any]:
-        envelope = Envelope.wrap(event, source=self.source, time=now, correlation_id=self.correlation_id)
+        envelope = Envelope.wrap(event, source=self.source, time=now, correlation_id=self.correlation_id,
+                                 trace=tracing.carried())
         return {
             "_id": envelope.id,
             "type": event.type,
             "subject": envelope.subject,
+            "traceparent": envelope.traceparent,
+            "tracestate": envelope.tracestate,
             "body": envelope.to_json().decode(),
             "created_at": now,
             "position": position,

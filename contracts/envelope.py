@@ -6,6 +6,7 @@ wire. `Envelope[E]` parses a message body and validates its `data` as `E` in one
 
 import functools
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
@@ -38,11 +39,15 @@ class Envelope(BaseModel, Generic[E]):
     subject: str | None = None
     datacontenttype: Literal["application/json"] = "application/json"
     correlationid: str | None = None
+    # The CloudEvents distributed-tracing extension (W3C trace context); a malformed one is ignored, not refused.
+    traceparent: str | None = Field(None, max_length=512)
+    tracestate: str | None = Field(None, max_length=512)
     data: E
 
     @classmethod
     def wrap(
-        cls, data: Event, *, source: str, time: datetime, correlation_id: str | None = None, id: str | None = None
+        cls, data: Event, *, source: str, time: datetime, correlation_id: str | None = None, id: str | None = None,
+        trace: Mapping[str, str] | None = None,
     ) -> "Envelope[Any]":
         return envelope_of(type(data))(
             id=id or str(uuid.uuid4()),
@@ -51,6 +56,8 @@ class Envelope(BaseModel, Generic[E]):
             time=time,
             subject=data.subject(),
             correlationid=correlation_id,
+            traceparent=(trace or {}).get("traceparent"),
+            tracestate=(trace or {}).get("tracestate"),
             data=data,
         )
 

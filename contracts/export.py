@@ -45,6 +45,9 @@ _ENVELOPE_DOCS = {
     "subject": "The customer id the event is about, where there is one.",
     "datacontenttype": 'Always "application/json".',
     "correlationid": "Optional id tying the event to the request or flow that caused it.",
+    "traceparent": "Optional W3C trace context (CloudEvents distributed-tracing extension): the consumers' "
+    "work joins the publisher's trace.",
+    "tracestate": "Optional W3C trace state that goes with `traceparent`.",
     "data": "The event's payload; field names are camelCase.",
 }
 

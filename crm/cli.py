@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from chassis import tracing
 from chassis.auth import Role, mint_token
 from chassis.embedded import EmbeddedMongo
 from chassis.logs import configure as configure_logs
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings()
     configure_logs(settings.log_level, settings.log_format, service=getattr(args, "kind", args.command))
+    if args.command in ("serve", "dev"):
+        tracing.configure(getattr(args, "kind", "crm-dev"))
     match args.command:
         case "dev":
             return _dev(settings, args.port, args.data_dir)
