@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["credit_payments.py", "customer_archive.py", "customer_search.py", "gateway_overhead.py",
-           "gateway_vs_hive.py", "hostile_refusals.py"]
+SCRIPTS = ["credit_payments.py", "customer_archive.py", "gateway_overhead.py", "gateway_vs_hive.py",
+           "hostile_refusals.py"]
 
 # (row key, what, the figure when issue 14 was filed, the goal)
 ROWS = [

@@ -552,6 +552,9 @@ class Bench:
               f"transaction (card + outbox row): {self.store_rate:.0f}/s")
         print(f"table: register\t{registering.rps:.0f} vs {self.store_rate:.0f} /s = "
               f"{registering.rps / self.store_rate:.0%}")
+        searching = next(r for r in results if r.name.startswith("customers(text") and r.clients == 1)
+        print(f"table: search\tp50 {statistics.median(searching.latencies_ms):.0f} ms, p99 {searching.pct(99):.0f} ms "
+              f"at {CUSTOMERS:,} cards")
         print()
         head = f"{'GraphQL over HTTP':<28}{'clients':>8}{'reqs':>7}{'errors':>7}{'median ms':>11}{'p99 ms':>9}{'req/s':>9}"
         print(head)

@@ -176,6 +176,8 @@ async def run() -> None:
                 f"{concurrency:>7} {d50:>9.2f}ms {d99:>9.2f}ms {g50:>10.2f}ms {g99:>10.2f}ms "
                 f"{g50 - d50:>11.2f}ms {g99 - d99:>11.2f}ms {rate:>14.0f}"
             )
+            if concurrency == 1:
+                print(f"table: overhead\t{g50 - d50:.2f} ms")
             for load in (direct, through):
                 if load.failures:
                     print(f"        failed requests to {load.url}: {dict(load.failures)}")

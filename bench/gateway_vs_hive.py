@@ -227,6 +227,7 @@ async def run(children: Children, mongo_url: str) -> None:
           f"(node {node_version()}, 1 process)")
     print(f"{'query':<22} {'clients':>7} | {'ours req/s':>10} {'p50 ms':>8} {'p99 ms':>8} | "
           f"{'Hive req/s':>10} {'p50 ms':>8} {'p99 ms':>8} | {'ours/Hive req/s':>15} {'p50':>5} {'p99':>5}")
+    ratios: dict[str, list[str]] = {}
     for name, query in QUERIES.items():
         for concurrency in (1, 32):
             loads = [Load(url, query, headers, concurrency) for url in (ours, hive)]
@@ -235,10 +236,13 @@ async def run(children: Children, mongo_url: str) -> None:
                 (load.rate, statistics.median(load.latencies_ms), p99(load.latencies_ms)) for load in loads]
             print(f"{name:<22} {concurrency:>7} | {r1:>10.0f} {a1:>8.1f} {b1:>8.1f} | "
                   f"{r2:>10.0f} {a2:>8.1f} {b2:>8.1f} | {r1 / r2:>15.2f} {a1 / a2:>5.2f} {b1 / b2:>5.2f}")
+            ratios.setdefault(name, []).append(f"{r1 / r2:.2f}x at {concurrency}")
             for load in loads:
                 if load.failures:
                     print(f"        failed requests to {load.url}: {dict(load.failures)}")
     print("ours/Hive above 1 in req/s, below 1 in p50/p99: ours is faster")
+    for row, name in zip(("hive-me", "hive-list"), QUERIES, strict=True):
+        print(f"table: {row}\t{', '.join(ratios[name])}")
     print(f"(ran {time.monotonic() - started:.0f} s; {os.cpu_count()} CPUs shared by the client, both "
           "gateways and the subgraphs)")
 
