@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any, Generic
 
 import strawberry
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.datastructures import Headers, MutableHeaders
 
 from chassis import metrics, tracing
 from chassis.bus import Bus
@@ -25,13 +26,17 @@ from chassis.graphql import graphql_router
 from chassis.inprocess import InProcessBus
 from chassis.logs import bound
 from chassis.outbox import OutboxRelay
-from chassis.service import Job, Locate, Service, UseCase
+from chassis.service import Job, Locate, Service, UseCase, qualified
 from chassis.settings import Settings
 from chassis.store import Database, SettingsT, StoreT, ToContract, connect
-from chassis.transport import RequestGuard
+from chassis.transport import Message, Receive, RequestGuard, Scope, Send
 from contracts.envelope import Event
 
 log = logging.getLogger("crm.app")
+
+# FastAPI's own OpenTelemetry (0.165 on) would add a second server span beside `RequestContext`'s, which also
+# covers what is refused before routing, and a span per dependency: each process traces a request once, its way.
+FASTAPI_TELEMETRY: Any = {"tracing": False, "operation_spans": False, "metrics": False, "logs": False}
 
 
 def make_bus(settings: Settings) -> Bus:
@@ -108,23 +113,11 @@ def create_service_app(
                 await service.bus.close()
             await database.client.close()
 
-    app = FastAPI(title=f"crm {kit.name}", lifespan=lifespan)
+    app = FastAPI(title=f"crm {kit.name}", lifespan=lifespan, telemetry=FASTAPI_TELEMETRY)
     app.state.crm = state
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes, deadline_s=settings.request_deadline_s)
 
-    @app.middleware("http")
-    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
-        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        with (bound(request_id=request.state.request_id),
-              tracing.tracer.start_as_current_span(f"{request.method} {request.url.path}", kind=SpanKind.SERVER,
-                                                   context=tracing.context_from(request.headers))):
-            response = await call_next(request)
-        response.headers["x-request-id"] = request.state.request_id
-        return response
-
-    @app.get("/metrics")
-    async def prometheus() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    observe_requests(app, qualified(kit.name, settings.instance))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -145,6 +138,44 @@ def create_service_app(
 
     app.include_router(graphql_router(kit.schema, settings, lambda: state["service"]), prefix="/graphql")
     return app
+
+
+def observe_requests(app: FastAPI, service: str) -> None:
+    """What every process (the gateway and each service) does for each HTTP request: see `RequestContext`; and
+    Prometheus' `/metrics`."""
+    app.add_middleware(RequestContext, service=service)
+
+    @app.get("/metrics")
+    async def prometheus() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+class RequestContext:
+    """The request's id, the caller's `x-request-id` or a new one, on each log line, in `request.state.request_id`
+    and on the answer; and a server span that continues the caller's trace. Plain ASGI: Starlette's
+    `@app.middleware` wraps every request and answer in extra tasks and streams."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], *, service: str) -> None:
+        self.app, self.service = app, service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        request_id = headers.get("x-request-id") or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def answer(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["x-request-id"] = request_id
+            await send(message)
+
+        with (bound(request_id=request_id),
+              tracing.tracer.start_as_current_span(f"{scope['method']} {scope['path']}", kind=SpanKind.SERVER,
+                                                   context=tracing.context_from(headers),
+                                                   attributes={"crm.service": self.service})):
+            await self.app(scope, receive, answer)
 
 
 async def _every(job: Job[Any], service: Service[Any, Any]) -> None:

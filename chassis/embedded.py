@@ -84,6 +84,11 @@ class EmbeddedMongo:
     def url(self) -> str:
         return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
 
+    @property
+    def pid(self) -> int | None:
+        """The server's process, while it runs (benches read its CPU)."""
+        return self._process.pid if self._process else None
+
     def start(self, timeout_s: float = 20.0) -> "EmbeddedMongo":
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log, errors = self.data_dir / "nx-27017.log", self.data_dir / "nx-27017.stderr.log"

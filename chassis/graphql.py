@@ -109,7 +109,7 @@ class Measure(SchemaExtension):
         yield
         execution = self.execution_context
         service = getattr(getattr(execution.context, "service", None), "qualified_name", "?")
-        operation = _root_field(execution.graphql_document, execution.operation_name, execution.schema._schema)
+        operation = operation_root_field(execution.graphql_document, execution.operation_name, execution.schema._schema)
         errors = execution.result.errors if execution.result and execution.result.errors else []
         trace.get_current_span().set_attribute("graphql.operation.root_field", operation)
         metrics.GRAPHQL_SECONDS.labels(service, operation).observe(time.perf_counter() - started)
@@ -119,7 +119,8 @@ class Measure(SchemaExtension):
             metrics.GRAPHQL_ERRORS.labels(service, code if code in CODES else "INTERNAL").inc()
 
 
-def _root_field(document: DocumentNode | None, name: str | None, schema: GraphQLSchema) -> str:
+def operation_root_field(document: DocumentNode | None, name: str | None, schema: GraphQLSchema) -> str:
+    """What metrics name an operation by: its first root field, or `other` (a name the schema bounds)."""
     chosen = get_operation_ast(document, name) if document else None
     fields = [s for s in chosen.selection_set.selections if isinstance(s, FieldNode)] if chosen else []
     known = {*(schema.query_type.fields if schema.query_type else ()),

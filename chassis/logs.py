@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Literal
 
+from opentelemetry import trace
+
 LogFormat = Literal["text", "json"]
 
 _bound: ContextVar[Mapping[str, str]] = ContextVar("crm_log_fields", default=MappingProxyType({}))
@@ -43,6 +45,8 @@ class JsonLines(logging.Formatter):
         entry = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
                  "level": record.levelname, "service": self._service, "logger": record.name, **_bound.get(),
                  "message": record.getMessage()}
+        if (span := trace.get_current_span().get_span_context()).is_valid:  # to find the line from the trace
+            entry["trace_id"] = format(span.trace_id, "032x")
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)

@@ -11,6 +11,14 @@ GRAPHQL_ERRORS = Counter("crm_graphql_errors_total", "GraphQL errors by code", [
 GRAPHQL_SECONDS = Histogram("crm_graphql_operation_seconds", "Time to answer a GraphQL operation",
                             ["service", "operation"])
 
+SUBGRAPH_FETCHES = Counter("crm_gateway_subgraph_fetches_total", "Requests the gateway sent to a subgraph",
+                           ["subgraph", "outcome"])  # outcome: ok | timeout | unavailable
+SUBGRAPH_SECONDS = Histogram("crm_gateway_subgraph_fetch_seconds", "Time of one gateway request to a subgraph",
+                             ["subgraph"])
+SHARED_FETCHES = Counter("crm_gateway_shared_fetches_total",
+                         "Subgraph queries answered by the same caller's identical request already in flight",
+                         ["subgraph"])
+
 EVENTS = Counter("crm_events_total", "Events taken from the bus, by what became of them",
                  ["service", "type", "outcome"])  # outcome: consumed | retried | dead_lettered | moved
 HANDLER_SECONDS = Histogram("crm_event_handler_seconds", "Time to apply a consumed event, commit included",

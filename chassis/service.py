@@ -63,6 +63,11 @@ class KeyedLocks:
                 del self._waiting[key], self._locks[key]
 
 
+def qualified(name: str, instance: str = "") -> str:
+    """A service as its queues, metrics and spans name it: `credit`, or `credit.<instance>` for a copy."""
+    return ".".join(filter(None, [name, instance]))
+
+
 @dataclass
 class Service(Generic[StoreT, SettingsT]):
     """A running service: what resolvers, consumers and jobs use."""
@@ -83,8 +88,7 @@ class Service(Generic[StoreT, SettingsT]):
 
     @property
     def qualified_name(self) -> str:
-        """The service as its queues and metrics name it: `credit`, or `credit.<instance>` for a copy."""
-        return ".".join(filter(None, [self.name, self.instance]))
+        return qualified(self.name, self.instance)
 
     def uow(self, consumed: Envelope[Any] | None = None) -> UnitOfWork[StoreT, SettingsT]:
         return UnitOfWork(self.database, self.clock, self.store, self.settings, source=self.name,

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 from fastapi import FastAPI
 
-from chassis.app import make_bus
+from chassis.app import FASTAPI_TELEMETRY, make_bus
 from chassis.settings import Settings
 from crm.seed import seed_once
 from crm.services import SERVICES, app_factory
@@ -42,7 +42,7 @@ def all_in_one(settings: Settings) -> FastAPI:
         finally:
             await bus.close()
 
-    app = FastAPI(title="crm dev", lifespan=lifespan)
+    app = FastAPI(title="crm dev", lifespan=lifespan, telemetry=FASTAPI_TELEMETRY)
     for name, service in services.items():
         app.mount(f"/subgraphs/{name}", service)  # each subgraph on its own, for debugging
     app.mount("/", gateway)

@@ -8,23 +8,27 @@ GraphiQL can show the schema before a token is pasted into its headers.
 import json
 import logging
 import time
-import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 
 import anyio
 import httpx
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from graphql import OperationType
 from strawberry.http.ides import get_graphql_ide_html
 
+from chassis import metrics
+from chassis.app import FASTAPI_TELEMETRY, observe_requests
 from chassis.auth import Role, TokenVerifier, mint_token
 from chassis.clock import SystemClock
-from chassis.errors import Unauthenticated
+from chassis.errors import CODES, Unauthenticated
 from chassis.limits import Limits
+from chassis.logs import bind
+from chassis.service import qualified
 from chassis.settings import Settings
 from chassis.transport import RequestGuard
+from gateway import jsonio
 from gateway.compose import compose
 from gateway.pipeline import Gateway, request_error
 from gateway.ratelimit import RateLimiter
@@ -48,6 +52,7 @@ def create_gateway_app(
     subgraph, or name → bound (10 s for those not named)."""
     urls = dict(subgraphs) if subgraphs is not None else parse_subgraphs(settings.subgraphs)
     verifier = TokenVerifier(settings)
+    service = qualified("gateway", settings.instance)  # as spans and metrics name it
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,15 +77,17 @@ def create_gateway_app(
             for client in clients.values():
                 await client.aclose()
 
-    app = FastAPI(title="CRM gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="CRM gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None,
+                  telemetry=FASTAPI_TELEMETRY)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes, deadline_s=settings.request_deadline_s)
+    observe_requests(app, service)
     limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst) if settings.rate_limit_per_s else None
 
     async def respond(
         request: Request, query: object, variables: object, operation_name: object, *, read_only: bool = False
     ) -> Response:
         started = time.perf_counter()
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request_id = request.state.request_id
         gateway: Gateway = request.app.state.gateway
         if not isinstance(query, str) or not query.strip():
             return _refusal("send a GraphQL document in `query`", request_id)
@@ -92,6 +99,7 @@ def create_gateway_app(
                 caller = await anyio.to_thread.run_sync(verifier.from_header, authorization)  # may fetch the keys
             else:
                 caller = verifier.from_header(authorization)
+            bind(user_id=caller.user_id)
             if limiter is not None and (wait_s := limiter.wait_s(caller.user_id)):
                 log.info("request_id=%s rate-limited user=%s", request_id, caller.user_id)
                 body = {"errors": [request_error(f"too many requests: {settings.rate_limit_per_s}/s each, bursts "
@@ -109,10 +117,11 @@ def create_gateway_app(
             return _refusal("mutations need POST", request_id, 405)
         headers = {"x-request-id": request_id} | ({"authorization": authorization} if authorization else {})
         body = await gateway.execute(prepared, variables, headers)
+        elapsed_s = time.perf_counter() - started
+        errors = body.get("errors", ())
+        _measure(service, prepared.root_field, elapsed_s, errors)
         name = operation.name.value if operation is not None and operation.name else "-"
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        errors = len(body.get("errors", ()))
-        log.info("request_id=%s operation=%s errors=%d ms=%.1f", request_id, name, errors, elapsed_ms)
+        log.info("request_id=%s operation=%s errors=%d ms=%.1f", request_id, name, len(errors), elapsed_s * 1000)
         return _json(body, request_id)
 
     @app.post("/graphql")
@@ -122,8 +131,7 @@ def create_gateway_app(
         except ValueError:
             payload = None
         if not isinstance(payload, dict):
-            request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-            return _refusal("the body must be a JSON object with `query`", request_id)
+            return _refusal("the body must be a JSON object with `query`", request.state.request_id)
         return await respond(
             request, payload.get("query"), payload.get("variables"), payload.get("operationName")
         )
@@ -162,15 +170,24 @@ def create_gateway_app(
     return app
 
 
-def _json(body: dict, request_id: str, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers={"x-request-id": request_id, **(headers or {})})
+def _json(body: dict, request_id: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(jsonio.dumps(body), status, {"x-request-id": request_id, **(headers or {})},
+                    media_type="application/json")
+
+
+def _measure(service: str, root_field: str, elapsed_s: float, errors: Sequence[dict]) -> None:
+    metrics.GRAPHQL_SECONDS.labels(service, root_field).observe(elapsed_s)
+    metrics.GRAPHQL_OPERATIONS.labels(service, root_field, "error" if errors else "ok").inc()
+    for error in errors:
+        code = (error.get("extensions") or {}).get("code")
+        metrics.GRAPHQL_ERRORS.labels(service, code if code in CODES else "INTERNAL").inc()
 
 
 def _timeout_s(bounds: float | Mapping[str, float], subgraph: str) -> float:
     return bounds if isinstance(bounds, int | float) else bounds.get(subgraph, 10.0)
 
 
-def _refusal(message: str, request_id: str, status: int = 400) -> JSONResponse:
+def _refusal(message: str, request_id: str, status: int = 400) -> Response:
     return _json({"errors": [request_error(message, "BAD_REQUEST")]}, request_id, status)
 
 

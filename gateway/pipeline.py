@@ -24,7 +24,7 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
-from chassis.graphql import field_of, variable_path
+from chassis.graphql import field_of, operation_root_field, variable_path
 from chassis.limits import LimitExceeded, Limits, cost_error, parse_within, shape_errors
 from gateway.execute import run_plan, shape
 from gateway.fetches import RESERVED_PREFIX, Plan
@@ -46,6 +46,7 @@ class Prepared:
     operation: OperationDefinitionNode | None = None
     plan: Plan | None = None
     introspection_only: bool = False
+    root_field: str = "other"  # what metrics name the operation by
 
 
 def request_error(message: str, code: str, **extensions: object) -> dict:
@@ -109,6 +110,7 @@ class Gateway:
             document=document,
             operation=operation,
             introspection_only=_introspection_only(document, operation),
+            root_field=operation_root_field(document, operation_name, self.supergraph.schema),
         )
         try:
             prepared.plan = plan_operation(self.supergraph, document, operation)

@@ -2,9 +2,15 @@
 
 import asyncio
 import logging
+import time
+from dataclasses import dataclass
 
+import aiohttp
 import httpx
+from opentelemetry.trace import SpanKind
 
+from chassis import metrics, tracing
+from gateway import jsonio
 from gateway.compose import CompositionError
 
 log = logging.getLogger("gateway")
@@ -32,7 +38,17 @@ def parse_subgraphs(value: str) -> dict[str, str]:
 
 # A pooled keep-alive connection that the subgraph closed a moment ago fails on first use. A query
 # is safe to send once more, on a fresh connection; a mutation is never sent twice.
-STALE_CONNECTION = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+STALE_CONNECTION = (
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+    aiohttp.ServerDisconnectedError,
+    aiohttp.ClientOSError,
+)
+# Idle pooled connections are dropped before uvicorn's 5 s keep-alive closes them from the other end,
+# so that a stale one is the exception the retry above covers, not the rule.
+KEEPALIVE_S = 4.0
+JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
 
 
 class SubgraphError(Exception):
@@ -45,8 +61,22 @@ class SubgraphError(Exception):
         self.message = message
 
 
+@dataclass
+class _Flight:
+    """One request on its way to the subgraph, and how many callers are waiting for its answer."""
+
+    task: asyncio.Task
+    waiters: int = 0
+
+
 class SubgraphClient:
-    """One subgraph's connection pool. `transport` lets tests serve the subgraph in-process."""
+    """One subgraph's connection pool (aiohttp), or, with `transport`, an httpx client over it: tests and
+    `crm dev` serve subgraphs in-process.
+
+    aiohttp because the gateway's own CPU went mostly to httpx at load: its pool polls every pooled
+    connection on each request, and its request and response models cost more than the exchange.
+    Identical queries in flight at once from one caller share one request (see `post`).
+    """
 
     def __init__(
         self,
@@ -60,37 +90,100 @@ class SubgraphClient:
         self.name = name
         self.url = url
         self.timeout_s = timeout_s
-        self._http = httpx.AsyncClient(
-            transport=transport,
-            timeout=httpx.Timeout(timeout_s),
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        self._in_flight: dict[tuple[bytes, str | None], _Flight] = {}
+        self._http = httpx.AsyncClient(transport=transport, timeout=timeout_s) if transport else None
+        self._pool = None if transport else aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=KEEPALIVE_S),
+            timeout=aiohttp.ClientTimeout(total=None),  # `_send` bounds the whole exchange
+            # One session serves every caller: a cookie one subgraph answer sets must never ride on another's.
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
 
     async def post(
         self, document: str, variables: dict[str, object], headers: dict[str, str], *, read_only: bool = True
     ) -> dict:
-        payload = {"query": document, "variables": variables}
+        """The subgraph's GraphQL answer, or SubgraphError.
+
+        A query identical (document and variables) to one this caller's credentials already have in flight
+        waits for that one's answer instead of asking again: under load many clients send the same
+        operation, and the subgraphs would do the same work once for each. Never across callers (the key
+        holds the Authorization header), never for a mutation. Each caller parses the answer itself, so
+        no two requests share the objects they merge into.
+        """
+        body = jsonio.dumps({"query": document, "variables": variables})
+        if not read_only:
+            return self._answer(*await self._send(body, headers, read_only=False))
+        key = (body, headers.get("authorization"))
+        flight = self._in_flight.get(key)
+        if flight is None:
+            flight = self._in_flight[key] = _Flight(asyncio.ensure_future(self._send(body, headers)))
+            flight.task.add_done_callback(lambda _: self._land(key, flight))
+        else:
+            metrics.SHARED_FETCHES.labels(self.name).inc()
+        flight.waiters += 1
         try:
-            # httpx bounds each phase (connect, read, ...); this bounds the whole exchange.
+            status, content = await asyncio.shield(flight.task)  # one caller's deadline is not the others'
+        finally:
+            flight.waiters -= 1
+            if not flight.waiters and not flight.task.done():  # every caller gave up: so does the request
+                flight.task.cancel()
+                self._land(key, flight)
+        return self._answer(status, content)
+
+    @property
+    def waiting(self) -> int:
+        """Callers waiting for the answer of a query in flight; several may wait for one request."""
+        return sum(flight.waiters for flight in self._in_flight.values())
+
+    def _land(self, key: tuple[bytes, str | None], flight: _Flight) -> None:
+        if self._in_flight.get(key) is flight:
+            del self._in_flight[key]
+
+    async def _send(self, body: bytes, headers: dict[str, str], *, read_only: bool = True) -> tuple[int, bytes]:
+        started = time.perf_counter()
+        with tracing.tracer.start_as_current_span(f"fetch {self.name}", kind=SpanKind.CLIENT,
+                                                  attributes={"crm.subgraph": self.name}):
+            try:
+                answer = await self._send_within_bound(body, headers | tracing.carried(), read_only=read_only)
+            except SubgraphError as e:
+                metrics.SUBGRAPH_FETCHES.labels(self.name, e.code.removeprefix("SUBGRAPH_").lower()).inc()
+                raise
+        metrics.SUBGRAPH_FETCHES.labels(self.name, "ok").inc()
+        metrics.SUBGRAPH_SECONDS.labels(self.name).observe(time.perf_counter() - started)
+        return answer
+
+    async def _send_within_bound(self, body: bytes, headers: dict[str, str], *, read_only: bool
+                                 ) -> tuple[int, bytes]:
+        try:
             async with asyncio.timeout(self.timeout_s):
                 try:
-                    response = await self._http.post(self.url, json=payload, headers=headers)
+                    return await self._exchange(body, headers)
                 except STALE_CONNECTION:
                     if not read_only:
                         raise
-                    response = await self._http.post(self.url, json=payload, headers=headers)
+                    return await self._exchange(body, headers)
         except (TimeoutError, httpx.TimeoutException) as e:
             raise SubgraphError(
                 self.name,
                 "SUBGRAPH_TIMEOUT",
                 f"subgraph {self.name} did not answer within {self.timeout_s:g} s",
             ) from e
-        except httpx.HTTPError as e:
+        except (httpx.HTTPError, aiohttp.ClientError) as e:
             raise SubgraphError(
                 self.name, "SUBGRAPH_UNAVAILABLE", f"subgraph {self.name} is unavailable ({type(e).__name__})"
             ) from e
+
+    async def _exchange(self, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        """One POST: the status and the body as sent."""
+        if self._pool is None:
+            response = await self._http.post(self.url, content=body, headers=headers | JSON_HEADERS)
+            return response.status_code, response.content
+        async with self._pool.post(self.url, data=body, headers=headers | JSON_HEADERS) as response:
+            return response.status, await response.read()
+
+    def _answer(self, status: int, content: bytes) -> dict:
         try:
-            body = response.json()
+            body = jsonio.loads(content)
         except ValueError:
             body = None
         # A GraphQL body is an answer whatever the status (some servers send 400 with errors).
@@ -98,12 +191,15 @@ class SubgraphClient:
             raise SubgraphError(
                 self.name,
                 "SUBGRAPH_UNAVAILABLE",
-                f"subgraph {self.name} answered HTTP {response.status_code} without a GraphQL body",
+                f"subgraph {self.name} answered HTTP {status} without a GraphQL body",
             )
         return body
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._pool is not None:
+            await self._pool.close()
+        if self._http is not None:
+            await self._http.aclose()
 
 
 async def fetch_sdl(

@@ -30,6 +30,7 @@ class Recorded:
         self.requests: list[dict] = []
         self.delay_s = 0.0
         self.barrier: asyncio.Barrier | None = None  # requests wait here for their peers (concurrency tests)
+        self.gate: asyncio.Event | None = None  # requests wait here until the test opens it
 
     @property
     def operations(self) -> list[dict]:
@@ -49,6 +50,8 @@ class Recorded:
         )
         if self.barrier is not None:
             await asyncio.wait_for(self.barrier.wait(), 2)
+        if self.gate is not None:
+            await asyncio.wait_for(self.gate.wait(), 10)
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
 

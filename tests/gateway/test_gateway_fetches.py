@@ -2,7 +2,7 @@
 
 import asyncio
 
-from crm_federation import Federation
+from crm_federation import Federation, a_token
 
 
 async def test_n_customers_with_credit_cost_one_customer_fetch_and_one_credit_fetch(
@@ -106,3 +106,56 @@ async def test_a_request_id_is_made_up_when_the_client_sends_none(federation: Fe
     made_up = response.headers["x-request-id"]
     assert len(made_up) == 32
     assert federation.operations("customer")[0]["headers"]["x-request-id"] == made_up
+
+
+async def _all_waiting(federation: Federation, subgraph: str, callers: int) -> None:
+    client = federation.gateway.clients[subgraph]
+    async with asyncio.timeout(10):
+        while client.waiting != callers:
+            await asyncio.sleep(0.005)
+
+
+async def test_identical_queries_in_flight_from_one_caller_share_one_subgraph_request(
+    federation: Federation,
+) -> None:
+    federation.subgraphs["customer"].gate = gate = asyncio.Event()
+    asks = [asyncio.create_task(federation.ask('{ customer(id: "c1") { name } }')) for _ in range(3)]
+    await _all_waiting(federation, "customer", 3)
+    gate.set()
+    answers = await asyncio.gather(*asks)
+    assert answers == [{"data": {"customer": {"name": "Acme Trading"}}}] * 3
+    assert federation.request_counts()["customer"] == 1
+
+
+async def test_identical_queries_of_two_callers_are_each_sent(federation: Federation) -> None:
+    """A subgraph decides what each caller may see: one caller's answer is never another's."""
+    federation.subgraphs["customer"].gate = gate = asyncio.Event()
+    asks = [asyncio.create_task(federation.ask('{ customer(id: "c1") { name } }', token=a_token(user)))
+            for user in ("u1", "u2")]
+    await _all_waiting(federation, "customer", 2)
+    gate.set()
+    await asyncio.gather(*asks)
+    assert federation.request_counts()["customer"] == 2
+
+
+async def test_identical_mutations_in_flight_are_each_sent(federation: Federation) -> None:
+    federation.subgraphs["customer"].gate = gate = asyncio.Event()
+    mutation = 'mutation { registerCustomer(input: {name: "A", kind: COMPANY}) { id } }'
+    asks = [asyncio.create_task(federation.ask(mutation)) for _ in range(2)]
+    async with asyncio.timeout(10):
+        while len(federation.operations("customer")) < 2:
+            await asyncio.sleep(0.005)
+    gate.set()
+    ids = {answer["data"]["registerCustomer"]["id"] for answer in await asyncio.gather(*asks)}
+    assert len(ids) == 2
+
+
+async def test_a_caller_giving_up_does_not_cancel_the_request_others_wait_for(federation: Federation) -> None:
+    federation.subgraphs["customer"].gate = gate = asyncio.Event()
+    leaving, staying = (asyncio.create_task(federation.ask('{ customer(id: "c2") { name } }')) for _ in range(2))
+    await _all_waiting(federation, "customer", 2)
+    leaving.cancel()
+    await _all_waiting(federation, "customer", 1)
+    gate.set()
+    assert await staying == {"data": {"customer": {"name": "Blue River Foods"}}}
+    assert federation.request_counts()["customer"] == 1

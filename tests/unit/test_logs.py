@@ -3,6 +3,9 @@
 import json
 import logging
 
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext
+
 from chassis.logs import JsonLines, Readable, bind, bound
 
 
@@ -36,3 +39,11 @@ def test_fields_end_with_their_block_and_errors_keep_their_trace() -> None:
 def test_the_readable_line_shows_the_ids_too() -> None:
     with bound(request_id="r-2"):
         assert Readable().format(record("hello")).endswith("crm.bus hello [request_id=r-2]")
+
+
+def test_a_json_line_written_inside_a_trace_names_the_trace() -> None:
+    caller = SpanContext(0x4BF92F3577B34DA6A3CE929D0E0E4736, 0x00F067AA0BA902B7, is_remote=True)
+    with trace.use_span(NonRecordingSpan(caller)):
+        entry = json.loads(JsonLines("gateway").format(record("fetching")))
+    assert entry["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert "trace_id" not in json.loads(JsonLines("gateway").format(record("idle")))
