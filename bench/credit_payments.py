@@ -31,7 +31,6 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import aio_pika
 import httpx
@@ -40,12 +39,12 @@ from pymongo import AsyncMongoClient
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from queues import delete_service_queues
+from proc import cpu_s
+from queues import delete_service_queues, delete_vhost, private_vhost
 
 from chassis.embedded import EmbeddedMongo, free_port
 
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost:5672/")
-PRIVATE_VHOST = os.environ.get("BENCH_VHOST", "1") != "0"
 EXCHANGE = "crm.events"
 CUSTOMERS = 200
 INVOICES_PER_CUSTOMER = 2
@@ -75,21 +74,9 @@ class Bench:
     # --- processes -----------------------------------------------------------------------------------
 
     def private_vhost(self) -> None:
-        """A vhost of our own on the local broker, so that nobody else's events are measured with ours."""
-        ctl = shutil.which("rabbitmqctl")
-        if not PRIVATE_VHOST or ctl is None or "@localhost" not in AMQP_URL and "@127.0.0.1" not in AMQP_URL:
-            print("  (shared vhost: events other publishers put on crm.events are processed and measured too)")
-            return
         vhost = f"crm-{self.instance}"
-        try:
-            for args in (["add_vhost", vhost], ["set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"]):
-                subprocess.run([ctl, *args], check=True, capture_output=True, timeout=30)
-        except (subprocess.SubprocessError, OSError) as error:
-            print(f"  (shared vhost: rabbitmqctl could not add one: {error!r})")
-            return
-        self.vhost = vhost
-        self.amqp_url = urlsplit(AMQP_URL)._replace(path=f"/{vhost}").geturl()
-        print(f"  private vhost {vhost} (removed at the end)")
+        if (url := private_vhost(AMQP_URL, vhost)) is not None:
+            self.vhost, self.amqp_url = vhost, url
 
     def start(self) -> None:
         t0 = time.perf_counter()
@@ -137,12 +124,8 @@ class Bench:
     def remove(self) -> list[str]:
         """The vhost (with its queues), Mongo, the temp dir."""
         problems: list[str] = []
-        if self.vhost is not None:
-            try:
-                subprocess.run(["rabbitmqctl", "delete_vhost", self.vhost], check=True, capture_output=True,
-                               timeout=30)
-            except (subprocess.SubprocessError, OSError) as error:
-                problems.append(f"could not delete vhost {self.vhost}: {error!r}")
+        if self.vhost is not None and (problem := delete_vhost(self.vhost)):
+            problems.append(problem)
         if self.mongo is not None:
             self.mongo.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -204,13 +187,17 @@ class Bench:
             payments = [("payment.received", f"{self.instance}-pay-{n}", {
                 "paymentId": f"{self.instance}-pay-{n}", "customerId": self.customers[n % CUSTOMERS],
                 "amountFen": 1_000 + n % 7, "receivedAt": now.isoformat()}) for n in range(PAYMENTS)]
+            pids = {"credit": self.server.pid, "store": self.mongo.pid}
+            cpu_before = {name: cpu_s(pid) for name, pid in pids.items()}
             t0 = time.perf_counter()
             published = await self.publish(exchange, payments)
             done_at = await self.stored(db["inbox"], CUSTOMERS + len(invoices) + PAYMENTS, "payment.received")
             total = done_at - t0
+            cpu = {name: cpu_s(pid) - cpu_before[name] for name, pid in pids.items()}
             after = await self.exposure(db)
             paid = sum(data["amountFen"] for _, _, data in payments)
-            return {"published_s": published, "total_s": total, "exposure_drop": before - after, "paid": paid}
+            return {"published_s": published, "total_s": total, "exposure_drop": before - after, "paid": paid,
+                    "cpu_s": cpu}
         finally:
             await connection.close()
             await mongo.close()
@@ -272,6 +259,9 @@ class Bench:
         ours, broker = PAYMENTS / payments["total_s"], RAW_MESSAGES / raw["total_s"]
         print(f"  payment events processed per second end to end: {ours:.0f} (raw broker: {broker:.0f})")
         print(f"table: payments\t{ours:,.0f} vs {broker:,.0f} /s = {ours / broker:.1%}")
+        credit_ms, store_ms = (payments["cpu_s"][name] * 1000 / PAYMENTS for name in ("credit", "store"))
+        print(f"  CPU per payment: credit process {credit_ms:.2f} ms, embedded store {store_ms:.2f} ms "
+              f"(one credit replica at a full core: {1000 / credit_ms:,.0f} payments/s; README \"Scaling out\")")
         ok = payments["exposure_drop"] == payments["paid"]
         print(f"  exposure fell by {payments['exposure_drop']} fen for {payments['paid']} fen paid: "
               f"{'every payment counted' if ok else 'MISMATCH'}")

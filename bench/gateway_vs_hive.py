@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -179,8 +179,9 @@ async def same_answers(ours: str, hive: str, headers: dict) -> None:
                 print(f"{name}: both gateways give the same answer, {size} characters")
 
 
-async def start(children: Children, mongo_url: str) -> tuple[str, str]:
-    """The four services, then our gateway and Hive in front of them; returns the gateways' /graphql URLs."""
+async def start_ours(children: Children, mongo_url: str) -> tuple[str, dict[str, str]]:
+    """The four services, each its own process, and our gateway in front of them (started, not yet composed:
+    wait for its /healthz); returns the gateway's /graphql URL and the subgraphs'."""
     # No broker: the data is seeded already and reads publish nothing (an empty AMQP_URL: the in-process bus).
     env = {"CRM_ENV": "test", "MONGO_URL": mongo_url, "AMQP_URL": "", "LOG_LEVEL": "WARNING"}
     ports = {name: free_port() for name in SERVICES}
@@ -190,11 +191,17 @@ async def start(children: Children, mongo_url: str) -> tuple[str, str]:
     for name, port in ports.items():
         await children.wait_until_up(name, f"http://127.0.0.1:{port}/readyz")
     urls = {name: f"http://127.0.0.1:{port}/graphql" for name, port in ports.items()}
-
-    ours, hive = free_port(), free_port()
+    ours = free_port()
     children.start("gateway", [sys.executable, "-m", "crm.cli", "serve", "gateway", "--host", "127.0.0.1",
                                "--port", str(ours)],
                    {**env, "SUBGRAPHS": ",".join(f"{name}={url}" for name, url in urls.items())})
+    return f"http://127.0.0.1:{ours}", urls
+
+
+async def start(children: Children, mongo_url: str) -> tuple[str, str]:
+    """The four services, then our gateway and Hive in front of them; returns the gateways' /graphql URLs."""
+    ours, urls = await start_ours(children, mongo_url)
+    hive = free_port()
     subgraphs = [{"name": name, "url": url, "path": str(ROOT / "services" / name / "schema.graphql")}
                  for name, url in urls.items()]
     composer = await asyncio.create_subprocess_exec("node", "compose.mjs", json.dumps(subgraphs),
@@ -207,20 +214,15 @@ async def start(children: Children, mongo_url: str) -> tuple[str, str]:
                             "supergraph.graphql", "--config-path", "gateway.config.mjs",
                             "--host", "127.0.0.1", "--port", str(hive), "--fork", "1"],
                    {"NODE_ENV": "production"}, cwd=HIVE_DIR)
-    await children.wait_until_up("gateway", f"http://127.0.0.1:{ours}/healthz")  # healthy = composed
+    await children.wait_until_up("gateway", f"{ours}/healthz")  # healthy = composed
     await children.wait_until_up("hive", f"http://127.0.0.1:{hive}/readiness")
-    return f"http://127.0.0.1:{ours}/graphql", f"http://127.0.0.1:{hive}/graphql"
+    return f"{ours}/graphql", f"http://127.0.0.1:{hive}/graphql"
 
 
 async def run(children: Children, mongo_url: str) -> None:
     started = time.monotonic()
     ours, hive = await start(children, mongo_url)
-    # The demo key account's owner, whose token `crm dev` prints: reading one's own customers is not
-    # access-logged, so the subgraphs only read.
-    seller = SALESPEOPLE[0]
-    token = mint_token(Settings().jwt_secret, seller.id, [Role.SALES], now=datetime.now(UTC),
-                       name=seller.name, region=seller.region)
-    headers = {"authorization": f"Bearer {token}"}
+    headers = seller_headers()
     await same_answers(ours, hive, headers)
 
     print(f"\nours: crm gateway (python, 1 process); Hive Gateway {HIVE_PACKAGES['@graphql-hive/gateway']} "
@@ -245,6 +247,16 @@ async def run(children: Children, mongo_url: str) -> None:
         print(f"table: {row}\t{', '.join(ratios[name])}")
     print(f"(ran {time.monotonic() - started:.0f} s; {os.cpu_count()} CPUs shared by the client, both "
           "gateways and the subgraphs)")
+
+
+def seller_headers(age_s: int = 0) -> dict[str, str]:
+    """The demo key account's owner, whose token `crm dev` prints: reading one's own customers is not
+    access-logged, so the subgraphs only read. Tokens of different ages are different callers to the gateway
+    (it shares identical queries in flight only within one caller's token)."""
+    seller = SALESPEOPLE[0]
+    token = mint_token(Settings().jwt_secret, seller.id, [Role.SALES], now=datetime.now(UTC) - timedelta(seconds=age_s),
+                       name=seller.name, region=seller.region)
+    return {"authorization": f"Bearer {token}"}
 
 
 def node_version() -> str:

@@ -1,7 +1,12 @@
-"""What the benches share: removing what a service under test declared on a shared broker."""
+"""What the benches share: a broker of their own (a private vhost), or removing what a service under test
+declared on a shared one."""
 
 import asyncio
 import contextlib
+import os
+import shutil
+import subprocess
+from urllib.parse import urlsplit
 
 import aio_pika
 
@@ -35,3 +40,30 @@ async def delete_service_queues(amqp_url: str, service: str) -> list[str]:
     except Exception as error:  # noqa: BLE001
         problems.append(f"queue cleanup failed: {error!r}")
     return problems
+
+
+def private_vhost(amqp_url: str, name: str) -> str | None:
+    """A vhost `name` of our own on the local broker, so that nobody else's events are measured with ours; its
+    AMQP URL, or None (said why) when rabbitmqctl cannot add one there or BENCH_VHOST=0."""
+    ctl = shutil.which("rabbitmqctl")
+    host = urlsplit(amqp_url).hostname
+    if os.environ.get("BENCH_VHOST", "1") == "0" or ctl is None or host not in ("localhost", "127.0.0.1"):
+        print("  (shared vhost: events other publishers put on crm.events are processed and measured too)")
+        return None
+    try:
+        for args in (["add_vhost", name], ["set_permissions", "-p", name, "guest", ".*", ".*", ".*"]):
+            subprocess.run([ctl, *args], check=True, capture_output=True, timeout=30)
+    except (subprocess.SubprocessError, OSError) as error:
+        print(f"  (shared vhost: rabbitmqctl could not add one: {error!r})")
+        return None
+    print(f"  private vhost {name} (removed at the end)")
+    return urlsplit(amqp_url)._replace(path=f"/{name}").geturl()
+
+
+def delete_vhost(name: str) -> str | None:
+    """The vhost and every queue in it; the problem, if any."""
+    try:
+        subprocess.run(["rabbitmqctl", "delete_vhost", name], check=True, capture_output=True, timeout=30)
+    except (subprocess.SubprocessError, OSError) as error:
+        return f"could not delete vhost {name}: {error!r}"
+    return None

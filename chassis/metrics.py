@@ -21,6 +21,8 @@ SHARED_FETCHES = Counter("crm_gateway_shared_fetches_total",
 
 EVENTS = Counter("crm_events_total", "Events taken from the bus, by what became of them",
                  ["service", "type", "outcome"])  # outcome: consumed | retried | dead_lettered | moved
+QUEUE_READY = Gauge("crm_queue_ready_messages", "Events waiting in each of the service's partition queues (its lag), "
+                    "as each replica last counted them", ["service", "queue"])
 HANDLER_SECONDS = Histogram("crm_event_handler_seconds", "Time to apply a consumed event, commit included",
                             ["service", "type"])
 

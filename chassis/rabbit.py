@@ -263,6 +263,9 @@ class _Subscription:
 
     async def rebalance(self, *, since: float) -> None:
         channel = await self._channel.get_underlay_channel()
+        for partition in self.partitions:  # the backlog, while asking the broker anyway (consumer lag)
+            waiting = await channel.queue_declare(partition.name, passive=True)
+            metrics.QUEUE_READY.labels(self.service, partition.name).set(waiting.message_count or 0)
         declared = await channel.queue_declare(_replicas_name(self.service), passive=True)
         share = math.ceil(len(self.partitions) / max(1, declared.consumer_count or 1))
         busy = [p for p in self.partitions if p.last_delivery >= since]
