@@ -3,42 +3,41 @@ consumer that reacts, carried on HTTP by the `traceparent` header and on events 
 distributed-tracing extension (`traceparent`, `tracestate` on the envelope).
 
 Off unless configured: with no tracer provider set, spans are not recorded and nothing is added to events.
-`OTEL_EXPORTER_OTLP_ENDPOINT` exports over OTLP (with `opentelemetry-exporter-otlp` installed);
+`OTEL_EXPORTER_OTLP_ENDPOINT` exports over OTLP/HTTP;
 `CRM_TRACE_CONSOLE=1` prints spans to the console (for `crm dev`).
 """
 
-import logging
 import os
 from collections.abc import Mapping
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
-
-log = logging.getLogger("crm.tracing")
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
 
 tracer = trace.get_tracer("crm")
 
 
 def configure(service: str) -> None:
     """The process's tracer provider, from the environment (once, at start)."""
-    from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
+    if (provider := provider_from_environment(service)) is not None:
+        trace.set_tracer_provider(provider)
 
+
+def provider_from_environment(service: str) -> TracerProvider | None:
+    """OTLP over HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, the console with `CRM_TRACE_CONSOLE=1`; None when
+    neither is asked for."""
     endpoint, console = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"), os.environ.get("CRM_TRACE_CONSOLE") == "1"
     if not endpoint and not console:
-        return
+        return None
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
     if console:
         provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
     if endpoint:
-        try:
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-        except ImportError:
-            log.warning("OTEL_EXPORTER_OTLP_ENDPOINT is set but opentelemetry-exporter-otlp is not installed")
-        else:
-            provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    trace.set_tracer_provider(provider)
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))  # it reads the OTEL_* settings
+    return provider
 
 
 def carried() -> dict[str, str]:
