@@ -105,12 +105,15 @@ def create_gateway_app(
                 body = {"errors": [request_error(f"too many requests: {settings.rate_limit_per_s}/s each, bursts "
                                                  f"of {settings.rate_limit_burst}; try again in {wait_s:.1f} s",
                                                  "LIMIT", limit="rate")]}
+                _measure(service, "other", time.perf_counter() - started, body["errors"])
                 return _json(body, request_id, 429, {"retry-after": RateLimiter.retry_after(wait_s)})
         except Unauthenticated as e:
             # Outside dev, before any parsing: an anonymous caller learns nothing about the schema.
             if settings.crm_env != "dev" or not gateway.prepare(query, operation_name).introspection_only:
                 log.info("request_id=%s refused: %s", request_id, e.message)
-                return _json({"errors": [{"message": e.message, "extensions": e.extensions}]}, request_id)
+                body = {"errors": [{"message": e.message, "extensions": e.extensions}]}
+                _measure(service, "other", time.perf_counter() - started, body["errors"])
+                return _json(body, request_id)
         prepared = gateway.prepare(query, operation_name)
         operation = prepared.operation
         if read_only and operation is not None and operation.operation != OperationType.QUERY:

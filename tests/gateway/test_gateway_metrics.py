@@ -32,6 +32,7 @@ async def test_metrics_count_operations_errors_and_subgraph_fetches(federation: 
     await asyncio.gather(*same)
     federation.lines["credit"].state = "down"
     await federation.ask('{ creditCheck(customerId: "c1", amountFen: 1) { allowed } }')
+    await federation.ask('{ customer(id: "c1") { name } }', token=None)
     after = await scrape(federation)
 
     customer = {"service": "gateway", "operation": "customer"}
@@ -39,6 +40,7 @@ async def test_metrics_count_operations_errors_and_subgraph_fetches(federation: 
     assert grown(before, after, "crm_graphql_operations_total", service="gateway", operation="creditCheck",
                  outcome="error") == 1
     assert grown(before, after, "crm_graphql_errors_total", service="gateway", code="SUBGRAPH_UNAVAILABLE") == 1
+    assert grown(before, after, "crm_graphql_errors_total", service="gateway", code="UNAUTHENTICATED") == 1
     assert 0 < grown(before, after, "crm_graphql_operation_seconds_sum", **customer) < 60
     assert grown(before, after, "crm_gateway_subgraph_fetches_total", subgraph="customer", outcome="ok") == 2
     assert grown(before, after, "crm_gateway_subgraph_fetches_total", subgraph="credit", outcome="ok") == 1
