@@ -32,7 +32,7 @@ from gateway_overhead import Load  # also puts the repo on sys.path
 from gateway_vs_hive import QUERIES, Children, seed, seller_headers, start_ours
 from proc import cpu_s
 from pymongo import AsyncMongoClient
-from queues import delete_vhost, private_vhost
+from queues import delete_service_queues, delete_vhost, private_vhost
 
 from chassis.embedded import EmbeddedMongo, free_port
 from crm.seed import SALESPEOPLE
@@ -77,9 +77,9 @@ async def run(children: Children, mongo_url: str) -> None:
           "this machine's cores)")
 
 
-async def events(children: Children, mongo_url: str, amqp_url: str) -> None:
+async def events(children: Children, mongo_url: str, amqp_url: str, instance: str) -> None:
     env = {"CRM_ENV": "test", "MONGO_URL": mongo_url, "AMQP_URL": amqp_url, "LOG_LEVEL": "WARNING",
-           "OUTBOX_POLL_S": "0.2"}
+           "OUTBOX_POLL_S": "0.2", "CRM_INSTANCE": instance}
     ports = {name: free_port() for name in CONSUMERS}
     for name, port in ports.items():
         children.start(f"{name}-events", [sys.executable, "-m", "crm.cli", "serve", name, "--host", "127.0.0.1",
@@ -87,7 +87,7 @@ async def events(children: Children, mongo_url: str, amqp_url: str) -> None:
     for name, port in ports.items():
         await children.wait_until_up(f"{name}-events", f"http://127.0.0.1:{port}/readyz")
     mongo = AsyncMongoClient(mongo_url, tz_aware=True)
-    inboxes = {name: mongo[f"crm_{name}"]["inbox"] for name in CONSUMERS}
+    inboxes = {name: mongo[f"crm_{name}_{instance}"]["inbox"] for name in CONSUMERS}
     try:
         customers = await register(f"http://127.0.0.1:{ports['customer']}/graphql")
         await quiet(inboxes)  # credit and ownership heard of them
@@ -156,6 +156,14 @@ async def quiet(inboxes: dict) -> None:
             counts, still_since = now, time.monotonic()
 
 
+def remove_copy(instance: str, *, private: bool) -> list[str]:
+    """A private vhost takes every queue with it; on a shared one, this copy's queues go one by one."""
+    if private:
+        problem = delete_vhost(f"crm-{instance}")
+        return [problem] if problem else []
+    return [p for name in CONSUMERS for p in asyncio.run(delete_service_queues(AMQP_URL, f"{name}.{instance}"))]
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="crm-bench-capacity-") as tmp:
         mongo = EmbeddedMongo(Path(tmp) / "mongo").start()
@@ -165,14 +173,14 @@ def main() -> int:
             asyncio.run(seed(mongo.url))
             asyncio.run(asyncio.wait_for(run(children, mongo.url), BUDGET_S))
             children.stop_all()
-            vhost = f"crm-capacity-{secrets.token_hex(4)}"
-            amqp_url = private_vhost(AMQP_URL, vhost)
+            instance = f"capacity{secrets.token_hex(4)}"
+            amqp_url = private_vhost(AMQP_URL, f"crm-{instance}")
             try:
-                asyncio.run(asyncio.wait_for(events(children, f"{mongo.url}", amqp_url or AMQP_URL),
+                asyncio.run(asyncio.wait_for(events(children, mongo.url, amqp_url or AMQP_URL, instance),
                                              EVENTS_BUDGET_S))
             finally:
                 children.stop_all()
-                if amqp_url and (problem := delete_vhost(vhost)):
+                for problem in remove_copy(instance, private=amqp_url is not None):
                     print(problem)
             print(f"(ran {time.monotonic() - started:.0f} s)")
         finally:
