@@ -1,7 +1,7 @@
 """The Kubernetes manifests as `kubectl apply -k deploy/k8s` (and `-k deploy/k8s/keda`) would send them, checked
 offline and strictly (unknown fields refused) against the schemas of the oldest Kubernetes we support; the
-compose file against the Compose Specification; the Grafana dashboard against the metrics the services
-export."""
+compose file against the Compose Specification; the Grafana dashboard and the alerting rules against the
+metrics the services export."""
 
 import json
 import re
@@ -105,11 +105,33 @@ def test_the_compose_file_follows_the_compose_specification() -> None:
     assert compose_problems(compose)
 
 
+def exported_metrics() -> set[str]:
+    suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"], "gauge": [""]}
+    return {family.name + suffix for family in REGISTRY.collect() for suffix in suffixes.get(family.type, [])}
+
+
 def test_the_dashboard_shows_only_metrics_the_services_export() -> None:
     """A metric renamed in chassis/metrics.py must not leave an empty panel behind."""
-    suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"], "gauge": [""]}
-    exported = {family.name + suffix for family in REGISTRY.collect() for suffix in suffixes.get(family.type, [])}
     dashboard = json.loads((K8S.parent / "grafana" / "crm.json").read_text())
     used = {name for panel in dashboard["panels"] for target in panel["targets"]
             for name in re.findall(r"\bcrm_[a-z_]+", target["expr"])}
-    assert used and used <= exported, used - exported
+    assert used and used <= exported_metrics(), used - exported_metrics()
+
+
+def test_every_alert_watches_exported_metrics_and_says_where_its_runbook_is() -> None:
+    """A renamed metric must not silence an alert (Prometheus takes a rule about a missing series quietly)."""
+    rules = [rule for group in yaml.safe_load((K8S.parent / "prometheus" / "alerts.yml").read_text())["groups"]
+             for rule in group["rules"]]
+    assert rules
+    for rule in rules:
+        used = set(re.findall(r"\bcrm_[a-z_]+", rule["expr"]))
+        assert used and used <= exported_metrics(), (rule["alert"], used - exported_metrics())
+        assert rule["labels"]["severity"] in ("page", "ticket"), rule["alert"]
+        runbook = rule["annotations"]["runbook"]
+        assert rule["annotations"]["summary"] and runbook.split(" ")[0] in readme_anchors(), rule["alert"]
+
+
+def readme_anchors() -> set[str]:
+    """`README.md#<anchor>` of each heading, as GitHub makes them."""
+    headings = re.findall(r"^#+ (.+)$", (K8S.parents[1] / "README.md").read_text(), flags=re.MULTILINE)
+    return {"README.md#" + re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-") for h in headings}
