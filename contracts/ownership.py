@@ -22,7 +22,8 @@ class OwnershipChanged(Event):
 
 
 class StaffChanged(Event):
-    """The staff directory: a person's roles, region and manager (CMP-4 escalations follow it)."""
+    """The staff directory: a person's roles, region, manager and department (CMP-2 hand-overs, CMP-4
+    escalations, CRD-3 alerts and CUS-5 visit plans follow it)."""
 
     type = "staff.changed"
     user_id: str
@@ -30,6 +31,7 @@ class StaffChanged(Event):
     roles: list[str]
     region: str | None = None
     manager_id: str | None = None
+    department: str | None = None  # chassis.directory.Department
     active: bool = True
     version: int  # one more each time the person's record changes: a late one is recognised
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from chassis.auth import Role
+from chassis.directory import Department, StaffRecord, head_of
 from chassis.errors import Invalid, RuleViolation
 from services.complaints.claims import SupplierClaim
 from services.complaints.deadlines import Deadline, DeadlineKind, DeadlinePolicy
@@ -162,7 +163,7 @@ ComplaintEvent = Filed | Resolved | Reopened | Escalated
 
 
 @dataclass(frozen=True)
-class Directory:
+class EscalationLine:
     """CMP-4: what the staff directory (ownership's `staff.changed`) says about an escalation: the handler's
     manager, the regional managers of the customer's region, the sales managers (each by user id)."""
 
@@ -179,6 +180,22 @@ class Directory:
         if person is not None:
             return person
         return f"{Role.REGION_MANAGER}:{region}" if region else str(Role.SALES_MANAGER)
+
+
+def department_handler(department: Department, members: list[StaffRecord], named: str | None) -> StaffRecord:
+    """CMP-2: who answers for a complaint handed to `department`: the person named, who must work there, or
+    else the department's head. A complaint is never handed to a department with nobody in it."""
+    if named is not None:
+        person = next((m for m in members if m.id == named), None)
+        if person is None:
+            raise Invalid("handlerId", f"{named} does not work in {department} (staff directory)")
+        return person
+    head = head_of(members)
+    if head is None:
+        raise RuleViolation("CMP-2", f"nobody works in {department} according to the staff directory: name the "
+                            "department's people there first, so the complaint is not left with nobody",
+                            department=str(department))
+    return head
 
 
 @dataclass
@@ -198,6 +215,7 @@ class Complaint:
     product: str | None = None
     channel: Channel | None = None
     invoice_ids: tuple[str, ...] = ()  # the invoices it concerns: a quality or contract dispute holds them (CRD-8)
+    department: Department | None = None  # CMP-2: the responsible department it was handed to, if it was
     status: ComplaintStatus = ComplaintStatus.RECEIVED
     round: int = 1  # reopening starts a new round of investigation
     first_response: FirstResponse | None = None
@@ -255,14 +273,15 @@ class Complaint:
         self.first_response, self.promised_at = told, expected_resolution_at
         self._record(Action.RECORD_FIRST_RESPONSE, by, now, f"reason: {told.reason}; plan: {told.plan}")
 
-    def hand_over(self, handler_id: str, note: str, *, by: str, now: datetime) -> None:
-        """CMP-2: the first responder may hand it to the responsible department; they stay on record."""
+    def hand_over(self, department: Department, handler: StaffRecord, note: str, *, by: str, now: datetime) -> None:
+        """CMP-2: the first responder may hand it to the responsible department, to a person of it who answers
+        for it from now on; they stay on record."""
         self._check_allowed(Action.HAND_OVER)
-        handler_id, note = _text("handlerId", handler_id), _text("note", note)
-        if handler_id == self.handler_id:
-            raise Invalid("handlerId", f"{handler_id} already handles this complaint")
-        previous, self.handler_id = self.handler_id, handler_id
-        self._record(Action.HAND_OVER, by, now, f"{previous} → {handler_id}: {note}")
+        note = _text("note", note)
+        if handler.id == self.handler_id:
+            raise Invalid("handlerId", f"{handler.id} already handles this complaint")
+        previous, self.handler_id, self.department = self.handler_id, handler.id, department
+        self._record(Action.HAND_OVER, by, now, f"{previous} → {handler.id} ({department}): {note}")
 
     # -- CMP-3: the flow ----------------------------------------------------------------------------
 
@@ -394,10 +413,10 @@ class Complaint:
         self._record(Action.EXTEND_DEADLINE, by, now, f"resolution deadline {current.due_at.isoformat()} → "
                      f"{new_due_at.isoformat()}; customer: {customer_acknowledgement.strip()}")
 
-    def escalate_overdue(self, now: datetime, directory: Directory) -> list[Deadline]:
-        """CMP-4: each missed deadline goes, once, to whom the directory names (`Directory.escalation_to`)."""
+    def escalate_overdue(self, now: datetime, line: EscalationLine) -> list[Deadline]:
+        """CMP-4: each missed deadline goes, once, to whom the directory names (`EscalationLine.escalation_to`)."""
         missed = [d for d in self.deadlines if d.missed(now)]
-        to = directory.escalation_to(self.region)
+        to = line.escalation_to(self.region)
         for deadline in missed:
             deadline.escalated_at, deadline.escalated_to = now, to
             self._record(Action.ESCALATE, SYSTEM, now,

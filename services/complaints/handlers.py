@@ -9,12 +9,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chassis.auth import Principal
+from chassis.directory import Department, on_staff_changed
 from chassis.service import Service
 from chassis.store import UnitOfWork
 from contracts.customer import CustomerRegistered, CustomerUpdated
 from contracts.ownership import OwnershipChanged, StaffChanged
 from services.complaints import policy
-from services.complaints.domain import Channel, Complaint, ComplaintKind, KnownCustomer, Severity
+from services.complaints.domain import (
+    Channel,
+    Complaint,
+    ComplaintKind,
+    KnownCustomer,
+    Severity,
+    department_handler,
+)
 from services.complaints.findings import Meeting, Remedy, Responsibility
 from services.complaints.settings import ComplaintsSettings
 from services.complaints.store import ComplaintStore
@@ -85,17 +93,6 @@ async def on_ownership_changed(event: OwnershipChanged, uow: Uow) -> None:
         await uow.commit()
 
 
-async def on_staff_changed(event: StaffChanged, uow: Uow) -> None:
-    """CMP-4: the staff directory, for whom an overdue complaint goes to; an older record arriving late is
-    ignored."""
-    known = await uow.store.staff_version(event.user_id)
-    if known is None or known < event.version:
-        person = {"_id": event.user_id, "name": event.name, "roles": event.roles, "region": event.region,
-                  "manager_id": event.manager_id, "active": event.active, "version": event.version}
-        uow.store.record_staff(person, known, uow)
-    await uow.commit()
-
-
 SUBSCRIPTIONS = {CustomerRegistered: on_customer_registered, CustomerUpdated: on_customer_updated,
                  OwnershipChanged: on_ownership_changed, StaffChanged: on_staff_changed}
 
@@ -141,11 +138,14 @@ async def record_first_response(complaint_id: str, reason: str, plan: str, expec
     return await _save(complaint, uow)
 
 
-async def hand_over(complaint_id: str, handler_id: str, note: str, by: Principal, uow: Uow) -> Complaint:
-    """CMP-2: to the responsible department; the first responder stays on record."""
+async def hand_over(complaint_id: str, department: Department, handler_id: str | None, note: str, by: Principal,
+                    uow: Uow) -> Complaint:
+    """CMP-2: to the responsible department (the person named there, else its head); the first responder
+    stays on record."""
     complaint = await uow.store.get(complaint_id)
     policy.require_may_respond(by, complaint)
-    complaint.hand_over(handler_id, note, by=by.user_id, now=uow.now())
+    handler = department_handler(department, await uow.store.directory.in_department(department), handler_id)
+    complaint.hand_over(department, handler, note, by=by.user_id, now=uow.now())
     return await _save(complaint, uow)
 
 
@@ -229,8 +229,8 @@ async def escalate_overdue(complaint_id: str, uow: Uow) -> int:
     The save is conditional on the version read, so of two replicas sweeping at once one escalates
     and the other retries, finds it escalated, and publishes nothing."""
     complaint = await uow.store.get(complaint_id)
-    directory = await uow.store.directory(complaint.handler_id, complaint.region)
-    missed = complaint.escalate_overdue(uow.now(), directory)
+    line = await uow.store.escalation_line(complaint.handler_id, complaint.region)
+    missed = complaint.escalate_overdue(uow.now(), line)
     if not missed:
         return 0  # acknowledged meanwhile, or another replica was first
     await _save(complaint, uow)  # also moves its `next_escalation_at` on

@@ -1,7 +1,8 @@
 """Who may see and do what on the complaints desk (`access.md`).
 
-Complaint details are for the customer's owner, the salesperson who filed it, region roles of the
-customer's region, managers, FINANCE, SERVICE and ADMIN. Anyone may file (CMP-2: the filer is the
+Complaint details are for the customer's owner, the salesperson who filed it, its handler (a department's
+person it was handed to, CMP-2, works on what they see), region roles of the customer's region, managers,
+FINANCE, SERVICE and ADMIN. Anyone may file (CMP-2: the filer is the
 first responder). Until the first response, the first responder, the handler, SERVICE and managers
 move it; after it, the current handler, SERVICE and managers; a MONEY remedy is for SERVICE and
 managers only.
@@ -21,7 +22,7 @@ CLAIM_WRITERS_OFF = (Role.FINANCE, Role.GENERAL_MANAGER)  # CMP-6: giving up mon
 
 
 def sees(caller: Principal, complaint: Complaint) -> bool:
-    return caller.user_id == complaint.first_responder_id or sees_customer(
+    return caller.user_id in (complaint.first_responder_id, complaint.handler_id) or sees_customer(
         caller, complaint.owner_id, complaint.region, Role.FINANCE, Role.SERVICE, Role.ADMIN)
 
 
@@ -34,7 +35,7 @@ def listed(caller: Principal) -> dict[str, Any]:
     """Which complaints lists show: what `sees` allows, as a query."""
     if caller.has_any(*MANAGERS, Role.FINANCE, Role.SERVICE, Role.ADMIN):
         return {}
-    mine: list[dict[str, Any]] = [{"first_responder_id": caller.user_id}]
+    mine: list[dict[str, Any]] = [{"first_responder_id": caller.user_id}, {"handler_id": caller.user_id}]
     if caller.has_any(*REGION_ROLES) and caller.region is not None:
         mine.append({"region": caller.region})
     if Role.SALES in caller.roles:

@@ -34,6 +34,7 @@ from services.complaints.schema_types import (
     ComplaintFilter,
     ComplaintStatistics,
     Customer,
+    DepartmentType,
     DurationStatistics,
     FileComplaintInput,
     FindingInput,
@@ -110,11 +111,13 @@ class Mutation:
         return await _run(info, lambda uow: handlers.solve_on_the_spot(str(id), responsibility, summary,
                                                                        info.context.caller, uow))
 
-    @strawberry.mutation(description="CMP-2: hand it to the responsible department; the first responder stays")
-    async def hand_over_complaint(self, info: Info, id: strawberry.ID, handler_id: strawberry.ID,
-                                  note: str) -> Complaint:
-        return await _run(info, lambda uow: handlers.hand_over(str(id), str(handler_id), note, info.context.caller,
-                                                              uow))
+    @strawberry.mutation(description="CMP-2: hand it to the responsible department: to the person named there "
+                                     "(`handlerId`, who must work in it per the staff directory), else to its "
+                                     "head; the first responder stays on record")
+    async def hand_over_complaint(self, info: Info, id: strawberry.ID, department: DepartmentType, note: str,
+                                  handler_id: strawberry.ID | None = None) -> Complaint:
+        return await _run(info, lambda uow: handlers.hand_over(
+            str(id), department, str(handler_id) if handler_id else None, note, info.context.caller, uow))
 
     @strawberry.mutation(description="CMP-3: RECEIVED → ACKNOWLEDGED (CMP-4: within 1 working day)")
     async def acknowledge_complaint(self, info: Info, id: strawberry.ID) -> Complaint:

@@ -4,6 +4,7 @@ from datetime import datetime
 
 import strawberry
 
+from chassis.directory import Department
 from chassis.graphql import ServiceContext, list_size
 from chassis.scalars import Fen
 from services.complaints import claims, deadlines, domain, findings, flow, policy
@@ -22,6 +23,7 @@ MeetingParty = strawberry.enum(findings.Party, name="MeetingParty")
 Remedy = strawberry.enum(findings.Remedy, description="CMP-6: what the customer is offered")
 DeadlineKind = strawberry.enum(deadlines.DeadlineKind, name="ComplaintDeadlineKind")
 ClaimStatus = strawberry.enum(claims.ClaimStatus, name="SupplierClaimStatus")
+DepartmentType = strawberry.enum(Department, name="Department")  # as the staff directory (ownership) names them
 
 @strawberry.type(name="ComplaintFirstResponse",
                  description="CMP-2: what the customer was told when it could not be solved on the spot")
@@ -142,6 +144,7 @@ class Complaint:
     first_responder_id: strawberry.ID = strawberry.field(description="CMP-2 首问负责: who received it")
     handler_id: strawberry.ID = strawberry.field(description="who handles it now (the first responder unless "
                                                              "handed over); escalations go to their manager")
+    department: DepartmentType | None = strawberry.field(description="CMP-2: the department it was handed to")
     filed_at: datetime
     due_at: datetime | None = strawberry.field(description="CMP-4: the next deadline (acknowledge, then propose "
                                                            "a resolution); null once a resolution is proposed")
@@ -176,7 +179,7 @@ class Complaint:
             id=strawberry.ID(c.id), reference=c.reference, customer_id=strawberry.ID(c.customer_id), kind=c.kind,
             severity=c.severity, status=c.status, description=c.description, product=c.product, channel=c.channel,
             invoice_ids=list(c.invoice_ids), region=c.region, first_responder_id=strawberry.ID(c.first_responder_id),
-            handler_id=strawberry.ID(c.handler_id), filed_at=c.filed_at, due_at=c.due_at,
+            handler_id=strawberry.ID(c.handler_id), department=c.department, filed_at=c.filed_at, due_at=c.due_at,
             overdue=c.due_at is not None and c.due_at <= now,
             acknowledge_due_at=acknowledge.due_at if acknowledge else None,
             resolution_due_at=resolution.due_at if resolution else None, promised_at=c.promised_at,

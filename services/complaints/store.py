@@ -18,6 +18,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 
 from chassis.auth import Role
+from chassis.directory import Department, StaffDirectory
 from chassis.errors import Invalid, NotFound
 from chassis.pagination import Slice, page_of
 from chassis.store import Database, UnitOfWork
@@ -28,7 +29,7 @@ from services.complaints.domain import (
     Channel,
     Complaint,
     ComplaintKind,
-    Directory,
+    EscalationLine,
     FirstResponse,
     KnownCustomer,
     Severity,
@@ -77,9 +78,10 @@ class ComplaintStore:
         db = database.db
         self.complaints = db["complaints"]
         self.customers = db["customers"]
-        self.staff = db["staff"]  # CMP-4: the staff directory as ownership tells it (staff.changed)
+        self.directory = StaffDirectory(database)  # CMP-2, CMP-4: as ownership tells it (staff.changed)
 
     async def ensure_indexes(self) -> None:
+        await self.directory.ensure_indexes()
         await self.customers.create_index([("region", ASCENDING)])  # also creates it outside any transaction
         await self.complaints.create_index([("reference", ASCENDING)], unique=True)
         await self.complaints.create_index([("customer_id", ASCENDING), ("filed_at", DESCENDING)])
@@ -96,27 +98,12 @@ class ComplaintStore:
         return KnownCustomer(d["_id"], d.get("code"), d.get("region"), d.get("owner_id"), d.get("card_version", 0),
                              d.get("owner_changed_at"), d.get("version", 0))
 
-    async def staff_version(self, user_id: str) -> int | None:
-        known = await self.staff.find_one({"_id": user_id}, {"version": 1})
-        return known["version"] if known else None
-
-    def record_staff(self, person: dict[str, Any], known_version: int | None, uow: UnitOfWork) -> None:
-        """The directory's record of a person (`version` is ownership's), in place of the version read."""
-        uow.save_versioned(self.staff, person, known_version or 0)
-
-    async def directory(self, handler_id: str, region: str | None) -> Directory:
+    async def escalation_line(self, handler_id: str, region: str | None) -> EscalationLine:
         """CMP-4: the handler's manager, the region's regional managers, the sales managers (active ones)."""
-        handler = await self._database.find_by_id(self.staff, handler_id)
-        manager = handler.get("manager_id") if handler else None
-        if manager is not None and await self.staff.count_documents({"_id": manager, "active": False}):
-            manager = None  # left the company: the next in line
-
-        async def ids(query: dict[str, Any]) -> tuple[str, ...]:
-            found = self.staff.find(query | {"active": True}, {"_id": 1}).sort("_id", 1)
-            return tuple([d["_id"] async for d in found])
-
-        regional = await ids({"roles": str(Role.REGION_MANAGER), "region": region}) if region else ()
-        return Directory(manager, regional, await ids({"roles": str(Role.SALES_MANAGER)}))
+        directory = self.directory
+        regional = await directory.holding(Role.REGION_MANAGER, region) if region else ()
+        return EscalationLine(await directory.manager_of(handler_id), regional,
+                              await directory.holding(Role.SALES_MANAGER))
 
     async def known_customer(self, customer_id: str) -> KnownCustomer:
         found = await self.find_customer(customer_id)
@@ -227,6 +214,7 @@ def to_document(c: Complaint) -> dict[str, Any]:
         "description": c.description,
         "first_responder_id": c.first_responder_id,
         "handler_id": c.handler_id,
+        "department": c.department.value if c.department else None,
         "filed_at": c.filed_at,
         "month": c.month,
         "region": c.region,
@@ -268,6 +256,7 @@ def to_complaint(d: dict[str, Any]) -> Complaint:
         description=d["description"],
         first_responder_id=d["first_responder_id"],
         handler_id=d["handler_id"],
+        department=Department(d["department"]) if d.get("department") else None,
         filed_at=d["filed_at"],
         month=d["month"],
         region=d.get("region"),

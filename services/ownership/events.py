@@ -18,8 +18,9 @@ def to_contract(event: OwnerChanged | handover.CommissionHoldChanged | StaffSave
         case handover.CommissionHoldChanged():  # OWN-7 / OWN-8
             return CommissionHoldChanged(salesperson_id=event.salesperson_id, case_id=event.case_id,
                                          on_hold=event.on_hold, reason=event.reason, changed_at=event.at)
-        case StaffSaved(member=member):  # CMP-4's directory
+        case StaffSaved(member=member):  # the staff directory
             return StaffChanged(user_id=member.id, name=member.name, roles=[str(r) for r in member.roles],
-                                region=member.region, manager_id=member.manager_id, active=member.active,
+                                region=member.region, manager_id=member.manager_id,
+                                department=member.department, active=member.active,
                                 version=member.version)
     raise TypeError(f"ownership does not publish {type(event).__name__}")

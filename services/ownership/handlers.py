@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from chassis.auth import Principal, Role
+from chassis.directory import Department
 from chassis.errors import Conflict, Forbidden, RuleViolation
 from chassis.service import Service
 from chassis.store import UnitOfWork
@@ -315,10 +316,16 @@ def require_active(seller: Salesperson | None, salesperson_id: str, why: str) ->
 async def enrolled(user_id: str, name: str | None, roles: list[str], region: str | None, uow: Uow
                    ) -> Salesperson | None:
     """The roster's record of a person; a salesperson with a region nobody entered yet is enrolled from their
-    token's claims (access.md), so a first contact is never lost (OWN-1)."""
+    token's claims (access.md), so a first contact is never lost (OWN-1), and enters the staff directory as a
+    salesperson of the sales department unless someone entered them there already."""
     found = await uow.store.find_salesperson(user_id)
     if found is not None or Role.SALES not in roles or not region:
         return found
     salesperson = Salesperson(id=user_id, name=name or user_id, region=region)
     uow.store.save_salesperson(salesperson, uow)
+    if await uow.store.find_staff_member(user_id) is None:
+        member = StaffMember(user_id, salesperson.name, tuple(Role(r) for r in roles), region,
+                             department=Department.SALES)
+        member.saved()
+        uow.store.save_staff_member(member, uow)
     return salesperson

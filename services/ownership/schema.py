@@ -109,12 +109,13 @@ class Mutation(HandoverMutation):
             str(customer_id), str(salesperson_id), info.context.caller, note, uow))
         return Ownership.shown(info, referred)
 
-    @strawberry.mutation(description="The staff directory (CMP-4: whom an overdue complaint goes to): ADMIN, or "
-                                     "the regional manager for the people of their region")
+    @strawberry.mutation(description="The staff directory (whom a complaint is handed to, CMP-2, or goes to when "
+                                     "overdue, CMP-4; whom credit alerts name, CRD-3): ADMIN, or the regional "
+                                     "manager for the people of their region")
     async def save_staff_member(self, info: Info, input: StaffMemberInput) -> StaffMember:
         member = staff.StaffMember(id=str(input.id).strip(), name=input.name.strip(), roles=tuple(input.roles),
                                    region=input.region, manager_id=str(input.manager_id) if input.manager_id else None,
-                                   active=input.active)
+                                   department=input.department, active=input.active)
         saved = await info.context.service.run(lambda uow: handlers.save_staff_member(
             member, info.context.caller, uow))
         return StaffMember.from_domain(saved)

@@ -11,6 +11,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from chassis.auth import Role
+from chassis.directory import Department
 from chassis.graphql import ServiceContext, list_size
 from chassis.scalars import Fen
 from services.ownership import domain, handover, policy, staff
@@ -216,32 +217,38 @@ class ReleaseReportInput:
 
 
 StaffRole = strawberry.enum(Role, name="StaffRole")
+DepartmentType = strawberry.enum(Department, name="Department")
 
 
-@strawberry.type(description="The staff directory: a person's roles, region and manager (CMP-4 escalations)")
+@strawberry.type(description="The staff directory: a person's roles, region, manager and department (CMP-2 "
+                             "hand-overs, CMP-4 escalations, CRD-3 alerts, CUS-5 visit plans)")
 class StaffMember:
     id: strawberry.ID
     name: str
     roles: list[StaffRole]
     region: str | None
     manager_id: strawberry.ID | None
+    department: DepartmentType | None
     active: bool
     version: int
 
     @classmethod
     def from_domain(cls, m: staff.StaffMember) -> "StaffMember":
         return cls(id=strawberry.ID(m.id), name=m.name, roles=list(m.roles), region=m.region,
-                   manager_id=strawberry.ID(m.manager_id) if m.manager_id else None, active=m.active,
-                   version=m.version)
+                   manager_id=strawberry.ID(m.manager_id) if m.manager_id else None, department=m.department,
+                   active=m.active, version=m.version)
 
 
 @strawberry.input
 class StaffMemberInput:
     id: strawberry.ID = strawberry.field(description="the person's user id (the token's `sub`)")
     name: str
-    roles: list[StaffRole]
+    roles: list[StaffRole] = strawberry.field(description="the roles they sign in with (none for a department's "
+                                                          "people who only handle complaints)")
     region: str | None = None
     manager_id: strawberry.ID | None = strawberry.field(default=None, description="who their manager is")
+    department: DepartmentType | None = strawberry.field(default=None, description="where complaints can be "
+                                                                                "handed to them (CMP-2)")
     active: bool = True
 
 

@@ -19,6 +19,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from chassis.auth import Role
+from chassis.directory import Department
 from chassis.errors import Conflict, NotFound
 from chassis.pagination import Slice, page_of
 from chassis.store import Database, UnitOfWork
@@ -62,8 +63,8 @@ class OwnershipStore:
         self.missing_reports = db["missing_reports"]
         self.cases = db["cases"]
         self.open_cases = db["open_cases"]
-        self.receivables = db["receivables"]
-        self.staff = db["staff"]  # the staff directory (staff.py)  # OWN-7/8: credit's figure per customer (credit.receivables_changed)
+        self.receivables = db["receivables"]  # OWN-7/8: credit's figure per customer (credit.receivables_changed)
+        self.staff = db["staff"]  # the staff directory (staff.py): ownership keeps it
 
     async def ensure_indexes(self) -> None:
         for name in ("owner_id", "expires_at", "available_at", "region"):
@@ -218,14 +219,18 @@ class OwnershipStore:
 
     async def find_staff_member(self, user_id: str) -> StaffMember | None:
         d = await self._database.find_by_id(self.staff, user_id)
-        return None if d is None else StaffMember(d["_id"], d["name"], tuple(Role(r) for r in d["roles"]),
-                                                  d.get("region"), d.get("manager_id"), d["active"], d["version"])
+        if d is None:
+            return None
+        department = Department(d["department"]) if d.get("department") else None
+        return StaffMember(d["_id"], d["name"], tuple(Role(r) for r in d["roles"]), d.get("region"),
+                           d.get("manager_id"), department, d["active"], d["version"])
 
     def save_staff_member(self, member: StaffMember, uow: UnitOfWork) -> None:
         """Versioned like every record; `staff.changed` goes out with it."""
         expected, member.version = member.version, member.version + 1
         doc = {"_id": member.id, "name": member.name, "roles": [str(r) for r in member.roles],
-               "region": member.region, "manager_id": member.manager_id, "active": member.active,
+               "region": member.region, "manager_id": member.manager_id, "department": member.department,
+               "active": member.active,
                "version": member.version}
         uow.save_versioned(self.staff, doc, expected)
         uow.track(member)

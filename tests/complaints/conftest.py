@@ -40,21 +40,21 @@ class ComplaintsHarness:
         return envelope.data.customer_id
 
     async def know_staff(self, user_id: str, *roles: str, region: str | None = "east",
-                         manager_id: str | None = None) -> None:
+                         manager_id: str | None = None, department: str | None = None) -> None:
         """The staff directory as ownership tells it (staff.changed)."""
         await self.service.deliver(Envelope[StaffChanged].model_validate(staff_changed(
-            user_id, *roles, region=region, manager_id=manager_id)))
+            user_id, *roles, region=region, manager_id=manager_id, department=department)))
 
     async def sweep(self) -> int:
         return await sweep_deadlines(self.service)
 
 
 def staff_changed(user_id: str, *roles: str, region: str | None = "east", manager_id: str | None = None,
-                  version: int = 1) -> dict[str, Any]:
+                  department: str | None = None, version: int = 1) -> dict[str, Any]:
     return {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "ownership", "type": "staff.changed",
             "time": START.isoformat(), "subject": None, "datacontenttype": "application/json",
             "data": {"userId": user_id, "name": user_id, "roles": list(roles or ["SALES"]), "region": region,
-                     "managerId": manager_id, "active": True, "version": version}}
+                     "managerId": manager_id, "department": department, "active": True, "version": version}}
 
 
 def customer_registered(customer_id: str | None = None, region: str | None = "east",

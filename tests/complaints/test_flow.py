@@ -1,9 +1,11 @@
 """The complaint flow through the complaints subgraph, on real Mongo wire protocol and RabbitMQ."""
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chassis.auth import mint_token
+from chassis.settings import DEV_JWT_SECRET
 from tests.complaints.conftest import ComplaintsHarness
 from tests.support import START, error_codes, token
 
@@ -186,8 +188,9 @@ async def test_cmp_2_only_the_desk_managers_the_first_responder_or_handler_move_
     answer = await desk.gql(ACKNOWLEDGE, {"id": complaint["id"]}, as_token=colleague)
     assert error_codes(answer) == ["FORBIDDEN"] and "SERVICE" in answer["errors"][0]["extensions"]["allowed"]
 
-    handed = """mutation($id: ID!) { handOverComplaint(id: $id, handlerId: "u2", note: "u2 负责该产品线") {
-      firstResponderId handlerId } }"""
+    await desk.know_staff("u2", "SALES", department="SALES")
+    handed = """mutation($id: ID!) { handOverComplaint(id: $id, department: SALES, handlerId: "u2",
+      note: "u2 负责该产品线") { firstResponderId handlerId } }"""
     assert await step(desk, handed, complaint["id"]) == {"firstResponderId": "u1", "handlerId": "u2"}
     assert (await step(desk, ACKNOWLEDGE, complaint["id"], as_token=colleague))["status"] == "ACKNOWLEDGED"
     # after the first response the work is the handler's, the desk's and the managers' (access.md)
@@ -196,6 +199,33 @@ async def test_cmp_2_only_the_desk_managers_the_first_responder_or_handler_move_
     assert error_codes(await desk.gql(INVESTIGATE, {"id": complaint["id"]}, as_token=regional)) == ["FORBIDDEN"]
     manager = token("SALES_MANAGER", user="sm-1", region=None)
     assert (await step(desk, INVESTIGATE, complaint["id"], as_token=manager))["status"] == "INVESTIGATING"
+
+
+HAND_OVER = """mutation($id: ID!, $department: Department!, $handlerId: ID) {
+  handOverComplaint(id: $id, department: $department, handlerId: $handlerId, note: "质量部检验批次") {
+    handlerId department } }"""
+
+
+async def test_cmp_2_handed_to_the_quality_department_its_head_answers_for_it_and_works_on_it(
+        desk: ComplaintsHarness) -> None:
+    await desk.know_staff("qa-head", region=None, department="QUALITY")  # people without a system role
+    await desk.know_staff("qa-1", region=None, manager_id="qa-head", department="QUALITY")
+    complaint = await file(desk)  # by u1, a salesperson, who tells the customer reason, plan and date
+
+    nobody = await desk.gql(HAND_OVER, {"id": complaint["id"], "department": "LOGISTICS"})
+    assert error_codes(nobody) == ["RULE_VIOLATION"] and nobody["errors"][0]["extensions"]["rule"] == "CMP-2"
+    stranger = await desk.gql(HAND_OVER, {"id": complaint["id"], "department": "QUALITY", "handlerId": "u2"})
+    assert stranger["errors"][0]["extensions"]["field"] == "handlerId"  # u2 does not work in quality
+    handed = await step(desk, HAND_OVER, complaint["id"], department="QUALITY")
+    assert handed == {"handlerId": "qa-head", "department": "QUALITY"}
+
+    head = mint_token(DEV_JWT_SECRET, "qa-head", [], now=datetime.now(UTC), region=None)  # signs in, no role
+    assert (await step(desk, ACKNOWLEDGE, complaint["id"], as_token=head))["status"] == "ACKNOWLEDGED"
+    assert (await step(desk, INVESTIGATE, complaint["id"], as_token=head))["status"] == "INVESTIGATING"
+    listed = await desk.gql.data("{ complaints(first: 10) { edges { node { id } } } }", as_token=head)
+    assert [e["node"]["id"] for e in listed["complaints"]["edges"]] == [complaint["id"]]  # what they handle, only
+    colleague = mint_token(DEV_JWT_SECRET, "qa-1", [], now=datetime.now(UTC), region=None)
+    assert error_codes(await desk.gql(STEPS, {"id": complaint["id"]}, as_token=colleague)) == ["FORBIDDEN"]
 
 
 async def test_cmp_2_reason_plan_and_expected_date_are_told_together(desk: ComplaintsHarness) -> None:

@@ -105,7 +105,7 @@ async def test_cmp_4_an_overdue_complaint_goes_to_the_regional_manager_the_staff
                                as_token=admin)
         customer_id = (await crm.gateway.data(REGISTER))["registerCustomer"]["id"]
         await eventually(lambda: desk.store.find_customer(customer_id))
-        await eventually(lambda: desk.store.staff_version(f"rm-{unique}"))  # staff.changed crossed the bus
+        await eventually(lambda: desk.store.directory.version(f"rm-{unique}"))  # staff.changed crossed the bus
         complaint_id = (await crm.gateway.data(FILE, {"input": {
             "customerId": customer_id, "kind": "SERVICE", "description": "电话没人接", "reason": "人手不足",
             "plan": "回电", "expectedResolutionAt": (START + timedelta(days=3)).isoformat()}}))["fileComplaint"]["id"]

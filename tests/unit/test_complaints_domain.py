@@ -8,12 +8,20 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
+from chassis.directory import Department, StaffRecord
 from chassis.errors import Invalid, RuleViolation
 from services.complaints.analysis import percentile, summarise
 from services.complaints.calendar import WorkingCalendar
 from services.complaints.claims import ClaimStatus
 from services.complaints.deadlines import DeadlineKind, DeadlinePolicy
-from services.complaints.domain import Complaint, ComplaintKind, Directory, KnownCustomer, Severity
+from services.complaints.domain import (
+    Complaint,
+    ComplaintKind,
+    EscalationLine,
+    KnownCustomer,
+    Severity,
+    department_handler,
+)
 from services.complaints.findings import Meeting, Party, Remedy, Responsibility
 from services.complaints.flow import FLOW, Action, ComplaintStatus
 from services.complaints.settings import ComplaintsSettings
@@ -43,9 +51,9 @@ def days(n: float) -> timedelta:
     return timedelta(days=n)
 
 
-def directory_of(complaint: Complaint) -> Directory:
+def escalation_line_of(complaint: Complaint) -> EscalationLine:
     """What the staff directory says for the complaint's current handler (only managers on record here)."""
-    return Directory(MANAGERS.get(complaint.handler_id))
+    return EscalationLine(MANAGERS.get(complaint.handler_id))
 
 
 def a_complaint(*, at: datetime = MONDAY, by: str = "alice", policy: DeadlinePolicy = POLICY, **overrides
@@ -153,12 +161,30 @@ def test_cmp_2_the_first_responder_may_move_it_forward_without_a_handling_role()
         policy.require_may_propose(who("alice", Role.SALES), complaint, Remedy.MONEY)
 
 
-def test_cmp_2_handing_over_keeps_the_first_responder_on_record():
-    complaint = a_complaint(by="alice")
-    complaint.hand_over("service-desk-1", "质量问题转客户中心", by="alice", now=MONDAY + hours(1))
+def staff(id: str, department: Department = Department.QUALITY, manager_id: str | None = None) -> StaffRecord:
+    return StaffRecord(id, id, (), None, manager_id, str(department), True)
 
-    assert complaint.first_responder_id == "alice" and complaint.handler_id == "service-desk-1"
-    assert complaint.steps[-1].action is Action.HAND_OVER and "alice → service-desk-1" in complaint.steps[-1].note
+
+def test_cmp_2_handing_over_to_a_department_keeps_the_first_responder_on_record():
+    complaint = a_complaint(by="alice")
+    complaint.hand_over(Department.QUALITY, staff("qa-1"), "质量问题转质量部", by="alice", now=MONDAY + hours(1))
+
+    assert complaint.first_responder_id == "alice" and complaint.handler_id == "qa-1"
+    assert complaint.department is Department.QUALITY
+    assert complaint.steps[-1].action is Action.HAND_OVER and "alice → qa-1 (QUALITY)" in complaint.steps[-1].note
+
+
+def test_cmp_2_a_department_takes_it_through_the_person_named_there_else_its_head():
+    quality = [staff("qa-1", manager_id="qa-head"), staff("qa-head", manager_id="gm"), staff("qa-2", manager_id="qa-1")]
+
+    assert department_handler(Department.QUALITY, quality, None).id == "qa-head"  # managed from outside it
+    assert department_handler(Department.QUALITY, quality, "qa-2").id == "qa-2"
+    with pytest.raises(Invalid) as named:
+        department_handler(Department.QUALITY, quality, "bob")  # not of the department
+    assert named.value.extensions["field"] == "handlerId"
+    with pytest.raises(RuleViolation) as nobody:
+        department_handler(Department.LOGISTICS, [], None)  # never to nobody
+    assert nobody.value.extensions["rule"] == "CMP-2"
 
 
 def test_cmp_2_not_solved_on_the_spot_the_customer_is_told_reason_plan_and_date():
@@ -439,8 +465,8 @@ def test_cmp_4_a_deadline_of_less_than_a_working_day_is_not_configurable():
 def test_cmp_4_not_acknowledged_by_monday_end_of_day_escalates_to_the_handlers_manager():
     complaint = a_complaint(at=FRIDAY_EVENING, by="alice")
 
-    assert complaint.escalate_overdue(END_OF_MONDAY - timedelta(seconds=1), directory_of(complaint)) == []
-    missed = complaint.escalate_overdue(END_OF_MONDAY, directory_of(complaint))
+    assert complaint.escalate_overdue(END_OF_MONDAY - timedelta(seconds=1), escalation_line_of(complaint)) == []
+    missed = complaint.escalate_overdue(END_OF_MONDAY, escalation_line_of(complaint))
 
     assert [(d.kind, d.escalated_to, d.escalated_at) for d in missed] == [
         (DeadlineKind.ACKNOWLEDGE, "boss-of-alice", END_OF_MONDAY)]
@@ -450,10 +476,10 @@ def test_cmp_4_not_acknowledged_by_monday_end_of_day_escalates_to_the_handlers_m
 
 def test_cmp_4_a_missed_deadline_escalates_once():
     complaint = a_complaint(at=FRIDAY_EVENING)
-    complaint.escalate_overdue(END_OF_MONDAY, directory_of(complaint))
+    complaint.escalate_overdue(END_OF_MONDAY, escalation_line_of(complaint))
 
-    assert complaint.escalate_overdue(END_OF_MONDAY + hours(1), directory_of(complaint)) == []
-    assert complaint.escalate_overdue(END_OF_MONDAY + days(1), directory_of(complaint)) == []
+    assert complaint.escalate_overdue(END_OF_MONDAY + hours(1), escalation_line_of(complaint)) == []
+    assert complaint.escalate_overdue(END_OF_MONDAY + days(1), escalation_line_of(complaint)) == []
     assert complaint.next_escalation_at == complaint.deadline(DeadlineKind.RESOLUTION).due_at  # the next one
 
 
@@ -461,41 +487,42 @@ def test_cmp_4_acknowledged_in_time_nothing_escalates_until_the_resolution_deadl
     complaint = a_complaint(at=FRIDAY_EVENING)
     complaint.acknowledge(by="alice", now=local(2026, 3, 9, 9))
 
-    assert complaint.escalate_overdue(END_OF_MONDAY + days(1), directory_of(complaint)) == []
+    assert complaint.escalate_overdue(END_OF_MONDAY + days(1), escalation_line_of(complaint)) == []
     resolution_due = complaint.deadline(DeadlineKind.RESOLUTION).due_at
-    assert [d.kind for d in complaint.escalate_overdue(resolution_due, directory_of(complaint))] == [DeadlineKind.RESOLUTION]
+    assert [d.kind for d in complaint.escalate_overdue(resolution_due, escalation_line_of(complaint))] == [DeadlineKind.RESOLUTION]
 
 
 def test_cmp_4_proposing_a_resolution_in_time_meets_the_deadline():
     complaint = proposed()
 
     assert complaint.due_at is None and complaint.next_escalation_at is None
-    assert complaint.escalate_overdue(MONDAY + days(60), directory_of(complaint)) == []
+    assert complaint.escalate_overdue(MONDAY + days(60), escalation_line_of(complaint)) == []
 
 
 def test_cmp_4_escalation_goes_to_the_manager_of_whoever_handles_it_now():
     complaint = a_complaint(at=FRIDAY_EVENING, by="alice")
-    complaint.hand_over("bob", "转交", by="alice", now=FRIDAY_EVENING + hours(1))
+    complaint.hand_over(Department.SALES, staff("bob", Department.SALES), "转交", by="alice",
+                        now=FRIDAY_EVENING + hours(1))
 
-    assert complaint.escalate_overdue(END_OF_MONDAY, directory_of(complaint))[0].escalated_to == "boss-of-bob"
+    assert complaint.escalate_overdue(END_OF_MONDAY, escalation_line_of(complaint))[0].escalated_to == "boss-of-bob"
 
 
 def test_cmp_4_with_no_manager_on_record_a_regional_manager_of_the_region_then_a_sales_manager():
-    assert Directory(None, ("rm-a", "rm-b"), ("sm-1",)).escalation_to("east") == "rm-a"
-    assert Directory(None, (), ("sm-1",)).escalation_to("east") == "sm-1"
-    assert Directory("boss", ("rm-a",), ("sm-1",)).escalation_to("east") == "boss"
+    assert EscalationLine(None, ("rm-a", "rm-b"), ("sm-1",)).escalation_to("east") == "rm-a"
+    assert EscalationLine(None, (), ("sm-1",)).escalation_to("east") == "sm-1"
+    assert EscalationLine("boss", ("rm-a",), ("sm-1",)).escalation_to("east") == "boss"
 
 
 def test_cmp_4_escalation_goes_to_nobody_never_the_regional_then_the_sales_managers_stand_in():
     complaint = a_complaint(at=FRIDAY_EVENING, by="nobody-knows")  # the customer is in 华东
-    missed = complaint.escalate_overdue(END_OF_MONDAY, directory_of(complaint))
+    missed = complaint.escalate_overdue(END_OF_MONDAY, escalation_line_of(complaint))
     assert missed[0].escalated_to == "REGION_MANAGER:华东" and "REGION_MANAGER:华东" in complaint.steps[-1].note
     assert complaint.escalated_to == ["REGION_MANAGER:华东"]
 
     nowhere = Complaint.file(id="cmp-2", reference="CP000002", customer=KnownCustomer("cust-2", "C000002", None),
                              by="nobody-knows", now=FRIDAY_EVENING, policy=POLICY,
                              kind=ComplaintKind.SERVICE, description="没人回电话")
-    assert nowhere.escalate_overdue(END_OF_MONDAY, directory_of(nowhere))[0].escalated_to == "SALES_MANAGER"
+    assert nowhere.escalate_overdue(END_OF_MONDAY, escalation_line_of(nowhere))[0].escalated_to == "SALES_MANAGER"
 
 
 def test_cmp_4_extending_the_deadline_needs_the_customers_acknowledgement():
@@ -536,12 +563,12 @@ def test_cmp_4_an_extension_must_be_later_than_the_current_deadline():
 def test_cmp_4_an_extended_deadline_missed_again_escalates_again_once():
     complaint = investigating()
     first_due = complaint.deadline(DeadlineKind.RESOLUTION).due_at
-    assert len(complaint.escalate_overdue(first_due, directory_of(complaint))) == 1
+    assert len(complaint.escalate_overdue(first_due, escalation_line_of(complaint))) == 1
     complaint.extend_deadline(first_due + days(3), "客户同意延期", by="alice", now=first_due + hours(1))
 
-    assert complaint.escalate_overdue(first_due + days(2), directory_of(complaint)) == []
-    assert len(complaint.escalate_overdue(first_due + days(3), directory_of(complaint))) == 1
-    assert complaint.escalate_overdue(first_due + days(4), directory_of(complaint)) == []
+    assert complaint.escalate_overdue(first_due + days(2), escalation_line_of(complaint)) == []
+    assert len(complaint.escalate_overdue(first_due + days(3), escalation_line_of(complaint))) == 1
+    assert complaint.escalate_overdue(first_due + days(4), escalation_line_of(complaint)) == []
 
 
 def test_cmp_4_reopening_starts_a_new_resolution_deadline():
