@@ -13,7 +13,8 @@ class CreditAlertRaised(Event):
     level: int
     exposure_fen: int
     limit_fen: int
-    recipients: list[str]  # user ids and role names, a regional role as "REGION_MANAGER:<region>"
+    recipients: list[str]  # the people the staff directory names; a role ("FINANCE", "REGION_MANAGER:<region>")
+    # only where it names nobody
     raised_at: AwareDatetime
     salesperson_id: str | None = None
     region: str | None = None

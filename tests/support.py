@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import inspect
 import json
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -137,3 +138,13 @@ async def _channel(connection: aio_pika.abc.AbstractConnection) -> AsyncIterator
         yield channel
     with contextlib.suppress(Exception):
         await channel.close()
+
+
+def staff_changed(user_id: str, *roles: str, region: str | None = "east", manager_id: str | None = None,
+                  department: str | None = None, version: int = 1) -> dict[str, Any]:
+    """`staff.changed` as ownership publishes it: the staff directory's record of a person."""
+    return {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "ownership", "type": "staff.changed",
+            "time": START.isoformat(), "subject": None, "datacontenttype": "application/json",
+            "data": {"userId": user_id, "name": user_id, "roles": list(roles) if roles or department else ["SALES"],
+                     "region": region, "managerId": manager_id, "department": department, "active": True,
+                     "version": version}}

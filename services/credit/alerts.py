@@ -1,5 +1,6 @@
 """CRD-3 utilisation alerts: the levels, who hears of them, and how a person finds their own."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
@@ -32,6 +33,19 @@ def alert_recipients(level: AlertLevel, salesperson_id: str | None, region: str 
     if level >= AlertLevel.HIGH:
         recipients += [SALES_MANAGER, PRODUCT_CENTRE]
     return recipients
+
+
+def addressed(recipients: tuple[str, ...], people: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """CRD-3 names people: each role recipient becomes the people the staff directory says hold it (there),
+    and stays a role only where the directory names nobody, so an alert never goes to nobody."""
+    found = [person for name in recipients for person in (people.get(name) or (name,))]
+    return tuple(dict.fromkeys(found))
+
+
+def role_of(recipient: str) -> tuple[str, str | None]:
+    """"REGION_MANAGER:east" → ("REGION_MANAGER", "east"); a person's id or a plain role → (it, None)."""
+    role, _, region = recipient.partition(":")
+    return role, region or None
 
 
 def recipient_keys(user_id: str, roles: list[str], region: str | None) -> list[str]:

@@ -7,17 +7,19 @@ dead-letters it with the reason; it never creates a customer.
 """
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from chassis.auth import Principal
+from chassis.directory import on_staff_changed
 from chassis.errors import Invalid, RuleViolation
 from chassis.service import Service
 from chassis.store import UnitOfWork
 from contracts.complaints import ComplaintFiled, ComplaintReopened, ComplaintResolved
 from contracts.customer import CustomerRegistered, CustomerTerminated, CustomerUpdated
-from contracts.ownership import OwnershipChanged
+from contracts.ownership import OwnershipChanged, StaffChanged
 from contracts.sales import InvoiceIssued, NoteDishonoured, NoteReceived, NoteSettled, PaymentReceived
 from services.credit import policy
+from services.credit.alerts import Alert, addressed
 from services.credit.approval import CreditRequest, Origin, Terms
 from services.credit.domain import CreditProfile
 from services.credit.emergency import Countermeasure, Emergency, EmergencyKind
@@ -156,6 +158,7 @@ SUBSCRIPTIONS = {
     ComplaintFiled: on_complaint_filed,
     ComplaintResolved: on_complaint_resolved,
     ComplaintReopened: on_complaint_reopened,
+    StaffChanged: on_staff_changed,
 }
 
 # -- commands ------------------------------------------------------------------------------------------
@@ -300,6 +303,10 @@ async def announce_long_overdue(customer_id: str, uow: Uow) -> bool:
 
 async def _save(profile: CreditProfile, uow: Uow) -> None:
     profile.announce_long_overdue(uow.now())  # e.g. a payment that settles an invoice already 40 days late
+    for i, event in enumerate(profile.events):
+        if isinstance(event, Alert):  # CRD-3: to the people the staff directory names
+            people = await uow.store.people_for(event.recipients)
+            profile.events[i] = replace(event, recipients=addressed(event.recipients, people))
     uow.store.save(profile, uow)
     await uow.commit()
 

@@ -20,10 +20,12 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
+from chassis.auth import Role
+from chassis.directory import Department, StaffDirectory
 from chassis.errors import Conflict, NotFound
 from chassis.policy import Scope
 from chassis.store import Database, UnitOfWork
-from services.credit.alerts import Alert, AlertLevel
+from services.credit.alerts import PRODUCT_CENTRE, Alert, AlertLevel, role_of
 from services.credit.approval import CreditRequest, Decision, Origin, RequestStatus, Step, StepRecord, Terms
 from services.credit.domain import AcceptedReason, CreditProfile, CreditRating, Dispute
 from services.credit.emergency import Countermeasure, Emergency, EmergencyKind, EmergencyStatus
@@ -68,8 +70,10 @@ class CreditStore:
         self.requests = db["requests"]
         self.reviews = db["reviews"]
         self.investigations = db["investigations"]
+        self.directory = StaffDirectory(database)  # CRD-3: whom an alert names (staff.changed)
 
     async def ensure_indexes(self) -> None:
+        await self.directory.ensure_indexes()
         for name in ("region", "salesperson_id", "earliest_open_due_at", "investigation_due_at",
                      "last_reviewed_quarter", "on_hold", "receivables_fen", "long_overdue_due_at"):
             await self.profiles.create_index([(name, ASCENDING)])
@@ -155,6 +159,18 @@ class CreditStore:
         uow.insert(self.note_owners, [doc])
 
     # -- alerts ------------------------------------------------------------------------------------
+
+    async def people_for(self, recipients: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+        """CRD-3: who the staff directory says holds each role an alert names (the product centre is a
+        department, not a role); people named already need no look-up."""
+        people: dict[str, tuple[str, ...]] = {}
+        for name in recipients:
+            role, region = role_of(name)
+            if role == PRODUCT_CENTRE:
+                people[name] = tuple(m.id for m in await self.directory.in_department(Department.PRODUCT_CENTRE))
+            elif role in Role.__members__:
+                people[name] = await self.directory.holding(role, region)
+        return people
 
     async def alerts_for(self, keys: list[str], customer_id: str | None, limit: int) -> list[StoredAlert]:
         """CRD-3: the alerts meant for someone (any of their recipient keys), newest first."""

@@ -14,7 +14,7 @@ from contracts.ownership import StaffChanged
 from services.complaints.app import create_app
 from services.complaints.jobs import sweep_deadlines
 from services.complaints.settings import ComplaintsSettings
-from tests.support import START, GraphQL, delete_services, serving, settings_for
+from tests.support import START, GraphQL, delete_services, serving, settings_for, staff_changed
 
 MANAGER = "manager-east"  # u1's manager: escalations of u1's complaints go here
 
@@ -47,14 +47,6 @@ class ComplaintsHarness:
 
     async def sweep(self) -> int:
         return await sweep_deadlines(self.service)
-
-
-def staff_changed(user_id: str, *roles: str, region: str | None = "east", manager_id: str | None = None,
-                  department: str | None = None, version: int = 1) -> dict[str, Any]:
-    return {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "ownership", "type": "staff.changed",
-            "time": START.isoformat(), "subject": None, "datacontenttype": "application/json",
-            "data": {"userId": user_id, "name": user_id, "roles": list(roles or ["SALES"]), "region": region,
-                     "managerId": manager_id, "department": department, "active": True, "version": version}}
 
 
 def customer_registered(customer_id: str | None = None, region: str | None = "east",

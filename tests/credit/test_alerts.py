@@ -9,7 +9,7 @@ from tests.credit.conftest import (
     owner_changed,
     payment,
 )
-from tests.support import START, eventually, listening, token
+from tests.support import START, eventually, listening, staff_changed, token
 
 YUAN = 100
 MY_ALERTS = """query($customerId: ID) { creditAlerts(customerId: $customerId) { customerId level exposureFen
@@ -78,3 +78,22 @@ async def test_crd_3_a_customer_moved_to_another_region_alerts_that_regions_mana
     await credit.deliver(customer_updated(customer_id, region="west", version=2))  # older, arriving late
     await credit.deliver(invoice(customer_id, "INV-1", 800 * YUAN))
     assert "REGION_MANAGER:north" in (await credit.profile(customer_id))["alerts"][0]["recipients"]
+
+
+async def test_crd_3_alerts_name_the_people_the_staff_directory_names_and_a_role_only_where_it_names_nobody(
+        credit: CreditHarness) -> None:
+    for person in (staff_changed("rm-east", "REGION_MANAGER", region="east"),
+                   staff_changed("rm-west", "REGION_MANAGER", region="west"),
+                   staff_changed("fin-1", "FINANCE", region=None), staff_changed("fin-2", "FINANCE", region=None),
+                   staff_changed("pc-1", region=None, department="PRODUCT_CENTRE")):
+        await credit.deliver(person)
+    customer_id = await credit.register(region="east")
+    await credit.deliver(owner_changed(customer_id, "rep-owner"))
+    await credit.grant(customer_id, 1_000 * YUAN)
+    await credit.deliver(invoice(customer_id, "INV-1", 950 * YUAN))  # 80 % and 90 % at once
+
+    alerts = {a["level"]: a["recipients"] for a in (await credit.profile(customer_id))["alerts"]}
+    assert alerts[80] == ["rep-owner", "rm-east", "fin-1", "fin-2"]
+    assert alerts[90] == ["rep-owner", "rm-east", "fin-1", "fin-2", "SALES_MANAGER", "pc-1"]  # no sales manager
+    mine = (await credit.gql.data(MY_ALERTS, as_token=token("REGION_MANAGER", user="rm-east")))["creditAlerts"]
+    assert sorted(a["level"] for a in mine) == [80, 90]  # found by name

@@ -114,3 +114,22 @@ async def test_cmp_4_an_overdue_complaint_goes_to_the_regional_manager_the_staff
         shown = await crm.gateway.data("query($id: ID!) { complaint(id: $id) { escalatedTo } }",
                                        {"id": complaint_id})
         assert shown["complaint"]["escalatedTo"] == [f"rm-{unique}"]  # the rep has no manager on record
+
+
+async def test_crd_3_a_credit_alert_names_the_finance_people_the_staff_directory_names(
+        mongo_url: str, amqp_url: str, unique: str) -> None:
+    admin = token("ADMIN", user="admin", region=None)
+    async with federation(mongo_url, amqp_url, unique, default_token=REP) as crm:
+        credit = crm.services["credit"]
+        await crm.gateway.data(SAVE_STAFF, {"input": {"id": f"fin-{unique}", "name": "出纳", "roles": ["FINANCE"]}},
+                               as_token=admin)
+        customer_id = (await crm.gateway.data(REGISTER))["registerCustomer"]["id"]
+        await eventually(lambda: credit.store.profiles.count_documents({"_id": customer_id}))
+        await eventually(lambda: credit.store.directory.version(f"fin-{unique}"))  # staff.changed crossed the bus
+        enrolled = await eventually(lambda: credit.store.directory.person("rep-links"))  # OWN-1 enrolment told
+        assert (enrolled.roles, enrolled.region, enrolled.department) == (("SALES",), "east", "SALES")
+
+        await credit.deliver(an_invoice(customer_id, f"INV-A-{unique}", days_ago=1))  # cash only: every level
+        alerts = (await credit.store.alerts_of([customer_id]))[customer_id]
+        assert all(f"fin-{unique}" in a.alert.recipients and "FINANCE" not in a.alert.recipients for a in alerts)
+        assert len(alerts) == 3

@@ -10,7 +10,7 @@ import pytest
 from chassis.clock import add_months
 from chassis.errors import Invalid, RuleViolation
 from chassis.scalars import fen
-from services.credit.alerts import Alert, AlertLevel, alert_recipients, recipient_keys
+from services.credit.alerts import Alert, AlertLevel, addressed, alert_recipients, recipient_keys, role_of
 from services.credit.domain import CreditProfile, CreditRating, ReasonCode, Standing, TermsChanged
 from services.credit.emergency import Countermeasure, EmergencyKind, EmergencyStatus, HoldChanged
 from services.credit.ledger import Ageing, Bucket, NoteStatus, business_date
@@ -257,6 +257,13 @@ def test_crd_3_credit_sales_to_a_cash_only_customer_alert_up_to_the_sales_manage
 def test_crd_3_recipient_keys_match_a_person_their_roles_and_their_region() -> None:
     keys = recipient_keys("u-9", ["FINANCE", "REGION_MANAGER"], "east")
     assert {"u-9", "FINANCE", "REGION_MANAGER", "REGION_MANAGER:east"} <= set(keys)
+
+
+def test_crd_3_addressed_to_the_people_holding_each_role_never_to_nobody() -> None:
+    named = ("rep-1", "REGION_MANAGER:east", "FINANCE", "SALES_MANAGER")
+    people = {"REGION_MANAGER:east": ("rm-1", "rm-2"), "FINANCE": ("fin-1", "rep-1"), "SALES_MANAGER": ()}
+    assert addressed(named, people) == ("rep-1", "rm-1", "rm-2", "fin-1", "SALES_MANAGER")
+    assert role_of("REGION_MANAGER:east") == ("REGION_MANAGER", "east") and role_of("FINANCE") == ("FINANCE", None)
 
 
 # -- CRD-4 --------------------------------------------------------------------------------------------
