@@ -7,12 +7,13 @@ from typing import Any
 
 from chassis.auth import Principal
 from chassis.clock import add_months
+from chassis.directory import on_staff_changed
 from chassis.errors import VersionMismatch
 from chassis.service import Service
 from chassis.store import UnitOfWork
 from contracts.access import AccessRecorded
 from contracts.credit import CreditInvoiceOverdue
-from contracts.ownership import OwnershipChanged
+from contracts.ownership import OwnershipChanged, StaffChanged
 from contracts.sales import InvoiceIssued
 from services.customer import policy
 from services.customer.domain import Customer, EndOfTrading, Registrant, TradingRecord
@@ -141,9 +142,13 @@ async def log_visit(cmd: LogVisit, uow: Uow) -> Visit:
 async def visit_plan(store: CustomerStore, user_id: str, role: PlanRole, region: str | None, now: datetime,
                      horizon: timedelta) -> list[tuple[Customer, PlannedVisit]]:
     """CUS-5: the visits `user_id` in `role` owes, due within `horizon` or overdue, most overdue first.
-    SALES: the customers they own; regional roles: their region; managers: every planned customer."""
+    SALES: the customers they own; a team lead (组长): their team's, as the staff directory has it, else
+    their region's; a section chief: their region's; managers: every planned customer."""
+    team = await store.directory.managed_by(user_id) if role is PlanRole.REGION_ASSISTANT else ()
     if role is PlanRole.SALES:
-        customers = await store.owned_customers(user_id)
+        customers = await store.owned_customers([user_id])
+    elif team:
+        customers = await store.owned_customers(list(team))
     elif role in (PlanRole.REGION_ASSISTANT, PlanRole.REGION_MANAGER):
         customers = await store.active_customers(region=region) if region else []
     else:
@@ -230,7 +235,8 @@ async def on_access_recorded(event: AccessRecorded, uow: Uow) -> None:
 
 
 SUBSCRIPTIONS = {InvoiceIssued: on_invoice_issued, OwnershipChanged: on_ownership_changed,
-                 CreditInvoiceOverdue: on_invoice_overdue, AccessRecorded: on_access_recorded}
+                 CreditInvoiceOverdue: on_invoice_overdue, AccessRecorded: on_access_recorded,
+                 StaffChanged: on_staff_changed}
 
 
 def _refuse_stale(customer: Customer, expected_version: int) -> None:

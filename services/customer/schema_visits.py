@@ -1,11 +1,9 @@
 """The customer subgraph's CUS-5 visit plan and CUS-6 visit report: their types and resolvers."""
 
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import strawberry
 
-from chassis.auth import Principal, Role
 from chassis.errors import Invalid
 from services.customer import handlers, policy, visits
 from services.customer.schema_cards import Customer, Info, shown
@@ -41,27 +39,27 @@ class VisitReport:
     open_problems: list[Visit] = strawberry.field(description="visits that left a problem unresolved")
 
 
-def _plan_role(principal: Principal, role: Any) -> visits.PlanRole:
-    if role is not None:
-        return visits.PlanRole(role)
-    for candidate in visits.PlanRole:  # SALES first: a salesperson's own plan
-        if principal.has_any(Role(candidate.value)):
-            return candidate
-    raise Invalid("role", "you have no role with a visit plan; name one")
-
-
 @strawberry.field(description="CUS-5: visits due (within `withinDays`) and overdue, for a person in a role; "
-                              "the caller's own plan unless `userId` is given")
+                              "the caller's own plan unless `userId` is given, with that person's role and region "
+                              "in the staff directory unless `role` / `region` say otherwise; a team lead's plan "
+                              "covers their team's customers")
 async def visit_plan(info: Info, user_id: strawberry.ID | None = None, role: PlanRole | None = None,
                      region: str | None = None, within_days: int = 7) -> list[PlannedVisit]:
     principal = info.context.caller
     who = str(user_id) if user_id else principal.user_id
     scope = policy.plans_of(principal, who)
-    region = scope.region or (region if region is not None else principal.region)
     if not 0 <= within_days <= 366:
         raise Invalid("withinDays", "must be between 0 and 366")
-    plan_role = _plan_role(principal, role) if who == principal.user_id else visits.PlanRole(role or "SALES")
     service = info.context.service
+    if who == principal.user_id:  # the caller's own roles and region are their token's
+        roles, home = [str(r) for r in principal.roles], principal.region
+    else:  # someone else's are the staff directory's
+        person = await service.store.directory.person(who)
+        roles, home = (list(person.roles), person.region) if person else (["SALES"], None)
+    plan_role = visits.PlanRole(role) if role is not None else visits.plan_role(roles)
+    if plan_role is None:
+        raise Invalid("role", f"{who} has no role with a visit plan; name one")
+    region = scope.region or (region if region is not None else home)
     plan = await handlers.visit_plan(service.store, who, plan_role, region, service.clock.now(),
                                      timedelta(days=within_days))
     plan = [(c, p) for c, p in plan if scope.covers(c.owner_id, c.region)]

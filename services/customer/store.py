@@ -26,6 +26,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from chassis.clock import add_months
+from chassis.directory import StaffDirectory
 from chassis.errors import NotFound, RuleViolation
 from chassis.pagination import Slice, page_of
 from chassis.store import Database, UnitOfWork
@@ -81,8 +82,10 @@ class CustomerStore(AccessLog, VisitRecords):
         self.dedupe_keys = db["dedupe_keys"]
         self.sales = db["sales"]  # CUS-3 / CUS-11: one document per invoice, `_id` = invoice id
         self.overdue = db["overdue"]  # CUS-3: invoices that went more than 30 days overdue, `_id` = invoice id
+        self.directory = StaffDirectory(database)  # CUS-5: whose plan is whose (staff.changed)
 
     async def ensure_indexes(self) -> None:
+        await self.directory.ensure_indexes()
         await self.customers.create_index([("code", ASCENDING)], unique=True)
         for name in ("name_key", "code_key", "region", "lifecycle", "nature", "level", "lifecycle_due_at",
                      "review_due_at", "owner_id", "in_pool"):
@@ -190,9 +193,9 @@ class CustomerStore(AccessLog, VisitRecords):
 
     # -- CUS-5: the customers a visit plan covers ---------------------------------------------
 
-    async def owned_customers(self, user_id: str) -> list[Customer]:
-        """CUS-9's owner: announced to `user_id`, or registered by them and not announced to anyone yet."""
-        query = {"owner_id": user_id, "lifecycle": {"$ne": Lifecycle.TERMINATED.value}}
+    async def owned_customers(self, user_ids: list[str]) -> list[Customer]:
+        """CUS-9's owner: announced to one of `user_ids`, or registered by them and not announced to anyone yet."""
+        query = {"owner_id": {"$in": user_ids}, "lifecycle": {"$ne": Lifecycle.TERMINATED.value}}
         return [to_customer(d) async for d in self.customers.find(query).sort("_id", ASCENDING)]
 
     async def active_customers(self, *, region: str | None = None, levels: list[str] | None = None,

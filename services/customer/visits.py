@@ -1,6 +1,7 @@
 """CUS-4 prospect grades, CUS-5 visit plan, CUS-6 visit log and reports: plain Python, time passed in."""
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -36,6 +37,12 @@ class PlanRole(StrEnum):
     REGION_MANAGER = "REGION_MANAGER"  # 科长 (section chief), in their region
     SALES_MANAGER = "SALES_MANAGER"  # 经理 (manager)
     GENERAL_MANAGER = "GENERAL_MANAGER"  # 总经理
+
+
+def plan_role(roles: Iterable[str]) -> PlanRole | None:
+    """CUS-5: the plan a person with these roles follows (SALES first: a salesperson's own customers)."""
+    held = set(roles)
+    return next((role for role in PlanRole if role.value in held), None)
 
 
 @dataclass(frozen=True)

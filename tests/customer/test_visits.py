@@ -4,7 +4,9 @@ from datetime import timedelta
 
 from tests.customer.conftest import CustomerHarness
 from tests.customer.test_access import ALICE, BOB, register_as
-from tests.support import START, error_codes, token
+from contracts.envelope import Envelope
+from contracts.ownership import StaffChanged
+from tests.support import START, error_codes, staff_changed, token
 
 GRADE = """mutation($id: ID!, $v: Int!, $g: ProspectGrade!) {
   setProspectGrade(id: $id, expectedVersion: $v, grade: $g) { version prospectGrade } }"""
@@ -71,6 +73,27 @@ async def test_cus_5_visits_due_and_overdue_per_person_and_role_by_the_level_tab
     west = token("REGION_MANAGER", user="rm-west", region="west")
     assert await plan(archive, west, u="alice", r="SALES", d=14) == []
     assert error_codes(await archive.gql(PLAN, {"u": "alice"}, as_token=BOB)) == ["FORBIDDEN"]
+
+
+async def test_cus_5_someone_elses_plan_follows_their_roles_region_and_team_in_the_staff_directory(
+        archive: CustomerHarness) -> None:
+    for person in (staff_changed("alice", "SALES", region="east", manager_id="lead-east"),
+                   staff_changed("lead-east", "REGION_ASSISTANT", region="east"),
+                   staff_changed("chief-north", "REGION_MANAGER", region="north")):
+        await archive.service.deliver(Envelope[StaffChanged].model_validate(person))
+    ours = await register_as(archive, ALICE, "组内客户")
+    theirs = await register_as(archive, BOB, "组外客户")  # bob is in nobody's team
+    north = await register_as(archive, token("SALES", user="carol", region="north"), "北区客户", region="north")
+    for card in (ours, theirs, north):  # level A, as the level recomputation (CUS-3) leaves it
+        await archive.service.store.customers.update_one(
+            {"_id": card["id"]}, {"$set": {"level": "A", "first_sale_at": START, "lifecycle": "NEW"}})
+    manager = token("SALES_MANAGER", user="sm-1", region=None)
+
+    lead = await plan(archive, manager, u="lead-east", d=30)  # no role named: the directory's
+    assert [(p["customer"]["name"], p["role"], p["cadence"]) for p in lead] == [
+        ("组内客户", "REGION_ASSISTANT", "2–3×/month")]  # the team lead visits the team's customers
+    chief = await plan(archive, manager, u="chief-north", d=45)  # the region is the chief's, not the caller's
+    assert [(p["customer"]["name"], p["role"]) for p in chief] == [("北区客户", "REGION_MANAGER")]
 
 
 async def test_cus_6_a_logged_visit_feeds_the_daily_and_weekly_report(archive: CustomerHarness) -> None:
