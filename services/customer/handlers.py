@@ -12,6 +12,7 @@ from chassis.errors import VersionMismatch
 from chassis.service import Service
 from chassis.store import UnitOfWork
 from contracts.access import AccessRecorded
+from contracts.complaints import ComplaintFiled, ComplaintReopened, ComplaintResolved
 from contracts.credit import CreditInvoiceOverdue
 from contracts.ownership import OwnershipChanged, StaffChanged
 from contracts.sales import InvoiceIssued
@@ -19,6 +20,7 @@ from services.customer import policy
 from services.customer.domain import Customer, EndOfTrading, Registrant, TradingRecord
 from services.customer.settings import CustomerSettings
 from services.customer.store import CustomerStore, duplicate
+from services.customer.timeline import Dealing, TimelineEntry
 from services.customer.visits import (
     PlannedVisit,
     PlanRole,
@@ -227,6 +229,32 @@ async def on_ownership_changed(event: OwnershipChanged, uow: Uow) -> None:
         await uow.commit()
 
 
+async def on_complaint_filed(event: ComplaintFiled, uow: Uow) -> None:
+    """The customer's history tells of its complaints (issue: complaints → customer)."""
+    what = " ".join(filter(None, (event.reference, event.kind, f"({event.severity})", event.product)))
+    await _tell(TimelineEntry(event.customer_id, Dealing.COMPLAINT_FILED, event.filed_at, event.complaint_id,
+                              what), uow)
+
+
+async def on_complaint_resolved(event: ComplaintResolved, uow: Uow) -> None:
+    what = " ".join(filter(None, (event.kind, f"responsibility {event.responsibility}",
+                                  f"remedy {event.remedy}" if event.remedy else None)))
+    await _tell(TimelineEntry(event.customer_id, Dealing.COMPLAINT_RESOLVED, event.resolved_at, event.complaint_id,
+                              what), uow)
+
+
+async def on_complaint_reopened(event: ComplaintReopened, uow: Uow) -> None:
+    await _tell(TimelineEntry(event.customer_id, Dealing.COMPLAINT_REOPENED, event.reopened_at,
+                              event.complaint_id, f"{event.kind} reopened"), uow)
+
+
+async def _tell(entry: TimelineEntry, uow: Uow) -> None:
+    await uow.store.get(entry.customer_id)  # unknown yet: NotFound, retried by the bus
+    if not await uow.store.told(entry):
+        uow.store.tell(entry, uow)
+    await uow.commit()
+
+
 async def on_access_recorded(event: AccessRecorded, uow: Uow) -> None:
     """CUS-9: every service's confidential reads by non-owners, kept in the one access log."""
     assert uow.consumed is not None
@@ -236,7 +264,8 @@ async def on_access_recorded(event: AccessRecorded, uow: Uow) -> None:
 
 SUBSCRIPTIONS = {InvoiceIssued: on_invoice_issued, OwnershipChanged: on_ownership_changed,
                  CreditInvoiceOverdue: on_invoice_overdue, AccessRecorded: on_access_recorded,
-                 StaffChanged: on_staff_changed}
+                 StaffChanged: on_staff_changed, ComplaintFiled: on_complaint_filed,
+                 ComplaintResolved: on_complaint_resolved, ComplaintReopened: on_complaint_reopened}
 
 
 def _refuse_stale(customer: Customer, expected_version: int) -> None:

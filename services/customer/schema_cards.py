@@ -26,6 +26,7 @@ from services.customer.schema_types import (
     ProspectGrade,
     Revision,
     Termination,
+    TimelineEntry,
     TradingSurvey,
     Visit,
 )
@@ -95,6 +96,15 @@ class Customer:
         return [Revision(version=r.version, action=r.action, by=r.by, at=r.at,
                          changes=[FieldChange(field=c.field, old=c.old, new=c.new) for c in r.changes])
                 for r in revisions or []]
+
+    @strawberry.field(description="The customer's complaints as they were filed, resolved and reopened, newest "
+                                  "first, beside the card's own versions (full card only)")
+    async def timeline(self, info: Info, first: int = 20) -> list[TimelineEntry]:
+        if self.card_access is not policy.CardAccess.FULL:
+            return []
+        self.full_card(info)
+        told = await info.context.loader("timeline", info.context.service.store.timelines).load(str(self.id))
+        return [TimelineEntry.from_domain(e) for e in (told or [])[:max(0, min(first, 100))]]
 
     @strawberry.field(description="CUS-6: the visits logged with this customer, newest first (full card only)")
     async def visits(self, info: Info, first: int = 20) -> list[Visit]:

@@ -11,7 +11,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from chassis.scalars import Fen
-from services.customer import analysis, domain, policy, visits
+from services.customer import analysis, domain, policy, timeline, visits
 
 CustomerKind = strawberry.enum(domain.CustomerKind)
 CustomerNature = strawberry.enum(domain.CustomerNature)
@@ -139,6 +139,22 @@ class Revision:
     by: str
     at: datetime
     changes: list[FieldChange]
+
+
+Dealing = strawberry.enum(timeline.Dealing, description="what another service told of the customer")
+
+
+@strawberry.type(description="A dealing with the customer another service told of (a complaint filed, resolved, "
+                             "reopened): kinds and outcomes, not the complaint's own text")
+class TimelineEntry:
+    dealing: Dealing
+    at: datetime
+    complaint_id: strawberry.ID | None
+    summary: str
+
+    @classmethod
+    def from_domain(cls, e: timeline.TimelineEntry) -> "TimelineEntry":
+        return cls(dealing=e.dealing, at=e.at, complaint_id=strawberry.ID(e.complaint_id), summary=e.summary)
 
 
 @strawberry.type(description="CUS-6 回访记录: one visit: who, when, how, and what came of it")

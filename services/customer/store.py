@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
@@ -56,6 +56,7 @@ from services.customer.domain import (
 )
 from services.customer.identity import search_key
 from services.customer.level import Spoil
+from services.customer.timeline import Dealing, TimelineEntry
 from services.customer.visit_store import VisitRecords
 from services.customer.visits import ProspectGrade
 
@@ -83,9 +84,11 @@ class CustomerStore(AccessLog, VisitRecords):
         self.sales = db["sales"]  # CUS-3 / CUS-11: one document per invoice, `_id` = invoice id
         self.overdue = db["overdue"]  # CUS-3: invoices that went more than 30 days overdue, `_id` = invoice id
         self.directory = StaffDirectory(database)  # CUS-5: whose plan is whose (staff.changed)
+        self.timeline = db["timeline"]  # the dealings other services tell of (timeline.py)
 
     async def ensure_indexes(self) -> None:
         await self.directory.ensure_indexes()
+        await self.timeline.create_index([("customer_id", ASCENDING), ("at", DESCENDING)])
         await self.customers.create_index([("code", ASCENDING)], unique=True)
         for name in ("name_key", "code_key", "region", "lifecycle", "nature", "level", "lifecycle_due_at",
                      "review_due_at", "owner_id", "in_pool"):
@@ -115,6 +118,24 @@ class CustomerStore(AccessLog, VisitRecords):
     async def owner_of_key(self, key: str) -> str | None:
         doc = await self._database.find_by_id(self.dedupe_keys, key)
         return doc["customer_id"] if doc else None
+
+    async def told(self, entry: TimelineEntry) -> bool:
+        return await self._database.find_by_id(self.timeline, entry.id) is not None
+
+    def tell(self, entry: TimelineEntry, uow: UnitOfWork) -> None:
+        uow.insert(self.timeline, [{"_id": entry.id, "customer_id": entry.customer_id, "dealing": entry.dealing.value,
+                                    "at": entry.at, "complaint_id": entry.complaint_id, "summary": entry.summary}])
+
+    async def timelines(self, customer_ids: list[str]) -> dict[str, list[TimelineEntry]]:
+        """Each customer's dealings, newest first (one query for them all); told in the same instant, a complaint's
+        resolution before its filing."""
+        found: dict[str, list[TimelineEntry]] = {}
+        newest_first = [("customer_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)]
+        cursor = self.timeline.find({"customer_id": {"$in": customer_ids}}).sort(newest_first)
+        async for d in cursor:
+            found.setdefault(d["customer_id"], []).append(TimelineEntry(
+                d["customer_id"], Dealing(d["dealing"]), d["at"], d["complaint_id"], d["summary"]))
+        return found
 
     async def histories(self, customer_ids: list[str]) -> dict[str, list[Revision]]:
         """CUS-7: each card's versions, oldest first (one query for them all)."""

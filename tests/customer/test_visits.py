@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
-from tests.customer.conftest import CustomerHarness
-from tests.customer.test_access import ALICE, BOB, register_as
 from contracts.envelope import Envelope
 from contracts.ownership import StaffChanged
+from tests.customer.conftest import CustomerHarness
+from tests.customer.test_access import ALICE, BOB, register_as
 from tests.support import START, error_codes, staff_changed, token
 
 GRADE = """mutation($id: ID!, $v: Int!, $g: ProspectGrade!) {

@@ -15,6 +15,7 @@ REP = token("SALES", user="rep-links", region="east")
 REGISTER = """mutation { registerCustomer(input: {name: "苏州轴承贸易有限公司", kind: COMPANY,
   nature: ORDINARY_COMPANY, region: "east"}) { id } }"""
 FILE = """mutation($input: FileComplaintInput!) { fileComplaint(input: $input) { id } }"""
+TIMELINE = """query($id: ID!) { customer(id: $id) { timeline { dealing } } }"""
 STEPS = [
     ("mutation($id: ID!) { acknowledgeComplaint(id: $id) { status } }", {}),
     ("mutation($id: ID!) { startInvestigation(id: $id) { status } }", {}),
@@ -35,7 +36,7 @@ def an_invoice(customer_id: str, invoice_id: str, days_ago: int) -> Envelope[Inv
                  "issuedAt": issued.isoformat()}})
 
 
-async def test_crd_8_a_quality_complaint_about_an_invoice_holds_it_out_of_the_downgrade_until_resolved(
+async def test_crd_8_a_quality_complaint_about_an_invoice_holds_it_out_of_the_downgrade_until_resolved_and_is_on_the_card(
         mongo_url: str, amqp_url: str, unique: str) -> None:
     async with federation(mongo_url, amqp_url, unique, default_token=REP) as crm:
         credit = crm.services["credit"]
@@ -63,6 +64,13 @@ async def test_crd_8_a_quality_complaint_about_an_invoice_holds_it_out_of_the_do
             return not await excused()
 
         await eventually(counts_again)  # complaint.resolved crossed the bus: the dispute is over
+
+        async def told_on_the_card() -> bool:
+            card = await crm.gateway.data(TIMELINE, {"id": customer_id})
+            return [entry["dealing"] for entry in card["customer"]["timeline"]] == [
+                "COMPLAINT_RESOLVED", "COMPLAINT_FILED"]
+
+        await eventually(told_on_the_card)  # and the customer's history tells of both
 
 
 HANDOVER = """mutation($who: ID!) { startHandover(salespersonId: $who) { id } }"""
