@@ -20,7 +20,7 @@ def told(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
             "data": data}
 
 
-async def test_a_customers_complaints_reach_its_timeline_once_each_without_touching_the_card(
+async def test_cus_7_a_customers_complaints_reach_its_timeline_once_each_beside_the_card_versions(
         archive: CustomerHarness) -> None:
     card = await register_as(archive, ALICE, "投诉客户")
     deliver, at = archive.service.deliver, START + timedelta(days=1)

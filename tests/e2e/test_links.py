@@ -8,7 +8,8 @@ from contracts.envelope import Envelope
 from contracts.sales import InvoiceIssued
 from services.complaints.jobs import sweep_deadlines
 from services.credit.review import unpaid_for_two_months
-from tests.federation import federation
+from tests.credit.conftest import REQUEST
+from tests.federation import federation, open_trading
 from tests.support import START, eventually, token
 
 REP = token("SALES", user="rep-links", region="east")
@@ -141,3 +142,19 @@ async def test_crd_3_a_credit_alert_names_the_finance_people_the_staff_directory
         alerts = (await credit.store.alerts_of([customer_id]))[customer_id]
         assert all(f"fin-{unique}" in a.alert.recipients and "FINANCE" not in a.alert.recipients for a in alerts)
         assert len(alerts) == 3
+
+
+async def test_cus_8_credit_is_refused_until_the_start_of_trading_survey_is_approved_in_the_archive(
+        mongo_url: str, amqp_url: str, unique: str) -> None:
+    async with federation(mongo_url, amqp_url, unique, default_token=REP) as crm:
+        credit = crm.services["credit"]
+        customer_id = (await crm.gateway.data(REGISTER))["registerCustomer"]["id"]
+        await eventually(lambda: credit.store.profiles.count_documents({"_id": customer_id}))
+        request = {"input": {"customerId": customer_id, "limitFen": 1_000_000, "rating": "B", "termDays": 30,
+                             "justification": "首批订单"}}
+        refused = await crm.gateway(REQUEST, request)
+        assert [e["extensions"].get("rule") for e in refused["errors"]] == ["CUS-8"]
+
+        await open_trading(crm, customer_id, REP)  # survey approved in customer; customer.updated crossed the bus
+        asked = (await crm.gateway.data(REQUEST, request))["requestCreditChange"]
+        assert asked["status"] == "PENDING"
