@@ -261,6 +261,7 @@ class Customer:
     lifecycle: Lifecycle = Lifecycle.POTENTIAL
     first_sale_at: datetime | None = None
     last_sale_at: datetime | None = None
+    sold_before_trading_open_at: datetime | None = None  # CUS-8: the first invoice ERP issued before approval
     trading_survey: TradingSurvey | None = None
     termination: Termination | None = None
     prospect_grade: ProspectGrade | None = None  # CUS-4, while the customer has not bought
@@ -364,6 +365,12 @@ class Customer:
         """CUS-8: the start-of-trading survey has its final approval."""
         return self.trading_survey is not None and self.trading_survey.status is SurveyStatus.APPROVED
 
+    @property
+    def trading_opened_at(self) -> datetime | None:
+        """CUS-8: when the survey had its final approval."""
+        survey = self.trading_survey
+        return survey.decisions[-1].at if survey is not None and survey.status is SurveyStatus.APPROVED else None
+
     def submit_trading_survey(self, summary: str, *, by: str, now: datetime) -> None:
         """CUS-8: the person responsible for the customer writes the start-of-trading survey (again, after a
         rejection); the unit head approves it next."""
@@ -451,7 +458,12 @@ class Customer:
     # -- CUS-2: lifecycle from trading history -------------------------------------------------
 
     def record_sale(self, at: datetime, *, now: datetime) -> None:
-        """An invoice was issued: keep first and last sale, then the lifecycle they imply."""
+        """An invoice was issued: keep first and last sale, then the lifecycle they imply. CUS-8: ERP's invoice is
+        a fact and is kept, but one issued before the start-of-trading survey's final approval is flagged, for
+        finance and the managers to follow up."""
+        opened, earliest = self.trading_opened_at, self.sold_before_trading_open_at
+        if opened is None or at < opened:
+            self.sold_before_trading_open_at = at if earliest is None else min(earliest, at)
         self.first_sale_at = at if self.first_sale_at is None else min(self.first_sale_at, at)
         self.last_sale_at = at if self.last_sale_at is None else max(self.last_sale_at, at)
         self.refresh_lifecycle(now)

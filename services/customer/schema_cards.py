@@ -70,6 +70,9 @@ class Customer:
     person: PersonCard | None = _confidential(PersonCard | None, lambda c: PersonCard.from_domain(c.person))
     first_sale_at: datetime | None = _confidential(datetime | None, lambda c: c.first_sale_at)
     last_sale_at: datetime | None = _confidential(datetime | None, lambda c: c.last_sale_at)
+    sold_before_trading_open_at: datetime | None = _confidential(
+        datetime | None, lambda c: c.sold_before_trading_open_at,
+        "CUS-8: the first invoice ERP issued before the start-of-trading survey's final approval (kept, to follow up)")
     trading_survey: TradingSurvey | None = _confidential(
         TradingSurvey | None, lambda c: TradingSurvey.from_domain(c.trading_survey) if c.trading_survey else None)
     termination: Termination | None = _confidential(

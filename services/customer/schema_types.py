@@ -193,6 +193,8 @@ class CustomerFilter:
     nature: CustomerNature | None = None
     lifecycle: Lifecycle | None = None
     needs_review: bool | None = strawberry.field(default=None, description="CUS-7: stale cards (or fresh ones)")
+    sold_before_trading_open: bool | None = strawberry.field(
+        default=None, description="CUS-8: cards ERP invoiced before their start-of-trading survey was approved")
 
 
 @strawberry.input

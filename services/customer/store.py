@@ -69,6 +69,7 @@ class CustomerFilter:
     nature: CustomerNature | None = None
     lifecycle: Lifecycle | None = None  # TERMINATED only when asked for: archived cards leave the active list
     needs_review: bool | None = None  # CUS-7, as of `now`
+    sold_before_trading_open: bool | None = None  # CUS-8
     now: datetime | None = None
 
 
@@ -281,6 +282,8 @@ def _query(where: CustomerFilter) -> dict[str, Any]:
         if (value := getattr(where, name)) is not None:
             query[name] = str(value)
     query["lifecycle"] = str(where.lifecycle) if where.lifecycle else {"$ne": Lifecycle.TERMINATED.value}
+    if where.sold_before_trading_open is not None:
+        query["sold_before_trading_open_at"] = {"$nin" if where.sold_before_trading_open else "$in": [None]}
     if where.needs_review is not None:
         if where.now is None:
             raise ValueError("a needsReview filter needs `now`")
@@ -322,6 +325,7 @@ def to_document(c: Customer) -> dict[str, Any]:
         "review_due_at": c.review_due_at(),
         "first_sale_at": c.first_sale_at,
         "last_sale_at": c.last_sale_at,
+        "sold_before_trading_open_at": c.sold_before_trading_open_at,
         "trading_survey": _survey_document(c.trading_survey) if c.trading_survey else None,
         "termination": {**vars(c.termination), "reason": c.termination.reason.value} if c.termination else None,
         "level_due_at": c.level_due_at,
@@ -358,6 +362,7 @@ def to_customer(d: dict[str, Any]) -> Customer:
         lifecycle=Lifecycle(d["lifecycle"]),
         first_sale_at=d.get("first_sale_at"),
         last_sale_at=d.get("last_sale_at"),
+        sold_before_trading_open_at=d.get("sold_before_trading_open_at"),
         trading_survey=_survey(d["trading_survey"]) if d.get("trading_survey") else None,
         termination=Termination(**{**d["termination"], "reason": EndOfTrading(d["termination"]["reason"])})
         if d.get("termination") else None,

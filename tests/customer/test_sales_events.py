@@ -13,7 +13,7 @@ from services.customer.handlers import on_invoice_issued
 from services.customer.jobs import sweep_lifecycles
 from tests.customer.conftest import CustomerHarness
 from tests.customer.test_archive import HISTORY, register
-from tests.support import START, eventually, listening, publish_as_outsider
+from tests.support import START, eventually, listening, publish_as_outsider, token
 
 CARD = """query($id: ID!) { customer(id: $id) { lifecycle lastSaleAt version } }"""
 
@@ -65,6 +65,23 @@ async def test_cus_2_an_invoice_on_the_bus_makes_a_potential_customer_new(
         assert after["lastSaleAt"].startswith((START - timedelta(days=1)).date().isoformat())
         await eventually(lambda: [u for u in updates if u["subject"] == customer["id"]])
     assert updates[0]["data"]["changedFields"] == ["lifecycle"] and updates[0]["data"]["lifecycle"] == "NEW"
+
+
+async def test_cus_8_erp_invoicing_a_customer_before_its_survey_is_approved_is_kept_and_listed_for_follow_up(
+        archive: CustomerHarness) -> None:
+    invoiced, quiet = await register(archive, name="先开票客户"), await register(archive, name="未交易客户")
+    await archive.service.deliver(Envelope[InvoiceIssued].model_validate(an_invoice(invoiced["id"], days_ago=2)))
+
+    listed = """query($f: CustomerFilter) { customers(filter: $f) { edges { node { id soldBeforeTradingOpenAt } } } }"""
+    finance = token("FINANCE", user="fin-1", region=None)
+
+    async def flagged(value: bool) -> list[tuple[str, str | None]]:
+        found = await archive.gql.data(listed, {"f": {"soldBeforeTradingOpen": value}}, as_token=finance)
+        return [(e["node"]["id"], e["node"]["soldBeforeTradingOpenAt"]) for e in found["customers"]["edges"]]
+
+    assert await flagged(True) == [(invoiced["id"], (START - timedelta(days=2)).isoformat())]
+    assert [c for c, _ in await flagged(False)] == [quiet["id"]]
+    assert (await card(archive, invoiced["id"]))["lifecycle"] == "NEW"  # the sale itself is kept
 
 
 async def test_cus_2_no_sale_for_3_months_makes_a_customer_dormant(archive: CustomerHarness) -> None:

@@ -554,6 +554,20 @@ def test_cus_8_the_survey_is_written_then_approved_by_the_unit_head_then_the_gen
     assert refused.value.extensions["rule"] == "CUS-8"
 
 
+def test_cus_8_an_invoice_before_the_surveys_final_approval_is_kept_and_flagged_with_the_earliest_date():
+    customer = saved(a_company())
+    customer.record_sale(months(0), now=months(0))
+    assert customer.sold_before_trading_open_at == months(0) and customer.first_sale_at == months(0)
+    customer.record_sale(months(-1), now=months(0))  # an older invoice arriving late
+    assert customer.sold_before_trading_open_at == months(-1)
+
+    opened = approved(saved(a_company()))  # approved at months(0)
+    opened.record_sale(months(1), now=months(1))
+    assert opened.sold_before_trading_open_at is None
+    opened.record_sale(months(-2), now=months(1))  # issued before the approval, told after it
+    assert opened.sold_before_trading_open_at == months(-2)
+
+
 def test_cus_8_whoever_wrote_the_survey_does_not_approve_it():
     customer = saved(a_company())
     customer.submit_trading_survey("资信良好", by="unit-head", now=months(1))
