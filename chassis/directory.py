@@ -83,6 +83,12 @@ class StaffDirectory:
         query: dict[str, Any] = {"roles": str(role)} | ({"region": region} if region else {})
         return await self._ids(query)
 
+    async def any_of(self, roles: list[str], departments: list[str]) -> list[StaffRecord]:
+        """Who holds any of `roles` or works in any of `departments` now, in one query."""
+        wanted = [{"roles": {"$in": roles}}, {"department": {"$in": departments}}]
+        found = self.staff.find({"$or": wanted, "active": True}).sort("_id", ASCENDING)
+        return [_record(d) async for d in found]
+
     async def in_department(self, department: Department | str) -> list[StaffRecord]:
         """The department's people now, by id."""
         found = self.staff.find({"department": str(department), "active": True}).sort("_id", ASCENDING)

@@ -161,15 +161,17 @@ class CreditStore:
     # -- alerts ------------------------------------------------------------------------------------
 
     async def people_for(self, recipients: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
-        """CRD-3: who the staff directory says holds each role an alert names (the product centre is a
-        department, not a role); people named already need no look-up."""
+        """CRD-3: who the staff directory says holds each role an alert names, in its region if it names one (the
+        product centre is a department, not a role); people named already need no look-up."""
+        named = {name: role_of(name) for name in recipients}
+        roles = [role for role, _ in named.values() if role in Role.__members__]
+        staff = await self.directory.any_of(roles, [Department.PRODUCT_CENTRE])
         people: dict[str, tuple[str, ...]] = {}
-        for name in recipients:
-            role, region = role_of(name)
+        for name, (role, region) in named.items():
             if role == PRODUCT_CENTRE:
-                people[name] = tuple(m.id for m in await self.directory.in_department(Department.PRODUCT_CENTRE))
+                people[name] = tuple(p.id for p in staff if p.department == Department.PRODUCT_CENTRE)
             elif role in Role.__members__:
-                people[name] = await self.directory.holding(role, region)
+                people[name] = tuple(p.id for p in staff if role in p.roles and region in (None, p.region))
         return people
 
     async def alerts_for(self, keys: list[str], customer_id: str | None, limit: int) -> list[StoredAlert]:
