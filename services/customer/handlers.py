@@ -230,7 +230,7 @@ async def on_ownership_changed(event: OwnershipChanged, uow: Uow) -> None:
 
 
 async def on_complaint_filed(event: ComplaintFiled, uow: Uow) -> None:
-    """The customer's history tells of its complaints (issue: complaints → customer)."""
+    """The card's timeline tells of the customer's complaints, beside its own versions (timeline.py)."""
     what = " ".join(filter(None, (event.reference, event.kind, f"({event.severity})", event.product)))
     await _tell(TimelineEntry(event.customer_id, Dealing.COMPLAINT_FILED, event.filed_at, event.complaint_id,
                               what), uow)

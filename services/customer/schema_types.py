@@ -149,7 +149,7 @@ Dealing = strawberry.enum(timeline.Dealing, description="what another service to
 class TimelineEntry:
     dealing: Dealing
     at: datetime
-    complaint_id: strawberry.ID | None
+    complaint_id: strawberry.ID
     summary: str
 
     @classmethod
