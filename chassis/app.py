@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic
 
 import strawberry
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, Response
 from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -62,6 +62,7 @@ class Kit(Generic[StoreT, SettingsT]):
     to_contract: ToContract
     jobs: Sequence[Job[SettingsT]] = ()
     subjects: Mapping[type[Event], Locate] = field(default_factory=dict)  # see Service.subjects
+    routes: Callable[[Callable[[], Service[Any, Any]]], APIRouter] | None = None  # HTTP beside /graphql (intake)
 
     def create_app(self, settings: Settings, *, clock: Clock | None = None, bus: Bus | None = None,
                    service_settings: SettingsT | None = None) -> FastAPI:
@@ -98,7 +99,8 @@ def create_service_app(
         state.update(service=service)
         if kit.subscriptions:
             await service.bus.subscribe(service.qualified_name,
-                                        {event: service.deliver for event in kit.subscriptions}, service.subject)
+                                        {event: service.deliver for event in kit.subscriptions}, service.subject,
+                                        service.dead_lettered)
         relay = OutboxRelay(database, service.bus, poll_s=settings.outbox_poll_s, name=service.qualified_name)
         tasks = [asyncio.create_task(relay.run(), name=f"{kit.name}-outbox")]
         tasks += [asyncio.create_task(_every(job, service), name=f"{kit.name}-{job.name}") for job in kit.jobs]
@@ -137,6 +139,8 @@ def create_service_app(
         return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
 
     app.include_router(graphql_router(kit.schema, settings, lambda: state["service"]), prefix="/graphql")
+    if kit.routes is not None:
+        app.include_router(kit.routes(lambda: state["service"]))
     return app
 
 

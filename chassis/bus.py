@@ -24,6 +24,11 @@ from contracts.envelope import Envelope, Event, envelope_of
 
 Handler = Callable[[Envelope[Any]], Awaitable[None]]
 Subject = Callable[[Envelope[Any]], Awaitable[str | None]]  # the customer an event is about; None: nobody's
+DeadLettered = Callable[[bytes, str], Awaitable[None]]  # told of a body dead-lettered, and why (after the copy is safe)
+
+
+async def unheard(body: bytes, reason: str) -> None:
+    """A subscriber that keeps no record of its dead letters (the dead-letter queue is the record)."""
 EXCHANGE = "crm.events"
 CONTENT_TYPE = "application/cloudevents+json"
 
@@ -115,4 +120,4 @@ class Bus(Protocol):
     async def publish(self, body: bytes, *, event_type: str, message_id: str, subject: str | None = None) -> None: ...
 
     async def subscribe(self, service: str, handlers: Mapping[type[Event], Handler],
-                        subject: Subject = stated_subject) -> None: ...
+                        subject: Subject = stated_subject, dead_lettered: DeadLettered = unheard) -> None: ...

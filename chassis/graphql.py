@@ -191,14 +191,15 @@ class RootField(FieldExtension):
     """Every root field needs a caller (no resolver can forget to ask: UNAUTHENTICATED otherwise), and its
     arguments within the bounds of `chassis.bounds` (VALIDATION naming the field otherwise)."""
 
-    def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
+    # Positional-only: a field's own argument may be called `source` or `info` (finance's reconciliation is by source).
+    def resolve(self, next_: Callable[..., Any], root: Any, info: Info, /, **kwargs: Any) -> Any:
         _admit(info, kwargs)
-        return next_(source, info, **kwargs)
+        return next_(root, info, **kwargs)
 
-    async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info,
+    async def resolve_async(self, next_: Callable[..., Awaitable[Any]], root: Any, info: Info, /,
                             **kwargs: Any) -> Any:
         _admit(info, kwargs)
-        return await next_(source, info, **kwargs)
+        return await next_(root, info, **kwargs)
 
 
 def _admit(info: Info, arguments: Mapping[str, Any]) -> None:

@@ -14,7 +14,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from chassis import metrics
-from chassis.bus import Handler, Poison, Subject, decode, failure_reason, retry_delay_s, stated_subject
+from chassis.bus import (
+    DeadLettered,
+    Handler,
+    Poison,
+    Subject,
+    decode,
+    failure_reason,
+    retry_delay_s,
+    stated_subject,
+    unheard,
+)
 from contracts.envelope import Event
 
 log = logging.getLogger("crm.bus")
@@ -45,6 +55,7 @@ class _ServiceQueue:
     in_flight: int = 0
     waiting_retry: int = 0
     dead: list[DeadLetter] = field(default_factory=list)
+    dead_lettered: DeadLettered = unheard
 
 
 class InProcessBus:
@@ -80,11 +91,12 @@ class InProcessBus:
                 service.queue.put_nowait(_Delivery(body, event_type, message_id))
 
     async def subscribe(self, service: str, handlers: Mapping[type[Event], Handler],
-                        subject: Subject = stated_subject) -> None:
+                        subject: Subject = stated_subject, dead_lettered: DeadLettered = unheard) -> None:
         """`subject` is not needed here: one process, whose handlers keep each customer's order themselves."""
         if not self._running:
             raise RuntimeError("InProcessBus.subscribe before start()")
         queue = self._services.setdefault(service, _ServiceQueue())
+        queue.dead_lettered = dead_lettered
         queue.types.update(event_type.type for event_type in handlers)
         for _ in range(self._prefetch):
             worker = asyncio.create_task(self._work(service, queue, handlers))
@@ -120,7 +132,7 @@ class InProcessBus:
         try:
             envelope, handler = decode(delivery.body, handlers)
         except Poison as poison:
-            self._dead_letter(service, queue, delivery, str(poison), delivery.attempts)
+            await self._dead_letter(service, queue, delivery, str(poison), delivery.attempts)
             metrics.EVENTS.labels(service, delivery.event_type, "dead_lettered").inc()
             return
         try:
@@ -131,7 +143,7 @@ class InProcessBus:
             attempts = delivery.attempts + 1
             delay_s = retry_delay_s(attempts, self._retry_delays_s)
             if delay_s is None:
-                self._dead_letter(service, queue, delivery, failure_reason(error), attempts)
+                await self._dead_letter(service, queue, delivery, failure_reason(error), attempts)
                 metrics.EVENTS.labels(service, delivery.event_type, "dead_lettered").inc()
             else:
                 self._retry(service, queue, dataclasses.replace(delivery, attempts=attempts), delay_s, error)
@@ -158,7 +170,7 @@ class InProcessBus:
             failure_reason(error),
         )
 
-    def _dead_letter(
+    async def _dead_letter(
         self, service: str, queue: _ServiceQueue, delivery: _Delivery, reason: str, attempts: int
     ) -> None:
         failed_at = datetime.now(UTC)
@@ -173,3 +185,4 @@ class InProcessBus:
             attempts,
             reason,
         )
+        await queue.dead_lettered(delivery.body, reason)

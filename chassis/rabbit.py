@@ -42,6 +42,7 @@ from chassis.bus import (
     REASON_HEADER,
     ROUTING_KEY_HEADER,
     SUBJECT_HEADER,
+    DeadLettered,
     Handler,
     Poison,
     Subject,
@@ -53,6 +54,7 @@ from chassis.bus import (
     retry_delay_s,
     retry_queue_name,
     stated_subject,
+    unheard,
 )
 from contracts.envelope import Event
 
@@ -144,7 +146,7 @@ class RabbitBus:
         await self._exchange.publish(message, routing_key=event_type, mandatory=False)
 
     async def subscribe(self, service: str, handlers: Mapping[type[Event], Handler],
-                        subject: Subject = stated_subject) -> None:
+                        subject: Subject = stated_subject, dead_lettered: DeadLettered = unheard) -> None:
         if self._connection is None:
             raise RuntimeError("RabbitBus.subscribe before start()")
         channel = await self._connection.channel(publisher_confirms=True)
@@ -163,7 +165,8 @@ class RabbitBus:
             await queue.bind(entrance, routing_key=PARTITION_WEIGHT)
         for event_type in handlers:
             await entrance.bind(events, routing_key=event_type.type)
-        consumer = _Consumer(service, handlers, subject, channel, entrance, self._retry_delays_s, self._expiry)
+        consumer = _Consumer(service, handlers, subject, dead_lettered, channel, entrance, self._retry_delays_s,
+                             self._expiry)
         await consumer.declare(dead_letter_queue_name(service), QUORUM)
         subscription = _Subscription(service, self._connection, channel, consumer, names,
                                      prefetch=self._prefetch, arguments=PARTITION | self._expiry,
@@ -297,6 +300,7 @@ class _Consumer:
         service: str,
         handlers: Mapping[type[Event], Handler],
         subject: Subject,
+        dead_lettered: DeadLettered,
         channel: AbstractChannel,
         entrance: AbstractExchange,
         retry_delays_s: Sequence[float],
@@ -306,6 +310,7 @@ class _Consumer:
         self._handlers = handlers
         self._types = {event_type.type for event_type in handlers}
         self._subject = subject
+        self._dead_lettered = dead_lettered
         self._channel = channel
         self._entrance = entrance
         self._retry_delays_s = retry_delays_s
@@ -408,6 +413,7 @@ class _Consumer:
             attempts,
             reason,
         )
+        await self._dead_lettered(message.body, reason)
 
     async def _send(self, queue: str, copy: aio_pika.Message) -> None:
         try:

@@ -8,12 +8,15 @@ failing item and goes on, and jobs that run those sweeps periodically.
 import asyncio
 import contextlib
 import functools
+import json
 import logging
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from opentelemetry.trace import SpanKind
+from pymongo.errors import PyMongoError
 
 from chassis import metrics, tracing
 from chassis.bus import Bus, stated_subject
@@ -27,6 +30,7 @@ log = logging.getLogger("crm.service")
 
 T = TypeVar("T")
 CONFLICT_RETRIES = 5
+DEAD_BODY_KEPT = 64_000  # characters of a dead-lettered body kept beside its reason
 UseCase = Callable[[Any, UnitOfWork[Any, Any]], Awaitable[None]]
 Locate = Callable[[Any, Any], Awaitable[str]]  # (event, store) → the customer it is about; NotFound if unknown
 
@@ -127,6 +131,23 @@ class Service(Generic[StoreT, SettingsT]):
                                                    attributes={"crm.service": self.qualified_name})):
             async with self.locks.hold(await self.subject(envelope)):
                 await self.run(lambda uow: use_case(envelope.data, uow), consumed=envelope)
+
+    async def dead_lettered(self, body: bytes, reason: str) -> None:
+        """A message this service gave up on, also kept in its own `dead_letters` collection (what the broker's
+        dead-letter queue holds, queryable: credit's reconciliation reports them per source and day). Best effort:
+        the queue is the record that counts."""
+        try:
+            said = json.loads(body)
+        except ValueError:
+            said = None
+        said = said if isinstance(said, dict) else {}
+        fields = {name: said[name] for name in ("id", "type", "source", "time") if isinstance(said.get(name), str)}
+        try:
+            await self.database.db["dead_letters"].insert_one(
+                {"_id": uuid.uuid4().hex, **fields, "reason": reason, "at": self.clock.now(),
+                 "body": body[:DEAD_BODY_KEPT].decode(errors="replace")})
+        except PyMongoError:
+            log.exception("%s: dead letter not recorded in the store (it is in the queue)", self.qualified_name)
 
     async def subject(self, envelope: Envelope[Any]) -> str | None:
         """The customer an event is about: as it says, else as the store finds it (None: nobody knows yet; the

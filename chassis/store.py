@@ -195,6 +195,7 @@ class UnitOfWork(Generic[StoreT, SettingsT]):
         self._changes: list[Change] = []
         self._seen: list[Aggregate] = []
         self._events: list[Event] = []
+        self._forwarded: list[Envelope[Any]] = []
 
     async def __aenter__(self) -> "UnitOfWork[StoreT, SettingsT]":
         return self
@@ -230,9 +231,15 @@ class UnitOfWork(Generic[StoreT, SettingsT]):
         """Contracts that belong to no aggregate (the chassis's access log); services record domain events."""
         self._events.extend(events)
 
+    def forward(self, envelope: Envelope[Any]) -> None:
+        """An outside system's event, published with this commit as it came (its id, source and time kept): what an
+        HTTP intake accepted reaches `crm.events` as if its sender had published it there."""
+        self._forwarded.append(envelope)
+
     def rollback(self) -> None:
         self._changes.clear()
         self._events.clear()
+        self._forwarded.clear()
         for aggregate in self._seen:
             aggregate.events.clear()
         self._seen.clear()
@@ -254,8 +261,9 @@ class UnitOfWork(Generic[StoreT, SettingsT]):
         now = self.clock.now()
         events = self.collect_new_events()
         changes = list(self._changes)
-        if events:
-            outbox = [self._outbox_document(event, now, position) for position, event in enumerate(events)]
+        envelopes = [*self._forwarded, *(self._wrap(event, now) for event in events)]
+        if envelopes:
+            outbox = [_outbox_document(envelope, now, position) for position, envelope in enumerate(envelopes)]
             changes.append(Insert(self.database.outbox, outbox))
         if self.consumed is not None:
             changes.append(Insert(self.database.inbox, [{"_id": self.consumed.id, "type": self.consumed.type,
@@ -264,7 +272,7 @@ class UnitOfWork(Generic[StoreT, SettingsT]):
             self.committed = True
             return
         try:
-            with tracing.tracer.start_as_current_span("commit", attributes={"crm.events": len(events)}):
+            with tracing.tracer.start_as_current_span("commit", attributes={"crm.events": len(envelopes)}):
                 await self.database.commit(changes)
         except DuplicateKeyError as e:
             # Another delivery of the same event committed first: ours must change nothing.
@@ -272,19 +280,22 @@ class UnitOfWork(Generic[StoreT, SettingsT]):
                 raise AlreadyConsumed(self.consumed.id) from e  # type: ignore[union-attr]
             raise
         self.committed = True
-        if events:
+        if envelopes:
             self.database.outbox_pending.set()
 
-    def _outbox_document(self, event: Event, now: datetime, position: int) -> dict[str, Any]:
-        envelope = Envelope.wrap(event, source=self.source, time=now, correlation_id=self.correlation_id,
-                                 trace=tracing.carried())
-        return {
-            "_id": envelope.id,
-            "type": event.type,
-            "subject": envelope.subject,
-            "traceparent": envelope.traceparent,
-            "tracestate": envelope.tracestate,
-            "body": envelope.to_json().decode(),
-            "created_at": now,
-            "position": position,
-        }
+    def _wrap(self, event: Event, now: datetime) -> Envelope[Any]:
+        return Envelope.wrap(event, source=self.source, time=now, correlation_id=self.correlation_id,
+                             trace=tracing.carried())
+
+
+def _outbox_document(envelope: Envelope[Any], now: datetime, position: int) -> dict[str, Any]:
+    return {
+        "_id": envelope.id,
+        "type": envelope.type,
+        "subject": envelope.subject,
+        "traceparent": envelope.traceparent,
+        "tracestate": envelope.tracestate,
+        "body": envelope.to_json().decode(),
+        "created_at": now,
+        "position": position,
+    }

@@ -31,7 +31,7 @@ from chassis.transport import RequestGuard
 from gateway import jsonio
 from gateway.compose import compose
 from gateway.pipeline import Gateway, request_error
-from gateway.ratelimit import RateLimiter
+from chassis.ratelimit import RateLimiter
 from gateway.subgraphs import SubgraphClient, fetch_sdls, parse_subgraphs
 
 log = logging.getLogger("gateway")

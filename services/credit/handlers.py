@@ -69,14 +69,20 @@ async def on_ownership_changed(event: OwnershipChanged, uow: Uow) -> None:
 async def on_invoice_issued(event: InvoiceIssued, uow: Uow) -> None:
     """CRD-2: a sale on credit is a receivable; it may cross an alert level (CRD-3)."""
     profile = await uow.store.get(event.customer_id)
-    if profile.apply_invoice(event.invoice_id, event.amount_fen, event.issued_at, event.salesperson_id, uow.now()):
+    applied = profile.apply_invoice(event.invoice_id, event.amount_fen, event.issued_at, event.salesperson_id,
+                                    uow.now())
+    _received(profile.customer_id, event.amount_fen, applied, uow)
+    if applied:
         await _save(profile, uow)
 
 
 async def on_payment_received(event: PaymentReceived, uow: Uow) -> None:
     """CRD-2: a receipt reduces the receivables: listed invoices first, then the oldest."""
     profile = await uow.store.get(event.customer_id)
-    if profile.apply_payment(event.payment_id, event.amount_fen, event.received_at, event.invoice_ids, uow.now()):
+    applied = profile.apply_payment(event.payment_id, event.amount_fen, event.received_at, event.invoice_ids,
+                                    uow.now()) is not None
+    _received(profile.customer_id, event.amount_fen, applied, uow)
+    if applied:
         await _save(profile, uow)
 
 
@@ -84,21 +90,27 @@ async def on_note_received(event: NoteReceived, uow: Uow) -> None:
     """CRD-2: an unsettled note counts as exposure."""
     profile = await uow.store.get(event.customer_id)
     _refuse_another_holder(event.note_id, await uow.store.find_customer_of_note(event.note_id), profile.customer_id)
-    if profile.receive_note(event.note_id, event.amount_fen, event.matures_at, uow.now()):
+    applied = profile.receive_note(event.note_id, event.amount_fen, event.matures_at, uow.now())
+    _received(profile.customer_id, event.amount_fen, applied, uow)
+    if applied:
         uow.store.link_note(event.note_id, profile.customer_id, uow)
         await _save(profile, uow)
 
 
 async def on_note_settled(event: NoteSettled, uow: Uow) -> None:
     profile = await uow.store.get(await _holder(event.note_id, event.customer_id, uow))
-    if profile.settle_note(event.note_id, uow.now()):
+    applied = profile.settle_note(event.note_id, uow.now())
+    _received(profile.customer_id, None, applied, uow)
+    if applied:
         await _save(profile, uow)
 
 
 async def on_note_dishonoured(event: NoteDishonoured, uow: Uow) -> None:
     """CRD-10: a dishonoured note is an emergency: credit hold at once; the amount is owed again."""
     profile = await uow.store.get(await _holder(event.note_id, event.customer_id, uow))
-    if profile.dishonour_note(event.note_id, _new_id(), uow.now()):
+    applied = profile.dishonour_note(event.note_id, _new_id(), uow.now())
+    _received(profile.customer_id, None, applied, uow)
+    if applied:
         await _save(profile, uow)
 
 
@@ -121,6 +133,12 @@ async def on_complaint_reopened(event: ComplaintReopened, uow: Uow) -> None:
     profile = await uow.store.get(event.customer_id)
     if profile.reopen_dispute(event.complaint_id, event.reopened_at):
         await _save(profile, uow)
+
+
+def _received(customer_id: str, amount_fen: int | None, applied: bool, uow: Uow) -> None:
+    """Reconciliation: finance's event as credit took it, applied or a copy of a document it knew."""
+    assert uow.consumed is not None
+    uow.store.record_receipt(uow.consumed, customer_id, amount_fen, applied, uow)
 
 
 async def _note_holder(event: NoteSettled | NoteDishonoured, store: CreditStore) -> str:

@@ -63,6 +63,11 @@ def require_finance(caller: Principal) -> None:
     caller.require(Role.FINANCE)
 
 
+def require_may_reconcile(caller: Principal) -> None:
+    """Reconciling what finance systems sent is finance's (and the general manager's, and ADMIN's)."""
+    caller.require(Role.FINANCE, Role.GENERAL_MANAGER, Role.ADMIN)
+
+
 def require_may_run_review(caller: Principal) -> None:
     """CRD-8: the quarterly review is run by finance or the general manager."""
     caller.require(Role.FINANCE, Role.GENERAL_MANAGER)

@@ -6,7 +6,7 @@ such customers out. Ageing over many customers is a statistic (region roles: the
 Types: `schema_types.py`.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import strawberry
 
@@ -30,9 +30,11 @@ from services.credit.schema_types import (
     CreditReview,
     CreditTermsInput,
     Customer,
+    FinanceReconciliation,
     Info,
     InvestigationDue,
     InvestigationReport,
+    LedgerMismatch,
     LimitCalculation,
     LimitInputs,
     LimitMethodResult,
@@ -64,6 +66,22 @@ class Query:
     async def credit_profile(self, info: Info, customer_id: strawberry.ID) -> CreditProfile | None:
         profile = await profiles(info).load(str(customer_id))
         return shown(info, profile) if profile else None
+
+    @strawberry.field(description="What credit received from one sending system (`source`, e.g. erp) on one day, "
+                                  "optionally for one customer: counts and sums, copies dropped, events refused or "
+                                  "dead-lettered with their reasons (FINANCE, GENERAL_MANAGER, ADMIN)")
+    async def finance_reconciliation(self, info: Info, source: str, day: date,
+                                     customer_id: strawberry.ID | None = None) -> FinanceReconciliation:
+        policy.require_may_reconcile(info.context.caller)
+        found = await info.context.service.store.reconciliation(source, day.isoformat(),
+                                                                str(customer_id) if customer_id else None)
+        return FinanceReconciliation.from_domain(found)
+
+    @strawberry.field(description="Customers whose ledger does not add up to the invoices and payments credit "
+                                  "received for them (FINANCE, GENERAL_MANAGER, ADMIN)")
+    async def ledger_mismatches(self, info: Info) -> list[LedgerMismatch]:
+        policy.require_may_reconcile(info.context.caller)
+        return [LedgerMismatch(**vars(m)) for m in await info.context.service.store.ledger_mismatches()]
 
     @strawberry.field(description="CRD-3: the caller's own alerts (as the salesperson, by role, by region)")
     async def credit_alerts(self, info: Info, customer_id: strawberry.ID | None = None,

@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 from chassis.errors import Invalid
 from chassis.graphql import ServiceContext, selected_fields
 from chassis.scalars import Fen
-from services.credit import approval, domain, emergency, ledger, limits, policy, review
+from services.credit import approval, domain, emergency, ledger, limits, policy, reconciliation, review
 from services.credit.handlers import CreditService
 from services.credit.store import InvestigationReport as StoredReport
 from services.credit.store import StoredAlert, StoredReview
@@ -503,3 +503,56 @@ def first_of(first: int) -> int:
 
 def _fen(value: int | None) -> Fen | None:
     return None if value is None else Fen(value)
+
+
+@strawberry.type(description="How many, and how much")
+class Tally:
+    count: int
+    sum_fen: Fen
+
+
+@strawberry.type(description="An event refused at the HTTP intake (via HTTP, the field and why) or dead-lettered by "
+                             "the consumer (via AMQP, why)")
+class RejectedEvent:
+    event_id: str | None
+    type: str | None
+    reason: str
+    via: str
+    at: datetime
+
+
+@strawberry.type(description="What credit received from one sending system on one day (the day of each event's "
+                             "`time`, company calendar): to hold against that system's own totals")
+class FinanceReconciliation:
+    source: str
+    day: str
+    customer_id: strawberry.ID | None
+    invoices: Tally
+    payments: Tally
+    notes: Tally
+    notes_settled: int
+    notes_dishonoured: int
+    duplicates_dropped: int = strawberry.field(description="copies dropped: the same event id again over HTTP, or "
+                                                           "the same document under another id")
+    rejected: list[RejectedEvent]
+
+    @classmethod
+    def from_domain(cls, r: reconciliation.Reconciliation) -> "FinanceReconciliation":
+        def tally(t: reconciliation.Tally) -> Tally:
+            return Tally(count=t.count, sum_fen=t.sum_fen)
+
+        return cls(source=r.source, day=r.day, customer_id=strawberry.ID(r.customer_id) if r.customer_id else None,
+                   invoices=tally(r.invoices), payments=tally(r.payments), notes=tally(r.notes),
+                   notes_settled=r.notes_settled, notes_dishonoured=r.notes_dishonoured,
+                   duplicates_dropped=r.duplicates_dropped,
+                   rejected=[RejectedEvent(**vars(x)) for x in r.rejected])
+
+
+@strawberry.type(description="A customer whose ledger holds other invoice or payment totals than the events "
+                             "credit accepted for it")
+class LedgerMismatch:
+    customer_id: strawberry.ID
+    ledger_invoiced_fen: Fen
+    received_invoiced_fen: Fen
+    ledger_paid_fen: Fen
+    received_paid_fen: Fen

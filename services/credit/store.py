@@ -11,6 +11,7 @@ Collections (database `crm_credit`):
   quarter, even with several replicas); `investigations`: CRD-9 reports filed.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -25,12 +26,30 @@ from chassis.directory import Department, StaffDirectory
 from chassis.errors import Conflict, NotFound
 from chassis.policy import Scope
 from chassis.store import Database, UnitOfWork
+from contracts.envelope import Envelope
 from services.credit.alerts import PRODUCT_CENTRE, Alert, AlertLevel, role_of
 from services.credit.approval import CreditRequest, Decision, Origin, RequestStatus, Step, StepRecord, Terms
 from services.credit.domain import AcceptedReason, CreditProfile, CreditRating, Dispute
 from services.credit.emergency import Countermeasure, Emergency, EmergencyKind, EmergencyStatus
-from services.credit.ledger import Allocation, Invoice, InvoiceSource, Note, NoteStatus, Payment
+from services.credit.ledger import (
+    Allocation,
+    Invoice,
+    InvoiceSource,
+    Note,
+    NoteStatus,
+    Payment,
+    business_date,
+)
 from services.credit.limits import LimitCalculation, LimitMethod
+from services.credit.reconciliation import (
+    LedgerMismatch,
+    Receipt,
+    Reconciliation,
+    Rejected,
+    day_of,
+    ledger_mismatch,
+    reconcile,
+)
 from services.credit.review import Direction, ReviewOutcome
 
 MAX_LIST = 500
@@ -71,9 +90,17 @@ class CreditStore:
         self.reviews = db["reviews"]
         self.investigations = db["investigations"]
         self.directory = StaffDirectory(database)  # CRD-3: whom an alert names (staff.changed)
+        # Finance events received (reconciliation.py): accepted over HTTP, refused there, applied by the consumer.
+        self.intake = db["intake"]
+        self.rejections = db["rejections"]
+        self.receipts = db["receipts"]
+        self.dead_letters = db["dead_letters"]  # the chassis keeps them (Service.dead_lettered)
 
     async def ensure_indexes(self) -> None:
         await self.directory.ensure_indexes()
+        for collection in (self.rejections, self.receipts, self.intake):
+            await collection.create_index([("source", ASCENDING), ("day", ASCENDING)])
+        await self.receipts.create_index([("customer_id", ASCENDING)])
         for name in ("region", "salesperson_id", "earliest_open_due_at", "investigation_due_at",
                      "last_reviewed_quarter", "on_hold", "receivables_fen", "long_overdue_due_at"):
             await self.profiles.create_index([(name, ASCENDING)])
@@ -157,6 +184,57 @@ class CreditStore:
     def link_note(self, note_id: str, customer_id: str, uow: UnitOfWork) -> None:
         doc = {"_id": note_id, "customer_id": customer_id}
         uow.insert(self.note_owners, [doc])
+
+    # -- finance events received: reconciliation ----------------------------------------------------
+
+    async def intake_known(self, event_ids: list[str]) -> set[str]:
+        return {d["_id"] async for d in self.intake.find({"_id": {"$in": event_ids}}, {"_id": 1})}
+
+    def record_intake(self, envelope: Envelope[Any], day: str, now: datetime, uow: UnitOfWork) -> None:
+        uow.insert(self.intake, [{"_id": envelope.id, "source": envelope.source, "type": envelope.type, "day": day,
+                                  "at": now, "copies": 0}])
+
+    def count_intake_copy(self, event_id: str, uow: UnitOfWork) -> None:
+        """The same event sent again: counted on the one accepted (after it, if it was accepted just now)."""
+        uow.stage(lambda session: self.intake.update_one({"_id": event_id}, {"$inc": {"copies": 1}},
+                                                         session=session))
+
+    def record_rejection(self, rejection: dict[str, Any], uow: UnitOfWork) -> None:
+        uow.insert(self.rejections, [rejection])
+
+    def record_receipt(self, envelope: Envelope[Any], customer_id: str, amount_fen: int | None, applied: bool,
+                       uow: UnitOfWork) -> None:
+        """A finance event the consumer took, whether it applied it or knew the document already."""
+        uow.insert(self.receipts, [{"_id": envelope.id, "source": envelope.source, "type": envelope.type,
+                                    "day": business_date(envelope.time).isoformat(), "customer_id": customer_id,
+                                    "amount_fen": amount_fen, "applied": applied}])
+
+    async def reconciliation(self, source: str, day: str, customer_id: str | None) -> Reconciliation:
+        mine = {"source": source, "day": day} | ({"customer_id": customer_id} if customer_id else {})
+        receipts = [Receipt(d["type"], d.get("amount_fen"), d["applied"]) async for d in self.receipts.find(mine)]
+        copies = 0
+        if customer_id is None:  # a copy refused at the intake is counted for its sender and day
+            copies = sum([d.get("copies", 0) async for d in self.intake.find({"source": source, "day": day})])
+        rejected = [Rejected(d.get("event_id"), d.get("type"), f"{d['field']}: {d['reason']}", "HTTP", d["at"])
+                    async for d in self.rejections.find(mine)]
+        async for d in self.dead_letters.find({"source": source}):
+            said = _said(d.get("body"))
+            if day_of(d.get("time"), d["at"]) == day and customer_id in (None, said.get("customerId")):
+                rejected.append(Rejected(d.get("id"), d.get("type"), d["reason"], "AMQP", d["at"]))
+        return reconcile(source, day, customer_id, receipts, copies, rejected)
+
+    async def ledger_mismatches(self, limit: int = MAX_LIST) -> list[LedgerMismatch]:
+        """Customers whose ledger does not add up to the invoices and payments received for them."""
+        received: dict[str, list[Receipt]] = {}
+        async for d in self.receipts.find({"applied": True}):
+            received.setdefault(d["customer_id"], []).append(Receipt(d["type"], d.get("amount_fen"), True))
+        found: list[LedgerMismatch] = []
+        for customer_id, profile in sorted((await self.get_many(sorted(received))).items()):
+            mismatch = ledger_mismatch(customer_id, [(i.source, i.amount_fen) for i in profile.invoices],
+                                       [p.amount_fen for p in profile.payments], received[customer_id])
+            if mismatch is not None:
+                found.append(mismatch)
+        return found[:limit]
 
     # -- alerts ------------------------------------------------------------------------------------
 
@@ -430,3 +508,13 @@ def _value(enum: Any) -> str | None:
 
 def _rating(value: str | None) -> CreditRating | None:
     return CreditRating(value) if value else None
+
+
+def _said(body: Any) -> dict[str, Any]:
+    """The `data` of a dead-lettered body, if it is a JSON object that has one."""
+    try:
+        parsed = json.loads(body) if isinstance(body, str) else None
+    except ValueError:
+        return {}
+    data = parsed.get("data") if isinstance(parsed, dict) else None
+    return data if isinstance(data, dict) else {}

@@ -288,6 +288,27 @@ async def test_schema_invalid_event_is_dead_lettered_at_once_naming_the_field(
     assert handler.calls == []
 
 
+async def test_the_subscriber_is_told_of_each_dead_letter_with_its_reason_once_the_copy_is_safe(
+    harness: Harness, service: str, invoice_issued: type
+) -> None:
+    told: list[tuple[bytes, str]] = []
+
+    async def dead_lettered(body: bytes, reason: str) -> None:
+        told.append((body, reason))
+
+    await harness.bus.subscribe(service, {invoice_issued: Recorder(failures=None, error="ledger is down")},
+                                dead_lettered=dead_lettered)
+    invoice = an_invoice(invoice_issued)
+    await harness.bus.publish(b"{not json", event_type=invoice_issued.type, message_id="garbled-2")
+    await publish(harness.bus, invoice)
+
+    await eventually(lambda: len(told) == 2)
+    reasons = dict(told)
+    assert "not JSON" in reasons[b"{not json"]
+    assert reasons[invoice.to_json()] == "RuntimeError: ledger is down (call 3)"
+    assert len(await harness.dead_letters(service)) == 2  # the queue holds them too
+
+
 async def test_handler_failing_twice_is_retried_and_its_effect_happens_once(
     harness: Harness, service: str, invoice_issued: type
 ) -> None:

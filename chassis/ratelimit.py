@@ -1,5 +1,6 @@
-"""Per-caller rate limiting at the gateway: a token bucket per user id (`RATE_LIMIT_PER_S`, bursts of
-`RATE_LIMIT_BURST`); a caller out of tokens is told when the next one is there (`Retry-After`)."""
+"""Per-caller rate limiting: a token bucket per caller (the gateway's user ids, `RATE_LIMIT_PER_S` with bursts of
+`RATE_LIMIT_BURST`; credit's HTTP intake per sending system); a caller out of tokens is told when the next one is
+there (`Retry-After`)."""
 
 import math
 import time

@@ -1,0 +1,119 @@
+"""Finance events over HTTP (CloudEvents structured and batched mode) at the credit process: authenticated per
+source, validated like the AMQP path, stored and forwarded through the outbox before the answer, idempotent."""
+
+import hashlib
+import hmac
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from chassis.clock import FixedClock
+from services.credit.app import create_app
+from services.credit.intake import BATCH, STRUCTURED
+from services.credit.settings import CreditSettings, IntakeSource
+from tests.credit.conftest import FINANCE, SALES, CreditHarness, invoice, payment
+from tests.support import START, delete_services, eventually, serving, settings_for
+
+ERP_TOKEN = "erp-token-0123456789abcdef"
+BANK_SECRET = "bank-secret-0123456789abcdef"
+SOURCES = {"erp": IntakeSource(token=ERP_TOKEN), "bank": IntakeSource(hmac_secret=BANK_SECRET)}
+YUAN = 100
+
+
+@pytest.fixture
+async def credit(mongo_url: str, amqp_url: str, unique: str) -> AsyncIterator[CreditHarness]:
+    app = create_app(settings_for(mongo_url, amqp_url, unique), clock=FixedClock(START),
+                     service_settings=CreditSettings(intake_sources=SOURCES))
+    async with serving(app, SALES) as gql:
+        yield CreditHarness(gql, app.state.crm["service"].clock, app, amqp_url, unique)
+    await delete_services(amqp_url, f"credit.{unique}")
+
+
+async def send(credit: CreditHarness, body: Any, *, source: str = "erp", kind: str = STRUCTURED,
+               headers: dict[str, str] | None = None) -> httpx.Response:
+    raw = json.dumps(body).encode()
+    sent = {"content-type": kind, "x-source": source}
+    if source == "erp":
+        sent["authorization"] = f"Bearer {ERP_TOKEN}"
+    if source == "bank":
+        sent["x-signature"] = "sha256=" + hmac.new(BANK_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    return await credit.gql.client.post("/events", content=raw, headers=sent | (headers or {}))
+
+
+async def exposure(credit: CreditHarness, customer_id: str) -> int:
+    return (await credit.profile(customer_id))["exposureFen"]
+
+
+async def stored(credit: CreditHarness) -> dict[str, int]:
+    store = credit.service.store
+    return {"intake": await store.intake.count_documents({}), "rejections": await store.rejections.count_documents({}),
+            "outbox": await credit.service.database.outbox.count_documents({})}
+
+
+async def test_a_payment_sent_three_times_over_http_changes_exposure_once(credit: CreditHarness) -> None:
+    customer_id = await credit.register()
+    await credit.deliver(invoice(customer_id, "INV-1", 10_000 * YUAN))
+    paid = payment(customer_id, "PAY-1", 4_000 * YUAN)
+
+    answers = [await send(credit, paid) for _ in range(3)]
+    assert [a.status_code for a in answers] == [202, 200, 200]
+    assert [a.json()["status"] for a in answers] == ["accepted", "duplicate", "duplicate"]
+    await eventually(lambda: credit.service.store.receipts.count_documents({"_id": paid["id"]}))  # over RabbitMQ
+    assert await exposure(credit, customer_id) == 6_000 * YUAN
+    resent = await send(credit, {**paid, "id": "PAY-1-again"})  # the same payment under another event id
+    assert resent.status_code == 202
+    await eventually(lambda: credit.service.store.receipts.count_documents({"_id": "PAY-1-again"}))
+    assert await exposure(credit, customer_id) == 6_000 * YUAN  # the ledger knows the payment (CRD-11)
+
+
+async def test_a_bad_signature_or_token_is_401_and_nothing_is_stored(credit: CreditHarness) -> None:
+    customer_id = await credit.register()
+    paid = payment(customer_id, "PAY-X", 100 * YUAN)
+    before = await stored(credit)
+
+    forged = await send(credit, paid, source="bank", headers={"x-signature": "sha256=" + "0" * 64})
+    wrong_token = await send(credit, paid, headers={"authorization": "Bearer guessed-token-000000"})
+    unknown = await send(credit, paid, source="someone")
+    assert [r.status_code for r in (forged, wrong_token, unknown)] == [401, 401, 401]
+    assert forged.json()["error"]["code"] == "UNAUTHENTICATED"
+    assert await stored(credit) == before
+    signed = await send(credit, {**paid, "source": "bank"}, source="bank")  # the bank's real signature
+    assert signed.status_code == 202
+
+
+async def test_a_batch_with_one_invalid_event_accepts_the_others_and_names_the_invalid_one(
+        credit: CreditHarness) -> None:
+    customer_id = await credit.register()
+    good = [invoice(customer_id, "INV-A", 1_000 * YUAN), invoice(customer_id, "INV-C", 2_000 * YUAN)]
+    bad = invoice(customer_id, "INV-B", -5)
+    answer = await send(credit, [good[0], bad, good[1]], kind=BATCH)
+
+    assert answer.status_code == 200
+    results = answer.json()["results"]
+    assert [r["status"] for r in results] == ["accepted", "invalid", "accepted"]
+    assert (results[1]["id"], results[1]["field"]) == (bad["id"], "data.amountFen")
+    async def both_applied() -> bool:
+        return await credit.service.store.receipts.count_documents({"customer_id": customer_id}) == 2
+
+    await eventually(both_applied)
+    assert await exposure(credit, customer_id) == 3_000 * YUAN
+    shown = await credit.gql.data("""query($day: Date!) { financeReconciliation(source: "erp", day: $day) {
+      invoices { count sumFen } rejected { eventId reason via } } }""", {"day": START.date().isoformat()},
+                                  as_token=FINANCE)
+    assert shown["financeReconciliation"]["invoices"] == {"count": 2, "sumFen": 3_000 * YUAN}
+    [refused] = shown["financeReconciliation"]["rejected"]
+    assert (refused["eventId"], refused["via"]) == (bad["id"], "HTTP") and "data.amountFen" in refused["reason"]
+
+
+async def test_what_is_not_a_finance_event_or_too_much_is_refused_plainly(credit: CreditHarness) -> None:
+    customer_id = await credit.register()
+    event = invoice(customer_id, "INV-1", 100)
+    assert (await send(credit, event, kind="application/json")).status_code == 415
+    assert (await send(credit, [event] * 101, kind=BATCH)).status_code == 413
+    answer = await send(credit, {**event, "type": "customer.registered"})
+    assert (answer.status_code, answer.json()["field"]) == (400, "type")
+    spoofed = await send(credit, {**event, "source": "bank"})  # erp may not speak for the bank
+    assert (spoofed.status_code, spoofed.json()["field"]) == (400, "source")
