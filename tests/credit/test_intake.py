@@ -4,7 +4,10 @@ source, validated like the AMQP path, stored and forwarded through the outbox be
 import hashlib
 import hmac
 import json
+import random
+from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -14,8 +17,8 @@ from chassis.clock import FixedClock
 from services.credit.app import create_app
 from services.credit.intake import BATCH, STRUCTURED
 from services.credit.settings import CreditSettings, IntakeSource
-from tests.credit.conftest import FINANCE, SALES, CreditHarness, invoice, payment
-from tests.support import START, delete_services, eventually, serving, settings_for
+from tests.credit.conftest import FINANCE, SALES, CreditHarness, invoice, note, payment
+from tests.support import START, delete_services, eventually, publish_as_outsider, serving, settings_for
 
 ERP_TOKEN = "erp-token-0123456789abcdef"
 BANK_SECRET = "bank-secret-0123456789abcdef"
@@ -117,3 +120,75 @@ async def test_what_is_not_a_finance_event_or_too_much_is_refused_plainly(credit
     assert (answer.status_code, answer.json()["field"]) == (400, "type")
     spoofed = await send(credit, {**event, "source": "bank"})  # erp may not speak for the bank
     assert (spoofed.status_code, spoofed.json()["field"]) == (400, "source")
+
+
+async def test_reconciliation_matches_a_mixed_stream_over_amqp_and_http_copies_and_invalid_ones_included(
+        credit: CreditHarness) -> None:
+    rng = random.Random(17)
+    customers = [await credit.register() for _ in range(6)]
+    days = [START, START + timedelta(days=1)]
+    expected = {day.date().isoformat(): Counter() for day in days}
+    over_http: list[dict[str, Any]] = []
+    over_amqp: list[dict[str, Any]] = []
+    for n in range(240):
+        customer, at, amount = rng.choice(customers), rng.choice(days), rng.randint(1, 9_999) * YUAN
+        kind = rng.choice(["invoice", "payment", "note"])
+        if kind == "invoice":
+            event = invoice(customer, f"INV-{n}", amount, issued=at)
+        elif kind == "payment":
+            event = payment(customer, f"PAY-{n}", amount, received=at)
+        else:
+            event = note(customer, f"N-{n}", amount)
+        event["time"] = at.isoformat()  # the day reconciliation counts it on
+        counted = expected[at.date().isoformat()]
+        counted[f"{kind}s"] += 1
+        counted[f"{kind}s_fen"] += amount
+        route = over_http if rng.random() < 0.5 else over_amqp
+        route.append(event)
+        roll = rng.random()
+        if roll < 0.1:  # the same event again: over HTTP a copy counted; over AMQP the inbox drops it unseen
+            route.append(event)
+            counted["duplicates"] += route is over_http
+        elif roll < 0.15:  # the same document under another event id, by either way
+            rng.choice([over_http, over_amqp]).append({**event, "id": event["id"] + "-again"})
+            counted["duplicates"] += 1
+        elif roll < 0.22:  # a broken one
+            route.append({**event, "id": event["id"] + "-bad", "data": {**event["data"], "amountFen": -1}})
+            counted["rejected"] += 1
+    rng.shuffle(over_http)
+    for start in range(0, len(over_http), 25):
+        answer = await send(credit, over_http[start:start + 25], kind=BATCH)
+        assert answer.status_code == 200
+    for event in over_amqp:
+        await publish_as_outsider(credit.amqp_url, event, event["type"])
+
+    reaching = {e["id"] for e in over_http + over_amqp if e["data"]["amountFen"] > 0}
+    broken_over_amqp = sum(1 for e in over_amqp if e["data"]["amountFen"] < 0)
+
+    async def all_taken() -> bool:
+        store = credit.service.store
+        return (await store.receipts.count_documents({}) == len(reaching)
+                and await store.dead_letters.count_documents({}) == broken_over_amqp)
+
+    await eventually(all_taken, timeout_s=60)
+    query = """query($day: Date!) { financeReconciliation(source: "erp", day: $day) {
+      invoices { count sumFen } payments { count sumFen } notes { count sumFen } duplicatesDropped
+      rejected { via } } }"""
+    for day, counted in expected.items():
+        found = (await credit.gql.data(query, {"day": day}, as_token=FINANCE))["financeReconciliation"]
+        assert found["invoices"] == {"count": counted["invoices"], "sumFen": counted["invoices_fen"]}
+        assert found["payments"] == {"count": counted["payments"], "sumFen": counted["payments_fen"]}
+        assert found["notes"] == {"count": counted["notes"], "sumFen": counted["notes_fen"]}
+        assert found["duplicatesDropped"] == counted["duplicates"]
+        assert len(found["rejected"]) == counted["rejected"]
+    assert (await credit.gql.data("{ ledgerMismatches { customerId } }", as_token=FINANCE))["ledgerMismatches"] == []
+
+    changed = customers[0]  # someone edits a ledger by hand: it no longer adds up to what was received
+    profiles = credit.service.store.profiles
+    edited = await profiles.find_one({"_id": changed})
+    edited["payments"].append({"payment_id": "HAND-1", "amount_fen": 1, "received_at": START, "allocations": [],
+                               "to_balance_fen": 1})
+    await profiles.replace_one({"_id": changed}, edited)
+    mismatches = (await credit.gql.data("{ ledgerMismatches { customerId ledgerPaidFen receivedPaidFen } }",
+                                        as_token=FINANCE))["ledgerMismatches"]
+    assert [(m["customerId"], m["ledgerPaidFen"] - m["receivedPaidFen"]) for m in mismatches] == [(changed, 1)]
