@@ -8,6 +8,8 @@
 - `asyncapi.yaml`: the RabbitMQ server, the topic exchange `crm.events`, one channel (address =
   routing key = event type) and one operation per event type. Inbound types (what finance/ERP
   publish) are `receive` operations of the CRM; internal types are `send` operations.
+- `openapi.json`: the HTTP binding of the inbound types: credit's `POST /events` (CloudEvents structured
+  and batched mode), its authentication headers and its answers, referring to the schemas above.
 
 Both are generated from the pydantic models in `contracts/`, so they cannot drift from what the
 services accept. Run it as `crm contracts export DIR` (or `python -m contracts.export DIR`).
@@ -33,6 +35,7 @@ from contracts.envelope import Event, envelope_of
 EXCHANGE = "crm.events"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 ASYNCAPI_FILE = "asyncapi.yaml"
+OPENAPI_FILE = "openapi.json"
 AMQP_BINDING_VERSION = "0.3.0"
 
 _ENVELOPE_DOCS = {
@@ -66,7 +69,56 @@ def export(directory: Path) -> list[Path]:
     path = directory / ASYNCAPI_FILE
     path.write_text(to_yaml(asyncapi_document()), encoding="utf-8")
     written.append(path)
+    path = directory / OPENAPI_FILE
+    path.write_text(json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    written.append(path)
     return written
+
+
+def openapi_document() -> dict[str, Any]:
+    """OpenAPI 3.1 of credit's HTTP intake: the inbound events over the CloudEvents HTTP binding."""
+    event = {"oneOf": [{"$ref": f"{model.type}.schema.json"} for model in INBOUND]}
+    result = {"type": "object", "required": ["id", "status"], "properties": {
+        "id": {"type": "string"}, "status": {"enum": ["accepted", "duplicate", "invalid"]},
+        "field": {"type": "string", "description": "invalid: the field at fault (e.g. data.amountFen)"},
+        "reason": {"type": "string"}}}
+    refused = {"description": "nothing stored", "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"error": {"type": "object", "properties": {
+            "code": {"type": "string"}, "message": {"type": "string"}}}}}}}}
+    header = {"in": "header", "schema": {"type": "string"}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "CRM finance intake", "version": _version(),
+                 "description": "Invoices, payments and notes over HTTPS, as the same events go over AMQP "
+                                "(asyncapi.yaml). An event is answered only once it is stored; sending it again "
+                                "with the same id changes nothing."},
+        "paths": {"/events": {"post": {
+            "summary": "Finance events (CloudEvents 1.0, structured or batched mode)",
+            "parameters": [
+                header | {"name": "X-Source", "required": True,
+                          "description": "the sending system, as configured (CREDIT_INTAKE_SOURCES); its events "
+                                         "must carry it as their `source`"},
+                header | {"name": "Authorization", "description": "`Bearer <token>` where the source has a token"},
+                header | {"name": "X-Signature", "description": "`sha256=<hex HMAC-SHA256 of the body>` where the "
+                                                               "source has an HMAC secret"}],
+            "requestBody": {"required": True, "content": {
+                "application/cloudevents+json": {"schema": event},
+                "application/cloudevents-batch+json": {"schema": {"type": "array", "items": event,
+                                                                  "minItems": 1, "maxItems": 100}}}},
+            "responses": {
+                "202": {"description": "structured: accepted (stored, will be published)",
+                        "content": {"application/json": {"schema": result}}},
+                "200": {"description": "structured: a duplicate of an accepted event; batched: one result per "
+                                       "event, in order", "content": {"application/json": {"schema": {
+                                           "oneOf": [result, {"type": "object", "properties": {
+                                               "results": {"type": "array", "items": result}}}]}}}},
+                "400": {"description": "structured: invalid (the field named); or a body that is not JSON",
+                        "content": {"application/json": {"schema": result}}},
+                "401": refused | {"description": "unknown source, or its token or signature does not match: "
+                                                 "nothing stored"},
+                "413": refused | {"description": "an empty batch, or more events than allowed"},
+                "415": refused | {"description": "neither content type above"},
+                "429": refused | {"description": "the source sends too fast (see Retry-After)"}}}}}}
 
 
 # -- JSON Schema -------------------------------------------------------------------------------

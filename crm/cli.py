@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     contracts.add_argument("action", choices=["export"])
     contracts.add_argument("directory", type=Path)
 
-    publish = commands.add_parser("publish", help="publish a sample event to AMQP_URL as finance/ERP would")
+    publish = commands.add_parser("publish", help="publish a sample event as finance/ERP would: to AMQP_URL, or "
+                                  "over HTTP to credit's intake (--http)")
     publish.add_argument("event", choices=["invoice", "payment", "note", "note-settled", "note-dishonoured"])
     publish.add_argument("--customer", help="customer id (invoice, payment, note)")
     publish.add_argument("--amount-fen", type=int, help="invoice, payment, note")
@@ -55,6 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     publish.add_argument("--term-days", type=int, default=30, help="invoice: days until due")
     publish.add_argument("--salesperson")
     publish.add_argument("--invoice", action="append", help="payment: invoice ids it settles")
+    publish.add_argument("--http", metavar="URL", help="POST it to credit's intake instead (e.g. "
+                         "http://localhost:8000/subgraphs/credit/events under `crm dev`)")
+    publish.add_argument("--source", default="erp", help="--http: the sending system, as configured in "
+                         "CREDIT_INTAKE_SOURCES (default erp)")
+    publish.add_argument("--token", default=os.environ.get("INTAKE_TOKEN"),
+                         help="--http: the source's token (default: INTAKE_TOKEN)")
+    publish.add_argument("--hmac-secret", default=os.environ.get("INTAKE_HMAC_SECRET"),
+                         help="--http: sign the body with the source's secret (default: INTAKE_HMAC_SECRET)")
 
     dlq = commands.add_parser("dlq", help="a service's dead-letter queue on AMQP_URL: list, show, replay, purge")
     dlq.add_argument("action", choices=["list", "show", "replay", "purge"])
@@ -196,8 +205,8 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
     from contracts.envelope import Envelope
     from contracts.sales import InvoiceIssued, NoteDishonoured, NoteReceived, NoteSettled, PaymentReceived
 
-    if not settings.amqp_url:
-        print("AMQP_URL is not set (e.g. amqp://guest:guest@localhost:5672/)", file=sys.stderr)
+    if not settings.amqp_url and not args.http:
+        print("AMQP_URL is not set (e.g. amqp://guest:guest@localhost:5672/), nor --http", file=sys.stderr)
         return 2
     now = datetime.now(UTC)
     event_id = args.id or f"{args.event}-{uuid.uuid4().hex[:12]}"
@@ -222,7 +231,10 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
         case _:
             data = NoteReceived(note_id=event_id, customer_id=args.customer, amount_fen=args.amount_fen,
                                 matures_at=now + timedelta(days=args.term_days))
-    envelope = Envelope.wrap(data, source="crm-cli", time=now, id=f"{data.type}:{event_id}")  # resent = same
+    source = args.source if args.http else "crm-cli"
+    envelope = Envelope.wrap(data, source=source, time=now, id=f"{data.type}:{event_id}")  # resent = same
+    if args.http:
+        return _post(args, envelope.to_json())
     connection = await aio_pika.connect(settings.amqp_url)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
@@ -232,6 +244,23 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
                                                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT), data.type)
     print(envelope.to_json().decode())
     return 0
+
+
+def _post(args: argparse.Namespace, body: bytes) -> int:
+    """One event to credit's intake (CloudEvents structured mode), authenticated as the intake expects."""
+    import hashlib
+    import hmac
+
+    import httpx
+
+    headers = {"content-type": "application/cloudevents+json", "x-source": args.source}
+    if args.token:
+        headers["authorization"] = f"Bearer {args.token}"
+    if args.hmac_secret:
+        headers["x-signature"] = "sha256=" + hmac.new(args.hmac_secret.encode(), body, hashlib.sha256).hexdigest()
+    answer = httpx.post(args.http, content=body, headers=headers, timeout=30)
+    print(answer.status_code, answer.text)
+    return 0 if answer.status_code in (200, 202) else 1
 
 
 if __name__ == "__main__":

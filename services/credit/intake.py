@@ -24,11 +24,11 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from pymongo.errors import DuplicateKeyError
 
+import contracts
 from chassis.errors import Conflict
 from chassis.ratelimit import RateLimiter
 from chassis.store import UnitOfWork
 from contracts.envelope import Envelope, envelope_of
-from contracts.sales import InvoiceIssued, NoteDishonoured, NoteReceived, NoteSettled, PaymentReceived
 from services.credit.ledger import business_date
 from services.credit.reconciliation import day_of
 from services.credit.settings import CreditSettings, IntakeSource
@@ -36,7 +36,7 @@ from services.credit.store import CreditStore
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
-INBOUND = {e.type: e for e in (InvoiceIssued, PaymentReceived, NoteReceived, NoteSettled, NoteDishonoured)}
+INBOUND = {event.type: event for event in contracts.INBOUND}
 
 Uow = UnitOfWork[CreditStore, CreditSettings]
 

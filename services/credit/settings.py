@@ -13,6 +13,9 @@ class IntakeSource(BaseModel):
     hmac_secret: str | None = Field(None, min_length=16, description="`X-Signature: sha256=<hex HMAC of the body>`")
 
 
+DEV_INTAKE_TOKEN = "erp-dev-token-not-for-production"  # `crm dev` and compose accept ERP with it
+
+
 class CreditSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CREDIT_", extra="ignore")
 

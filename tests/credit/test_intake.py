@@ -192,3 +192,21 @@ async def test_reconciliation_matches_a_mixed_stream_over_amqp_and_http_copies_a
     mismatches = (await credit.gql.data("{ ledgerMismatches { customerId ledgerPaidFen receivedPaidFen } }",
                                         as_token=FINANCE))["ledgerMismatches"]
     assert [(m["customerId"], m["ledgerPaidFen"] - m["receivedPaidFen"]) for m in mismatches] == [(changed, 1)]
+
+
+async def test_a_source_sending_too_fast_is_told_when_to_come_back_and_nothing_is_stored(
+        mongo_url: str, amqp_url: str, unique: str) -> None:
+    app = create_app(settings_for(mongo_url, amqp_url, unique), clock=FixedClock(START),
+                     service_settings=CreditSettings(intake_sources=SOURCES, intake_rate_per_s=0.01,
+                                                     intake_rate_burst=1))
+    async with serving(app, SALES) as gql:
+        slow = CreditHarness(gql, app.state.crm["service"].clock, app, amqp_url, unique)
+        customer_id = await slow.register()
+        first = await send(slow, payment(customer_id, "PAY-1", 100))
+        second = await send(slow, payment(customer_id, "PAY-2", 100))
+        assert (first.status_code, second.status_code) == (202, 429)
+        assert int(second.headers["retry-after"]) >= 1
+        assert await slow.service.store.intake.count_documents({}) == 1  # the refused one left no trace
+        bank = await send(slow, {**payment(customer_id, "PAY-3", 100), "source": "bank"}, source="bank")
+        assert bank.status_code == 202  # each source has its own bucket
+    await delete_services(amqp_url, f"credit.{unique}")

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 
 from chassis.embedded import EmbeddedMongo, free_port
+from services.credit.settings import DEV_INTAKE_TOKEN
 from tests.support import PARTITIONS, delete_services, eventually
 
 CRM = [sys.executable, "-m", "crm.cli"]
@@ -75,6 +76,18 @@ async def test_make_run_serves_graphiql_where_a_dev_token_registers_searches_upd
               customer(id: $id) { history { action by changes { field new } } } }""", id=customer["id"])
             assert history["customer"]["history"][-1] == {
                 "action": "UPDATED", "by": "demo-sales-east", "changes": [{"field": "phone", "new": "0512-6666 0001"}]}
+
+            # ERP over HTTP, as README's "Publishing from ERP over HTTP" shows: credit's intake under `crm dev`
+            sent = crm("publish", "invoice", "--customer", customer["id"], "--amount-fen", "250000", "--http",
+                       f"{base}/subgraphs/credit/events", "--token", DEV_INTAKE_TOKEN)
+            assert sent.startswith("202 ")
+
+            async def sold() -> bool:
+                card = await graphql(client, base, token, "query($id: ID!) { customer(id: $id) { lifecycle } }",
+                                     id=customer["id"])
+                return card["customer"]["lifecycle"] == "NEW"
+
+            await eventually(sold, 15)  # accepted, stored, published, and the archive heard of the sale
 
 
 @contextmanager

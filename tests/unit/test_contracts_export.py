@@ -167,7 +167,7 @@ def load_schema(directory: Path, event_type: str) -> dict[str, Any]:
 def test_export_writes_one_schema_per_event_type_and_an_asyncapi_document(exported):
     directory, paths = exported
     assert sorted(p.name for p in paths) == sorted(
-        [f"{t}.schema.json" for t in EVENT_TYPES] + ["asyncapi.yaml"]
+        [f"{t}.schema.json" for t in EVENT_TYPES] + ["asyncapi.yaml", "openapi.json"]
     )
     assert all(p.parent == directory and p.is_file() for p in paths)
     assert (directory / "payment.received.schema.json").exists()
@@ -431,3 +431,14 @@ def test_yaml_scalars_that_look_like_something_else_are_quoted(text):
         }
     else:
         assert json.loads(value) == text
+
+
+def test_the_http_binding_describes_the_intake_and_refers_only_to_inbound_schemas_that_exist(exported):
+    directory, _ = exported
+    document = json.loads((directory / "openapi.json").read_text(encoding="utf-8"))
+    post = document["paths"]["/events"]["post"]
+    refs = [ref["$ref"] for ref in post["requestBody"]["content"]["application/cloudevents+json"]["schema"]["oneOf"]]
+    assert sorted(refs) == sorted(f"{model.type}.schema.json" for model in INBOUND)
+    assert all((directory / ref).is_file() for ref in refs)
+    assert {"202", "200", "400", "401", "413", "415", "429"} == set(post["responses"])
+    assert {p["name"] for p in post["parameters"]} == {"X-Source", "Authorization", "X-Signature"}
