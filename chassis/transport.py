@@ -69,17 +69,26 @@ class RequestGuard:
 
 def body_problem(body: bytes) -> str | None:
     """Why a POST body is not a GraphQL request we read, or None."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return "the body is not UTF-8"
-    try:
-        payload = json.loads(text, parse_constant=_no_constant)
-    except (ValueError, RecursionError):
-        return "the body is not JSON (or nests too deep)"
+    payload, problem = read_json(body)
+    if problem is not None:
+        return problem
     if not isinstance(payload, dict):
         return "the body must be a JSON object with `query`"
     return _payload_problem(payload)
+
+
+def read_json(body: bytes) -> tuple[Any, str | None]:
+    """A JSON body as every HTTP endpoint reads it (UTF-8, no NaN, bounded nesting, no lone surrogates), or why
+    it is not one."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "the body is not UTF-8"
+    try:
+        payload = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return None, "the body is not JSON (or nests too deep)"
+    return payload, _value_problem(payload)
 
 
 def query_string_problem(query_string: bytes) -> str | None:

@@ -256,8 +256,9 @@ def _gateway_error(e: SubgraphError, path: list) -> GraphQLError:
     return GraphQLError(e.message, path=path, extensions={"code": e.code, "subgraph": e.subgraph})
 
 
-def _from_data(source: object, info, **_args: object) -> object:
-    value = source.get(info.path.key) if isinstance(source, dict) else None
+def _from_data(parent: object, info, /, **_args: object) -> object:
+    """Positional-only: a field's own argument may be called `source` or `info`."""
+    value = parent.get(info.path.key) if isinstance(parent, dict) else None
     if isinstance(value, GraphQLError) and value.locations is None and value.path == info.path.as_list():
         # Locations point into the client's document, as a single server's would.
         value.locations = [get_location(n.loc.source, n.loc.start) for n in info.field_nodes if n.loc]

@@ -13,7 +13,6 @@ duplicate or invalid (with the field).
 
 import hashlib
 import hmac
-import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -27,6 +26,7 @@ from pymongo.errors import DuplicateKeyError
 import contracts
 from chassis.errors import Conflict
 from chassis.ratelimit import RateLimiter
+from chassis.transport import read_json
 from chassis.store import UnitOfWork
 from contracts.envelope import Envelope, envelope_of
 from services.credit.ledger import business_date
@@ -131,10 +131,9 @@ def router(service: Callable[[], Any]) -> APIRouter:
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if kind not in (STRUCTURED, BATCH):
             return _refused(415, "BAD_REQUEST", f"send {STRUCTURED} (one event) or {BATCH} (a JSON array)")
-        try:
-            parsed = json.loads(body)
-        except ValueError:
-            return _refused(400, "BAD_REQUEST", "the body is not JSON")
+        parsed, problem = read_json(body)
+        if problem is not None:
+            return _refused(400, "BAD_REQUEST", problem)
         if kind == BATCH and not isinstance(parsed, list):
             return _refused(400, "BAD_REQUEST", "a batch is a JSON array of events")
         items = parsed if kind == BATCH else [parsed]

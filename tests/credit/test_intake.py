@@ -120,6 +120,9 @@ async def test_what_is_not_a_finance_event_or_too_much_is_refused_plainly(credit
     assert (answer.status_code, answer.json()["field"]) == (400, "type")
     spoofed = await send(credit, {**event, "source": "bank"})  # erp may not speak for the bank
     assert (spoofed.status_code, spoofed.json()["field"]) == (400, "source")
+    deep = await credit.gql.client.post("/events", content=b"[" * 100_000, headers={
+        "content-type": BATCH, "x-source": "erp", "authorization": f"Bearer {ERP_TOKEN}"})
+    assert (deep.status_code, deep.json()["error"]["code"]) == (400, "BAD_REQUEST")
 
 
 async def test_reconciliation_matches_a_mixed_stream_over_amqp_and_http_copies_and_invalid_ones_included(
