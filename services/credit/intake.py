@@ -26,8 +26,8 @@ from pymongo.errors import DuplicateKeyError
 import contracts
 from chassis.errors import Conflict
 from chassis.ratelimit import RateLimiter
-from chassis.transport import read_json
 from chassis.store import UnitOfWork
+from chassis.transport import read_json
 from contracts.envelope import Envelope, envelope_of
 from services.credit.ledger import business_date
 from services.credit.reconciliation import day_of
@@ -45,12 +45,17 @@ def authenticated(source: IntakeSource | None, headers: Any, body: bytes) -> boo
     """The sender holds what its source is configured with: its token, its HMAC secret, or both."""
     if source is None or not (source.token or source.hmac_secret):
         return False
-    if source.token and not hmac.compare_digest(headers.get("authorization", ""), f"Bearer {source.token}"):
+    if source.token and not _same(headers.get("authorization", ""), f"Bearer {source.token}"):
         return False
     if source.hmac_secret:
         expected = "sha256=" + hmac.new(source.hmac_secret.encode(), body, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(headers.get("x-signature", ""), expected)
+        return _same(headers.get("x-signature", ""), expected)
     return True
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time, and as bytes: a header may hold any character, which `compare_digest` refuses in a str."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode())
 
 
 def checked(item: Any, source: str) -> Envelope[Any] | dict[str, str]:

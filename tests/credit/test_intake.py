@@ -36,9 +36,9 @@ async def credit(mongo_url: str, amqp_url: str, unique: str) -> AsyncIterator[Cr
 
 
 async def send(credit: CreditHarness, body: Any, *, source: str = "erp", kind: str = STRUCTURED,
-               headers: dict[str, str] | None = None) -> httpx.Response:
+               headers: dict[str, str | bytes] | None = None) -> httpx.Response:
     raw = json.dumps(body).encode()
-    sent = {"content-type": kind, "x-source": source}
+    sent: dict[str, str | bytes] = {"content-type": kind, "x-source": source}
     if source == "erp":
         sent["authorization"] = f"Bearer {ERP_TOKEN}"
     if source == "bank":
@@ -79,8 +79,9 @@ async def test_a_bad_signature_or_token_is_401_and_nothing_is_stored(credit: Cre
 
     forged = await send(credit, paid, source="bank", headers={"x-signature": "sha256=" + "0" * 64})
     wrong_token = await send(credit, paid, headers={"authorization": "Bearer guessed-token-000000"})
+    odd = await send(credit, paid, headers={"authorization": "Bearer é".encode()})  # not ASCII
     unknown = await send(credit, paid, source="someone")
-    assert [r.status_code for r in (forged, wrong_token, unknown)] == [401, 401, 401]
+    assert [r.status_code for r in (forged, wrong_token, odd, unknown)] == [401, 401, 401, 401]
     assert forged.json()["error"]["code"] == "UNAUTHENTICATED"
     assert await stored(credit) == before
     signed = await send(credit, {**paid, "source": "bank"}, source="bank")  # the bank's real signature
