@@ -1,8 +1,12 @@
 """Time is injected: production reads the wall clock, tests move a `FixedClock` by hand."""
 
 import calendar
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
+
+# The company's calendar: a day, a week, a due date, a quarter are days in China.
+BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
 
 
 class Clock(Protocol):
@@ -37,3 +41,8 @@ def add_months(at: datetime, months: int) -> datetime:
     month_index = at.month - 1 + months
     year, month = at.year + month_index // 12, month_index % 12 + 1
     return at.replace(year=year, month=month, day=min(at.day, calendar.monthrange(year, month)[1]))
+
+
+def business_date(at: datetime) -> date:
+    """The company's calendar day of an instant."""
+    return at.astimezone(BUSINESS_TZ).date()

@@ -359,7 +359,7 @@ class ServiceRouter(GraphQLRouter):
 
 MAX_MESSAGE = 500  # an error never echoes a megabyte of what it was sent
 _VARIABLE = re.compile(r"Variable '\$(\w+)' (?:has invalid value at \.?([\w.\[\]]+)|got invalid value .*? at '([^']+)')?",
-                       re.S)
+                       re.DOTALL)
 
 
 def variable_path(message: str) -> str:

@@ -173,7 +173,7 @@ class Service(Generic[StoreT, SettingsT]):
                 tried.add(item)
                 try:
                     result = await self.run(functools.partial(step, item))
-                except Exception:  # noqa: BLE001 - one bad item must not hold back the others
+                except Exception:
                     log.exception("%s: %s failed; the next run tries it again", job, item)
                     metrics.SWEEP_FAILURES.labels(self.qualified_name, job).inc()
                     continue

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from chassis.clock import add_months
+from chassis.clock import add_months, business_date
 from chassis.errors import Invalid, RuleViolation
 from chassis.scalars import fen
 from services.credit.alerts import Alert, AlertLevel, alert_recipients
@@ -27,7 +27,6 @@ from services.credit.ledger import (
     Note,
     NoteStatus,
     Payment,
-    business_date,
 )
 
 

@@ -24,12 +24,12 @@ from pydantic import ValidationError
 from pymongo.errors import DuplicateKeyError
 
 import contracts
+from chassis.clock import business_date
 from chassis.errors import Conflict
 from chassis.ratelimit import RateLimiter
 from chassis.store import UnitOfWork
 from chassis.transport import read_json
 from contracts.envelope import Envelope, envelope_of
-from services.credit.ledger import business_date
 from services.credit.reconciliation import day_of
 from services.credit.settings import CreditSettings, IntakeSource
 from services.credit.store import CreditStore

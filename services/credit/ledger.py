@@ -4,18 +4,10 @@ Money is integer fen; dates follow the company's calendar (Asia/Shanghai).
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
-# Due dates and ageing follow the company's calendar: "after its due date" is a day in China.
-BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
-
-
-def business_date(at: datetime) -> date:
-    return at.astimezone(BUSINESS_TZ).date()
-
-
+from chassis.clock import BUSINESS_TZ, business_date
 
 LONG_OVERDUE_DAYS = 30  # CUS-3: beyond this, the customer's payment record is no longer "good"
 

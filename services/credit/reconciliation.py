@@ -15,8 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from chassis.clock import business_date
 from contracts.sales import InvoiceIssued, NoteDishonoured, NoteReceived, NoteSettled, PaymentReceived
-from services.credit.ledger import InvoiceSource, business_date
+from services.credit.ledger import InvoiceSource
 
 
 def day_of(time: object, fallback: datetime) -> str:

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from chassis.clock import add_months
+from chassis.clock import BUSINESS_TZ, add_months, business_date
 from chassis.scalars import fen
 from services.credit.approval import Terms
 from services.credit.domain import CreditProfile
-from services.credit.ledger import BUSINESS_TZ, Invoice, business_date
+from services.credit.ledger import Invoice
 
 UNPAID_MONTHS = 2  # "连续两个月没有收回"
 

@@ -22,6 +22,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from chassis.auth import Role
+from chassis.clock import business_date
 from chassis.directory import Department, StaffDirectory
 from chassis.errors import Conflict, NotFound
 from chassis.policy import Scope
@@ -38,7 +39,6 @@ from services.credit.ledger import (
     Note,
     NoteStatus,
     Payment,
-    business_date,
 )
 from services.credit.limits import LimitCalculation, LimitMethod
 from services.credit.reconciliation import (

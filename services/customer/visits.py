@@ -5,12 +5,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
-from chassis.clock import add_months
+from chassis.clock import BUSINESS_TZ, add_months
 from chassis.errors import Invalid
 
-BUSINESS_TZ = ZoneInfo("Asia/Shanghai")  # report days and weeks follow the company's calendar
 MAX_TEXT = 4000
 
 

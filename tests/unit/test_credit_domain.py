@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chassis.clock import add_months
+from chassis.clock import add_months, business_date
 from chassis.errors import Invalid, RuleViolation
 from chassis.scalars import fen
 from services.credit.alerts import Alert, AlertLevel, addressed, alert_recipients, recipient_keys, role_of
 from services.credit.domain import CreditProfile, CreditRating, ReasonCode, Standing, TermsChanged
 from services.credit.emergency import Countermeasure, EmergencyKind, EmergencyStatus, HoldChanged
-from services.credit.ledger import Ageing, Bucket, NoteStatus, business_date
+from services.credit.ledger import Ageing, Bucket, NoteStatus
 
 # -- builders ------------------------------------------------------------------------------------
 
