@@ -46,10 +46,12 @@ class PoolReason(StrEnum):
 
 @dataclass(frozen=True)
 class PoolRules:
-    """OWN-5, configurable: how many customers one salesperson may own; the previous owner's cooldown."""
+    """OWN-5, configurable: how many customers one salesperson may own; the previous owner's cooldown; how many
+    pool customers one salesperson may claim in a day (so one person cannot empty the pool at once)."""
 
     max_customers: int = 200
     cooldown_days: int = 30
+    claims_per_day: int = 10
 
 
 @dataclass(frozen=True)
@@ -323,6 +325,16 @@ def refuse_over_cap(salesperson_id: str, load: Load, rules: PoolRules, incoming:
         "OWN-5", f"{salesperson_id} owns {load.owned} customers and the limit is {rules.max_customers}{lifts}",
         limit=rules.max_customers, owned=load.owned,
         liftsAt=load.next_lapse_at.isoformat() if load.next_lapse_at else None)
+
+
+def refuse_over_daily_claims(salesperson_id: str, claimed_today: int, rules: PoolRules) -> None:
+    """OWN-5's daily companion: at most `claims_per_day` pool customers claimed per salesperson per company day."""
+    if claimed_today < rules.claims_per_day:
+        return
+    raise RuleViolation(
+        "OWN-5", f"{salesperson_id} claimed {claimed_today} pool customers today and the daily limit is "
+        f"{rules.claims_per_day}; claiming opens again tomorrow", dailyLimit=rules.claims_per_day,
+        claimedToday=claimed_today)
 
 
 # -- salespeople and assignment: OWN-9 -----------------------------------------------------------------

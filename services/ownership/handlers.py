@@ -23,6 +23,7 @@ from services.ownership.domain import (
     PoolReason,
     Report,
     Salesperson,
+    refuse_over_daily_claims,
     suggest_assignees,
 )
 from services.ownership.settings import OwnershipSettings
@@ -138,9 +139,11 @@ async def claim_customer(customer_id: str, claimant: Principal, uow: Uow) -> Own
     require_active(seller, claimant.user_id, "only active salespeople claim pool customers")
     now = uow.now()
     changes = lapsed(ownership, now)
+    refuse_over_daily_claims(claimant.user_id, await uow.store.claimed_on(claimant.user_id, now), rules)
     changes.append(ownership.claim(claimant.user_id, await uow.store.load_of(claimant.user_id), rules, now))
     stage(ownership, changes, uow)
     uow.store.refuse_over_cap_at_commit(claimant.user_id, 1, rules, uow)
+    uow.store.record_claim(claimant.user_id, customer_id, now, rules, uow)
     try:
         await uow.commit()
     except Conflict:

@@ -10,6 +10,7 @@ Collections (database `crm_ownership`):
   at a time ("handover:<salesperson>", "transfer:<customer>"): the unique `_id` settles races.
 """
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from chassis.auth import Role
+from chassis.clock import business_date
 from chassis.directory import Department
 from chassis.errors import Conflict, NotFound
 from chassis.pagination import Slice, page_of
@@ -33,6 +35,7 @@ from services.ownership.domain import (
     Report,
     Salesperson,
     refuse_over_cap,
+    refuse_over_daily_claims,
 )
 from services.ownership.handover import CaseKind, CaseReason, CaseStatus, HandoverCase, Item
 from services.ownership.staff import StaffMember
@@ -65,11 +68,13 @@ class OwnershipStore:
         self.open_cases = db["open_cases"]
         self.receivables = db["receivables"]  # OWN-7/8: credit's figure per customer (credit.receivables_changed)
         self.staff = db["staff"]  # the staff directory (staff.py): ownership keeps it
+        self.claims = db["claims"]  # one document per pool claim: the daily limit counts them
 
     async def ensure_indexes(self) -> None:
         for name in ("owner_id", "expires_at", "available_at", "region"):
             await self.ownerships.create_index([(name, ASCENDING)])
         await self.salespeople.create_index([("region", ASCENDING)])
+        await self.claims.create_index([("salesperson_id", ASCENDING), ("day", ASCENDING)])
         await self.missing_reports.create_index([("salesperson_id", ASCENDING)])
         await self.cases.create_index([("salesperson_id", ASCENDING), ("status", ASCENDING)])
 
@@ -146,6 +151,25 @@ class OwnershipStore:
             refuse_over_cap(salesperson_id, Load(owned - incoming), rules, incoming)
 
         uow.stage(check)
+
+    def record_claim(self, salesperson_id: str, customer_id: str, now: datetime, rules: PoolRules,
+                     uow: UnitOfWork) -> None:
+        """A pool claim, counted against the claimant's daily limit again inside the transaction: concurrent
+        claims by one person cannot pass it together."""
+        day = business_date(now).isoformat()
+        uow.insert(self.claims, [{"_id": uuid.uuid4().hex, "salesperson_id": salesperson_id, "day": day,
+                                  "customer_id": customer_id, "at": now}])
+
+        async def check(session: AsyncClientSession) -> None:
+            claimed = await self.claims.count_documents({"salesperson_id": salesperson_id, "day": day},
+                                                        session=session)
+            refuse_over_daily_claims(salesperson_id, claimed - 1, rules)
+
+        uow.stage(check)
+
+    async def claimed_on(self, salesperson_id: str, now: datetime) -> int:
+        return await self.claims.count_documents({"salesperson_id": salesperson_id,
+                                                  "day": business_date(now).isoformat()})
 
     # -- OWN-6: missing reports -------------------------------------------------------------------
 

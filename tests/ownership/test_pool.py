@@ -55,6 +55,23 @@ async def test_own_5_twenty_salespeople_claim_the_same_pool_customer_at_once_exa
     assert [(h["from"], h["to"], h["basis"]) for h in found["history"]] == [(None, winners[0], "CLAIM")]
 
 
+async def test_own_5_a_salesperson_claims_at_most_ten_pool_customers_a_company_day(
+        ownership: OwnershipHarness) -> None:
+    await add_salespeople(ownership, "quick")
+    for n in range(12):
+        await in_the_pool(ownership, f"c-daily-{n}")
+    ownership.clock.set(START.replace(hour=15))  # 23:00 in Shanghai: the company day ends in an hour
+    for n in range(10):
+        await ownership.gql.data(CLAIM, {"id": f"c-daily-{n}"}, as_token=sales("quick"))
+    eleventh = await ownership.gql(CLAIM, {"id": "c-daily-10"}, as_token=sales("quick"))
+    assert error_codes(eleventh) == ["RULE_VIOLATION"]
+    assert (eleventh["errors"][0]["extensions"]["rule"], eleventh["errors"][0]["extensions"]["dailyLimit"]) == (
+        "OWN-5", 10)
+    ownership.clock.set(START.replace(hour=16))  # midnight in Shanghai: a new day
+    assert (await ownership.gql.data(CLAIM, {"id": "c-daily-10"}, as_token=sales("quick")))["claimCustomer"][
+        "ownerId"] == "quick"
+
+
 async def test_own_5_claiming_an_owned_customer_names_the_owners_basis_and_expiry(
         ownership: OwnershipHarness) -> None:
     await owned_by_first_contact(ownership, "c-taken", "alice")
