@@ -52,6 +52,7 @@ class PoolRules:
     max_customers: int = 200
     cooldown_days: int = 30
     claims_per_day: int = 10
+    protected_per_salesperson: int = 5
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,15 @@ class Report:
             if not text or not text.strip():
                 raise Invalid(f"report.{name}", "must not be empty (OWN-6: situation, contacts, how far talks went)")
         return cls(situation.strip(), contacts.strip(), progress.strip(), by, now)
+
+
+@dataclass(frozen=True)
+class Protection:
+    """A customer its owner keeps out of automatic recall (OWN-1 / OWN-3), saying why; managers see and lift it."""
+
+    reason: str
+    by: str
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -121,6 +131,8 @@ class Ownership:
     last_sale_at: datetime | None = None
     terminated: bool = False  # CUS-8: archived customers leave the pool
     pending_report: Report | None = None  # OWN-6: filed ahead of a return
+    protection: Protection | None = None  # kept out of automatic recall by its owner
+    protection_lifted_at: datetime | None = None  # a claim that ran out while protected runs out at the lift
     history: list[Change] = field(default_factory=list)
     version: int = 0
     events: list[OwnerChanged] = field(default_factory=list, repr=False, compare=False)  # new, not stored
@@ -148,13 +160,16 @@ class Ownership:
 
     @property
     def expires_at(self) -> datetime | None:
-        """When the current claim runs out (OWN-1: 2 months without a deal; OWN-3: 3 without a sale)."""
-        if self.owner_id is None or self.terminated:
+        """When the current claim runs out (OWN-1: 2 months without a deal; OWN-3: 3 without a sale); never while
+        its owner protects it, and not before the protection was lifted."""
+        if self.owner_id is None or self.terminated or self.protection is not None:
             return None
         if not self.has_bought:
-            return add_months(self.since, FIRST_CONTACT_MONTHS)
-        active = max(t for t in (self.since, self.first_deal_at, self.last_sale_at) if t is not None)
-        return add_months(active, NO_SALE_MONTHS)
+            runs_out = add_months(self.since, FIRST_CONTACT_MONTHS)
+        else:
+            active = max(t for t in (self.since, self.first_deal_at, self.last_sale_at) if t is not None)
+            runs_out = add_months(active, NO_SALE_MONTHS)
+        return max(runs_out, self.protection_lifted_at) if self.protection_lifted_at else runs_out
 
     def is_live(self, at: datetime) -> bool:
         """An owner's claim that has not run out at `at`."""
@@ -240,6 +255,26 @@ class Ownership:
         refuse_over_cap(salesperson_id, load, rules)
         return self._to_owner(salesperson_id, Basis.REFERRAL, by=by, at=now, note=note)
 
+    def protect(self, reason: str, protected_already: int, rules: PoolRules, *, by: str, now: datetime) -> None:
+        """Its owner keeps it out of automatic recall, saying why, for at most `protected_per_salesperson` of
+        their customers at once."""
+        if self.owner_id != by:
+            raise RuleViolation("OWN-3", "only its owner protects a customer from recall", ownerId=self.owner_id)
+        if not reason.strip():
+            raise Invalid("reason", "say why it must not go back to the pool")
+        if self.protection is not None:
+            raise RuleViolation("OWN-3", "it is protected already", protectedAt=self.protection.at.isoformat())
+        if protected_already >= rules.protected_per_salesperson:
+            raise RuleViolation("OWN-3", f"you protect {protected_already} customers, the most one may; lift one "
+                                "first", limit=rules.protected_per_salesperson)
+        self.protection = Protection(reason.strip(), by, now)
+
+    def lift_protection(self, now: datetime) -> None:
+        """Automatic recall applies again; a claim that ran out meanwhile runs out now, not in the past."""
+        if self.protection is None:
+            raise RuleViolation("OWN-3", "it is not protected")
+        self.protection, self.protection_lifted_at = None, now
+
     def file_report(self, report: Report) -> None:
         """OWN-6: the owner files the report ahead of a return; it goes with the customer to the pool."""
         if self.owner_id != report.by:
@@ -300,6 +335,7 @@ class Ownership:
         change = Change(self.owner_id, owner_id, basis, at, by, note=note, receivables_fen=receivables_fen)
         self.owner_id, self.basis, self.since, self.pool_reason = owner_id, basis, at, None
         self.pending_report = None
+        self.protection = self.protection_lifted_at = None
         return self._changed(change)
 
     def _to_pool(self, reason: PoolReason, *, by: str, at: datetime, report: Report | None,
@@ -307,6 +343,7 @@ class Ownership:
         change = Change(self.owner_id, None, Basis.LAPSE, at, by, reason=reason, report=report, note=note,
                         receivables_fen=receivables_fen)
         self.owner_id, self.basis, self.since, self.pool_reason = None, Basis.LAPSE, at, reason
+        self.protection = self.protection_lifted_at = None
         return self._changed(change)
 
     def _changed(self, change: Change) -> Change:

@@ -172,6 +172,26 @@ async def release_customer(customer_id: str, report: ReportFields, by: Principal
     return ownership
 
 
+async def protect_customer(customer_id: str, reason: str, by: Principal, uow: Uow) -> Ownership:
+    """The owner keeps a customer out of automatic recall (OWN-1 / OWN-3), within their allowance."""
+    policy.require_salesperson(by)
+    ownership = await uow.store.get(customer_id)
+    now = uow.now()
+    changes = lapsed(ownership, now)  # a claim that already ran out cannot be protected any more
+    protected = await uow.store.protected_by(by.user_id)
+    ownership.protect(reason, len(protected), uow.settings.pool_rules, by=by.user_id, now=now)
+    await _save(ownership, changes, uow)
+    return ownership
+
+
+async def lift_protection(customer_id: str, by: Principal, uow: Uow) -> Ownership:
+    ownership = await uow.store.get(customer_id)
+    policy.require_may_lift_protection(by, ownership)
+    ownership.lift_protection(uow.now())
+    await _save(ownership, [], uow)
+    return ownership
+
+
 async def mark_problem_customer(customer_id: str, reason: str, by: Principal, uow: Uow) -> Ownership:
     """OWN-5: a manager puts a problem customer (问题客户) into the pool, saying why."""
     ownership = await uow.store.get(customer_id)

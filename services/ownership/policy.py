@@ -59,6 +59,19 @@ def require_may_release(caller: Principal, ownership: Ownership) -> None:
     acts_in(caller, ownership.region, "a customer is released by its region's manager")
 
 
+def require_may_lift_protection(caller: Principal, ownership: Ownership) -> None:
+    """The owner lifts their own protection; the regional manager of the region, or a manager, anyone's."""
+    if ownership.owner_id == caller.user_id and Role.SALES in caller.roles:
+        return
+    caller.require(Role.REGION_MANAGER, *MANAGERS, Role.ADMIN)
+    acts_in(caller, ownership.region, "a protection is lifted by the region's manager")
+
+
+def sees_protections(caller: Principal, salesperson: Salesperson) -> bool:
+    """Who keeps which customers out of recall, and why: as the missing reports."""
+    return sees_missing_reports(caller, salesperson)
+
+
 def require_may_mark_problem(caller: Principal, ownership: Ownership) -> None:
     """OWN-5: a problem customer is named by the regional manager of its region, or a manager."""
     caller.require(Role.REGION_MANAGER, *MANAGERS, Role.ADMIN)

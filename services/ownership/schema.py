@@ -81,6 +81,19 @@ class Mutation(HandoverMutation):
             str(customer_id), _report(report), info.context.caller, uow))
         return Ownership.shown(info, released)
 
+    @strawberry.mutation(description="The owner keeps one of their customers out of automatic recall (OWN-1 / "
+                                     "OWN-3), saying why; at most OWNERSHIP_PROTECTED_PER_SALESPERSON at once")
+    async def protect_customer(self, info: Info, customer_id: strawberry.ID, reason: str) -> Ownership:
+        protected = await info.context.service.run(lambda uow: handlers.protect_customer(
+            str(customer_id), reason, info.context.caller, uow))
+        return Ownership.shown(info, protected)
+
+    @strawberry.mutation(description="Automatic recall applies again: the owner, the region's manager or a manager")
+    async def lift_protection(self, info: Info, customer_id: strawberry.ID) -> Ownership:
+        lifted = await info.context.service.run(lambda uow: handlers.lift_protection(
+            str(customer_id), info.context.caller, uow))
+        return Ownership.shown(info, lifted)
+
     @strawberry.mutation(description="OWN-5: a problem customer (问题客户) into the pool, with the reason; the "
                                      "regional manager of its region or a manager")
     async def mark_problem_customer(self, info: Info, customer_id: strawberry.ID, reason: str) -> Ownership:

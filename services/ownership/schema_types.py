@@ -47,6 +47,18 @@ def _shown_report(info: Info, o: domain.Ownership, r: domain.Report | None) -> R
     return ReleaseReport(situation=r.situation, contacts=r.contacts, progress=r.progress, by=r.by, at=r.at)
 
 
+@strawberry.type(description="A customer kept out of automatic recall (OWN-1 / OWN-3) by its owner")
+class CustomerProtection:
+    customer_id: strawberry.ID
+    reason: str
+    by: strawberry.ID
+    at: datetime
+
+    @classmethod
+    def of(cls, customer_id: str, p: domain.Protection) -> "CustomerProtection":
+        return cls(customer_id=strawberry.ID(customer_id), reason=p.reason, by=strawberry.ID(p.by), at=p.at)
+
+
 @strawberry.type(description="OWN-10: one change of owner: from, to, basis, when, by")
 class OwnershipChange:
     from_: strawberry.ID | None = strawberry.field(name="from")
@@ -86,6 +98,7 @@ class Ownership:
     expires_at: datetime | None = strawberry.field(
         description="OWN-1/OWN-3: when the claim runs out (2 months without a deal, 3 without a sale)")
     in_pool: bool
+    protected: bool = strawberry.field(description="kept out of automatic recall by its owner (expiresAt is null)")
     pool_reason: PoolReason | None
     region: str | None
     first_deal_at: datetime | None
@@ -111,7 +124,8 @@ class Ownership:
         o = as_of(stored, info.context.service.clock.now())
         return cls(
             customer_id=strawberry.ID(o.customer_id), owner_id=strawberry.ID(o.owner_id) if o.owner_id else None,
-            basis=o.basis, since=o.since, expires_at=o.expires_at, in_pool=o.in_pool, pool_reason=o.pool_reason,
+            basis=o.basis, since=o.since, expires_at=o.expires_at, in_pool=o.in_pool,
+            protected=o.protection is not None, pool_reason=o.pool_reason,
             region=o.region, first_deal_at=o.first_deal_at, last_sale_at=o.last_sale_at, version=o.version,
             history=[OwnershipChange(from_=c.from_owner, to=c.to_owner, basis=c.basis, when=c.at, by=c.by,
                                      reason=c.reason, _ownership=o, _change=c) for c in o.history],
@@ -174,6 +188,14 @@ class Salesperson:
     @strawberry.field(description="OWN-6: false while a report of an automatic return is missing (need-to-know)")
     async def record_complete(self, info: Info) -> bool:
         return not await self._missing(info)
+
+    @strawberry.field(description="the customers they keep out of automatic recall, and why (need-to-know: "
+                                  "managers see and lift them)", directives=list_size(20))
+    async def protected_customers(self, info: Info) -> list[CustomerProtection]:
+        policy.require_sees(policy.sees_protections(info.context.caller, self._salesperson),
+                            f"the protections of {self.id}")
+        found = await info.context.service.store.protected_by(str(self.id))
+        return [CustomerProtection.of(o.customer_id, o.protection) for o in found if o.protection]
 
     @strawberry.field(description="the customers they own (OWN-5: at most the cap)", directives=list_size(200))
     async def customers(self, info: Info) -> list[Customer]:

@@ -12,9 +12,12 @@ class OwnershipSettings(BaseSettings):
     max_customers: int = Field(200, ge=1, description="OWN-5: customers one salesperson may own")
     cooldown_days: int = Field(30, ge=0, description="OWN-5: before a previous owner may claim the customer again")
     claims_per_day: int = Field(10, ge=1, description="pool customers one salesperson may claim per company day")
+    protected_per_salesperson: int = Field(5, ge=0, description="customers one salesperson may keep out of "
+                                                                 "automatic recall at once")
     sweep_every_s: float = Field(3600.0, gt=0, description="how often the 2-month / 3-month lapse sweep runs")
 
     @property
     def pool_rules(self) -> PoolRules:
         return PoolRules(max_customers=self.max_customers, cooldown_days=self.cooldown_days,
-                         claims_per_day=self.claims_per_day)
+                         claims_per_day=self.claims_per_day,
+                         protected_per_salesperson=self.protected_per_salesperson)

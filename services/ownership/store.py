@@ -32,6 +32,7 @@ from services.ownership.domain import (
     Ownership,
     PoolReason,
     PoolRules,
+    Protection,
     Report,
     Salesperson,
     refuse_over_cap,
@@ -71,7 +72,7 @@ class OwnershipStore:
         self.claims = db["claims"]  # one document per pool claim: the daily limit counts them
 
     async def ensure_indexes(self) -> None:
-        for name in ("owner_id", "expires_at", "available_at", "region"):
+        for name in ("owner_id", "expires_at", "available_at", "region", "protected_by"):
             await self.ownerships.create_index([(name, ASCENDING)])
         await self.salespeople.create_index([("region", ASCENDING)])
         await self.claims.create_index([("salesperson_id", ASCENDING), ("day", ASCENDING)])
@@ -166,6 +167,11 @@ class OwnershipStore:
             refuse_over_daily_claims(salesperson_id, claimed - 1, rules)
 
         uow.stage(check)
+
+    async def protected_by(self, salesperson_id: str) -> list[Ownership]:
+        """The customers this salesperson keeps out of automatic recall."""
+        found = self.ownerships.find({"protected_by": salesperson_id}).sort("_id", ASCENDING)
+        return [to_ownership(d) async for d in found]
 
     async def claimed_on(self, salesperson_id: str, now: datetime) -> int:
         return await self.claims.count_documents({"salesperson_id": salesperson_id,
@@ -324,12 +330,15 @@ def to_document(o: Ownership) -> dict[str, Any]:
         "last_sale_at": o.last_sale_at,
         "terminated": o.terminated,
         "pending_report": vars(o.pending_report) if o.pending_report else None,
+        "protection": vars(o.protection) if o.protection else None,
+        "protection_lifted_at": o.protection_lifted_at,
         "history": [_change_doc(c) for c in o.history],
         "version": o.version,
         # derived, for queries:
         "expires_at": o.expires_at,
         "available_at": o.available_at(),
         "listed_reason": _v(o.pool_reason if o.in_pool else o.lapse_reason()),
+        "protected_by": o.owner_id if o.protection else None,
     }
 
 
@@ -346,6 +355,8 @@ def to_ownership(d: dict[str, Any]) -> Ownership:
         last_sale_at=d.get("last_sale_at"),
         terminated=d.get("terminated", False),
         pending_report=Report(**d["pending_report"]) if d.get("pending_report") else None,
+        protection=Protection(**d["protection"]) if d.get("protection") else None,
+        protection_lifted_at=d.get("protection_lifted_at"),
         history=[_change(c) for c in d.get("history") or []],
         version=d["version"],
     )

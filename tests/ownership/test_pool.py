@@ -305,3 +305,45 @@ async def test_own_5_a_problem_customer_goes_to_the_pool_with_the_managers_reaso
     assert again["errors"][0]["extensions"]["rule"] == "OWN-5"
     blank = await ownership.gql(MARK_PROBLEM, {"id": "c-problem", "reason": " "}, as_token=SALES_MANAGER)
     assert error_codes(blank) == ["VALIDATION"]
+
+
+# -- protected customers (issue 16) ---------------------------------------------------------------------
+
+PROTECT = """mutation($id: ID!, $reason: String!) { protectCustomer(customerId: $id, reason: $reason) {
+  ownerId protected expiresAt } }"""
+LIFT = "mutation($id: ID!) { liftProtection(customerId: $id) { ownerId protected expiresAt } }"
+PROTECTIONS = """query($id: ID!) { salesperson(id: $id) { protectedCustomers { customerId reason by at } } }"""
+
+
+async def test_a_protected_customer_stays_with_its_owner_past_recall_until_the_regions_manager_lifts_it(
+        ownership: OwnershipHarness) -> None:
+    await owned_by_first_contact(ownership, "c-kept", "alice")
+    protected = await ownership.gql.data(PROTECT, {"id": "c-kept", "reason": "年底签约"}, as_token=sales("alice"))
+    assert protected["protectCustomer"] == {"ownerId": "alice", "protected": True, "expiresAt": None}
+    assert error_codes(await ownership.gql(PROTECT, {"id": "c-kept", "reason": "抢"}, as_token=sales("bob"))) == [
+        "RULE_VIOLATION"]  # only its owner
+
+    ownership.clock.advance(days(100))  # OWN-1 would have sent it back after 2 months
+    assert await sweep_lapses(ownership.service) == 0
+    assert (await ownership_of(ownership, "c-kept"))["ownerId"] == "alice"
+    seen = await ownership.gql.data(PROTECTIONS, {"id": "alice"}, as_token=EAST_MANAGER)
+    assert [(p["customerId"], p["reason"]) for p in seen["salesperson"]["protectedCustomers"]] == [("c-kept", "年底签约")]
+    assert error_codes(await ownership.gql(PROTECTIONS, {"id": "alice"}, as_token=sales("bob"))) == ["FORBIDDEN"]
+
+    assert error_codes(await ownership.gql(LIFT, {"id": "c-kept"}, as_token=WEST_MANAGER)) == ["FORBIDDEN"]
+    lifted = await ownership.gql.data(LIFT, {"id": "c-kept"}, as_token=EAST_MANAGER)
+    assert lifted["liftProtection"]["protected"] is False
+    assert await sweep_lapses(ownership.service) == 1  # ran out at the lift: back to the pool now
+    assert (await ownership_of(ownership, "c-kept"))["inPool"] is True
+
+
+async def test_an_owner_protects_at_most_five_customers_at_once(ownership: OwnershipHarness) -> None:
+    for n in range(6):
+        await owned_by_first_contact(ownership, f"c-many-{n}", "alice")
+    for n in range(5):
+        await ownership.gql.data(PROTECT, {"id": f"c-many-{n}", "reason": "重点"}, as_token=sales("alice"))
+    sixth = await ownership.gql(PROTECT, {"id": "c-many-5", "reason": "重点"}, as_token=sales("alice"))
+    assert error_codes(sixth) == ["RULE_VIOLATION"] and sixth["errors"][0]["extensions"]["limit"] == 5
+    await ownership.gql.data(LIFT, {"id": "c-many-0"}, as_token=sales("alice"))  # the owner lifts their own
+    assert (await ownership.gql.data(PROTECT, {"id": "c-many-5", "reason": "重点"}, as_token=sales("alice")))[
+        "protectCustomer"]["protected"] is True

@@ -446,3 +446,36 @@ def test_cmp_4_a_staff_record_names_a_role_and_nobody_manages_themself() -> None
     member = StaffMember("rep-1", "王", (Role.SALES,), "east", manager_id="rm-1")
     member.saved()
     assert [e.member for e in member.events] == [member]
+
+
+# -- protected customers (issue 16): out of automatic recall, within an allowance --------------------------
+
+
+def test_a_protected_customer_is_never_recalled_and_runs_out_at_the_lift_not_in_the_past() -> None:
+    ownership = registered_by_salesperson("alice")  # OWN-1: back to the pool 2 months after registration
+    ownership.protect("大单谈判中, 年底签约", protected_already=4, rules=RULES, by="alice", now=T0 + days(10))
+    assert ownership.expires_at is None
+    assert ownership.lapse_if_due(months(6)) is None  # long past the 2 months: still alice's
+
+    ownership.lift_protection(months(6))
+    assert ownership.expires_at == months(6)  # not backdated to months(2)
+    change = ownership.lapse_if_due(months(6))
+    assert change is not None and change.at == months(6) and ownership.protection is None
+
+
+def test_an_owner_protects_at_most_five_of_their_customers_and_only_their_own() -> None:
+    ownership = registered_by_salesperson("alice")
+    with pytest.raises(RuleViolation) as over:
+        ownership.protect("重点客户", protected_already=5, rules=RULES, by="alice", now=T0)
+    assert over.value.extensions["limit"] == 5
+    with pytest.raises(RuleViolation):
+        ownership.protect("重点客户", protected_already=0, rules=RULES, by="bob", now=T0)
+    with pytest.raises(Invalid):
+        ownership.protect("  ", protected_already=0, rules=RULES, by="alice", now=T0)
+
+
+def test_a_protection_ends_with_its_owner() -> None:
+    ownership = registered_by_salesperson("alice")
+    ownership.protect("重点客户", protected_already=0, rules=RULES, by="alice", now=T0)
+    ownership.release(a_report(), by="alice", now=T0 + days(1))
+    assert ownership.protection is None and ownership.protection_lifted_at is None
