@@ -11,7 +11,7 @@ from contracts.credit import (
 )
 from contracts.customer import CustomerLevelChanged, CustomerRegistered, CustomerTerminated, CustomerUpdated
 from contracts.envelope import Envelope, Event
-from contracts.ownership import CommissionHoldChanged, OwnershipChanged, StaffChanged
+from contracts.ownership import CommissionHoldChanged, OwnershipChanged, RecallWarned, StaffChanged
 from contracts.sales import InvoiceIssued, NoteDishonoured, NoteReceived, NoteSettled, PaymentReceived
 
 INBOUND: tuple[type[Event], ...] = (InvoiceIssued, PaymentReceived, NoteReceived, NoteSettled, NoteDishonoured)
@@ -22,6 +22,7 @@ INTERNAL: tuple[type[Event], ...] = (
     CustomerTerminated,
     OwnershipChanged,
     CommissionHoldChanged,
+    RecallWarned,
     StaffChanged,
     CreditAlertRaised,
     CreditLimitChanged,

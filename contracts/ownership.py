@@ -21,6 +21,18 @@ class OwnershipChanged(Event):
     reason: str | None = None  # why it went to the pool: NO_DEAL, NO_SALE, RELEASED, HANDED_BACK
 
 
+class RecallWarned(Event):
+    """A customer goes back to the pool on `expires_at` (OWN-1 / OWN-3) unless its owner makes a deal or a sale
+    first: told `days` ahead, once per expiry."""
+
+    type = "ownership.recall_warning"
+    customer_id: str
+    owner_id: str
+    expires_at: AwareDatetime
+    warned_at: AwareDatetime
+    region: str | None = None
+
+
 class StaffChanged(Event):
     """The staff directory: a person's roles, region, manager and department (CMP-2 hand-overs, CMP-4
     escalations, CRD-3 alerts and CUS-5 visit plans follow it)."""

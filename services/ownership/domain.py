@@ -53,6 +53,7 @@ class PoolRules:
     cooldown_days: int = 30
     claims_per_day: int = 10
     protected_per_salesperson: int = 5
+    recall_warning_days: int = 7
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,17 @@ class OwnerChanged:
 
 
 @dataclass(frozen=True)
+class RecallWarning:
+    """Its owner is told the customer goes back to the pool on `expires_at` unless a deal or a sale comes first."""
+
+    customer_id: str
+    owner_id: str
+    expires_at: datetime
+    at: datetime
+    region: str | None
+
+
+@dataclass(frozen=True)
 class Load:
     """How many customers a salesperson owns, and when the first of them is due back in the pool."""
 
@@ -133,9 +145,10 @@ class Ownership:
     pending_report: Report | None = None  # OWN-6: filed ahead of a return
     protection: Protection | None = None  # kept out of automatic recall by its owner
     protection_lifted_at: datetime | None = None  # a claim that ran out while protected runs out at the lift
+    warned_for: datetime | None = None  # the expiry its owner was last warned of
     history: list[Change] = field(default_factory=list)
     version: int = 0
-    events: list[OwnerChanged] = field(default_factory=list, repr=False, compare=False)  # new, not stored
+    events: list[OwnerChanged | RecallWarning] = field(default_factory=list, repr=False, compare=False)  # new
 
     # -- how it starts: OWN-1 ---------------------------------------------------------------------
 
@@ -191,6 +204,17 @@ class Ownership:
         return max(lost) + timedelta(days=rules.cooldown_days) if lost else None
 
     # -- time: OWN-1, OWN-3, OWN-6 ------------------------------------------------------------------
+
+    def warn_of_recall(self, now: datetime, rules: PoolRules) -> bool:
+        """`recall_warning_days` before the claim runs out, its owner is told, once for each expiry (a deal or a
+        sale that moves the expiry earns a new warning before the new one)."""
+        expires = self.expires_at
+        if (expires is None or self.owner_id is None or self.warned_for == expires
+                or not expires - timedelta(days=rules.recall_warning_days) <= now < expires):
+            return False
+        self.warned_for = expires
+        self.events.append(RecallWarning(self.customer_id, self.owner_id, expires, now, self.region))
+        return True
 
     def lapse_if_due(self, now: datetime) -> Change | None:
         """OWN-1 / OWN-3: a claim that ran out returns the customer to the pool, at the instant it ran out.

@@ -1,13 +1,13 @@
 """What ownership tells the world: each domain event of an ownership or a handover case as its contract."""
 
 from contracts.envelope import Event
-from contracts.ownership import CommissionHoldChanged, OwnershipChanged, StaffChanged
+from contracts.ownership import CommissionHoldChanged, OwnershipChanged, RecallWarned, StaffChanged
 from services.ownership import handover
-from services.ownership.domain import OwnerChanged
+from services.ownership.domain import OwnerChanged, RecallWarning
 from services.ownership.staff import StaffSaved
 
 
-def to_contract(event: OwnerChanged | handover.CommissionHoldChanged | StaffSaved) -> Event:
+def to_contract(event: OwnerChanged | RecallWarning | handover.CommissionHoldChanged | StaffSaved) -> Event:
     match event:
         case OwnerChanged(change=change):  # OWN-10
             return OwnershipChanged(
@@ -15,6 +15,9 @@ def to_contract(event: OwnerChanged | handover.CommissionHoldChanged | StaffSave
                 basis=change.basis.value, region=event.region, changed_by=change.by, changed_at=change.at,
                 in_pool=change.to_owner is None, expires_at=event.expires_at if change.to_owner else None,
                 reason=change.reason.value if change.reason else None)
+        case RecallWarning():
+            return RecallWarned(customer_id=event.customer_id, owner_id=event.owner_id, expires_at=event.expires_at,
+                                warned_at=event.at, region=event.region)
         case handover.CommissionHoldChanged():  # OWN-7 / OWN-8
             return CommissionHoldChanged(salesperson_id=event.salesperson_id, case_id=event.case_id,
                                          on_hold=event.on_hold, reason=event.reason, changed_at=event.at)

@@ -127,6 +127,15 @@ async def lapse_if_due(customer_id: str, uow: Uow) -> bool:
     return bool(changes)
 
 
+async def warn_of_recall(customer_id: str, uow: Uow) -> bool:
+    """The recall-warning sweep's step for one customer; True if its owner was warned."""
+    ownership = await uow.store.get(customer_id)
+    warned = ownership.warn_of_recall(uow.now(), uow.settings.pool_rules)
+    if warned:
+        await _save(ownership, [], uow)
+    return warned
+
+
 # -- the pool: OWN-4, OWN-5, OWN-6, OWN-9 -----------------------------------------------------------------
 
 

@@ -3,7 +3,7 @@
 from typing import Any
 
 from chassis.service import Job
-from services.ownership.handlers import OwnershipService, lapse_if_due
+from services.ownership.handlers import OwnershipService, lapse_if_due, warn_of_recall
 
 
 async def sweep_lapses(service: OwnershipService) -> int:
@@ -13,4 +13,13 @@ async def sweep_lapses(service: OwnershipService) -> int:
     return sum(await service.sweep("lapse sweep", lambda: service.store.due_for_lapse(now), lapse_if_due))
 
 
-JOBS: list[Job[Any]] = [Job("lapse-sweep", lambda settings: settings.sweep_every_s, sweep_lapses)]
+async def sweep_recall_warnings(service: OwnershipService) -> int:
+    """Owners of claims running out within the warning period are told (`ownership.recall_warning`), once per
+    expiry. Returns how many."""
+    now, rules = service.clock.now(), service.settings.pool_rules
+    return sum(await service.sweep("recall warnings", lambda: service.store.due_for_recall_warning(now, rules),
+                                   warn_of_recall))
+
+
+JOBS: list[Job[Any]] = [Job("lapse-sweep", lambda settings: settings.sweep_every_s, sweep_lapses),
+                        Job("recall-warnings", lambda settings: settings.sweep_every_s, sweep_recall_warnings)]

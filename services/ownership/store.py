@@ -12,7 +12,7 @@ Collections (database `crm_ownership`):
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING
@@ -106,6 +106,12 @@ class OwnershipStore:
             query["listed_reason"] = where.reason.value
         found = await page_of(self.ownerships, query, by="available_at", first=first, after=after)
         return [to_ownership(d) for d in found.documents], found
+
+    async def due_for_recall_warning(self, now: datetime, rules: PoolRules, limit: int = 500) -> list[str]:
+        """Claims running out within the warning period whose owner was not warned of that expiry yet."""
+        soon = {"expires_at": {"$gt": now, "$lte": now + timedelta(days=rules.recall_warning_days)}}
+        cursor = self.ownerships.find(soon, {"_id": 1, "expires_at": 1, "warned_for": 1}).sort("expires_at", 1)
+        return [d["_id"] async for d in cursor.limit(limit) if d.get("warned_for") != d["expires_at"]]
 
     async def due_for_lapse(self, now: datetime, limit: int = 500) -> list[str]:
         cursor = self.ownerships.find({"expires_at": {"$lte": now}}, {"_id": 1}).sort("expires_at", 1).limit(limit)
@@ -332,6 +338,7 @@ def to_document(o: Ownership) -> dict[str, Any]:
         "pending_report": vars(o.pending_report) if o.pending_report else None,
         "protection": vars(o.protection) if o.protection else None,
         "protection_lifted_at": o.protection_lifted_at,
+        "warned_for": o.warned_for,
         "history": [_change_doc(c) for c in o.history],
         "version": o.version,
         # derived, for queries:
@@ -357,6 +364,7 @@ def to_ownership(d: dict[str, Any]) -> Ownership:
         pending_report=Report(**d["pending_report"]) if d.get("pending_report") else None,
         protection=Protection(**d["protection"]) if d.get("protection") else None,
         protection_lifted_at=d.get("protection_lifted_at"),
+        warned_for=d.get("warned_for"),
         history=[_change(c) for c in d.get("history") or []],
         version=d["version"],
     )

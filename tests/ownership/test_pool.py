@@ -1,8 +1,9 @@
 """客户池 through GraphQL: claims (OWN-5), releases and reports (OWN-6), referral (OWN-4), assignment (OWN-9)."""
 
 import asyncio
+from datetime import datetime
 
-from services.ownership.jobs import sweep_lapses
+from services.ownership.jobs import sweep_lapses, sweep_recall_warnings
 from tests.ownership.builders import (
     A_REPORT,
     ADMIN,
@@ -28,7 +29,7 @@ from tests.ownership.builders import (
     salesperson,
 )
 from tests.ownership.conftest import OwnershipHarness
-from tests.support import START, error_codes, token
+from tests.support import START, error_codes, eventually, listening, token
 
 CANDIDATES = """query($id: ID!) { assignmentCandidates(customerId: $id) {
   salesperson { id } ownedCount loadRatio } }"""
@@ -347,3 +348,21 @@ async def test_an_owner_protects_at_most_five_customers_at_once(ownership: Owner
     await ownership.gql.data(LIFT, {"id": "c-many-0"}, as_token=sales("alice"))  # the owner lifts their own
     assert (await ownership.gql.data(PROTECT, {"id": "c-many-5", "reason": "重点"}, as_token=sales("alice")))[
         "protectCustomer"]["protected"] is True
+
+
+# -- recall warnings (issue 16) -------------------------------------------------------------------------
+
+
+async def test_seven_days_before_recall_the_owner_is_warned_once_over_the_bus(
+        ownership: OwnershipHarness, amqp_url: str) -> None:
+    await owned_by_first_contact(ownership, "c-soon", "alice")  # OWN-1: runs out 2 months after START
+    expires = (await ownership_of(ownership, "c-soon"))["expiresAt"]
+    async with listening(amqp_url, "ownership.recall_warning") as told:
+        ownership.clock.advance(days(53))  # 8 days before (March and April have 61 days)
+        assert await sweep_recall_warnings(ownership.service) == 0
+        ownership.clock.advance(days(1))
+        assert await sweep_recall_warnings(ownership.service) == 1
+        assert await sweep_recall_warnings(ownership.service) == 0  # once
+        [warning] = await eventually(lambda: [e for e in told if e["subject"] == "c-soon"])
+    assert warning["data"]["ownerId"] == "alice"
+    assert datetime.fromisoformat(warning["data"]["expiresAt"]) == datetime.fromisoformat(expires)

@@ -16,6 +16,7 @@ from services.ownership.domain import (
     Ownership,
     PoolReason,
     PoolRules,
+    RecallWarning,
     Report,
     Salesperson,
     suggest_assignees,
@@ -479,3 +480,21 @@ def test_a_protection_ends_with_its_owner() -> None:
     ownership.protect("重点客户", protected_already=0, rules=RULES, by="alice", now=T0)
     ownership.release(a_report(), by="alice", now=T0 + days(1))
     assert ownership.protection is None and ownership.protection_lifted_at is None
+
+
+# -- recall warnings (issue 16): the owner is told N days before the claim runs out -------------------------
+
+
+def test_the_owner_is_warned_seven_days_before_recall_once_per_expiry() -> None:
+    ownership = registered_by_salesperson("alice")  # runs out at months(2)
+    expires = months(2)
+    assert not ownership.warn_of_recall(expires - days(8), RULES)
+    assert ownership.warn_of_recall(expires - days(7), RULES)
+    [warning] = [e for e in ownership.events if isinstance(e, RecallWarning)]
+    assert (warning.owner_id, warning.expires_at, warning.at) == ("alice", expires, expires - days(7))
+    assert not ownership.warn_of_recall(expires - days(1), RULES)  # once
+
+    ownership.record_payment("alice", expires - days(1))  # OWN-2: a first deal moves the expiry (OWN-3)
+    assert ownership.expires_at == add_months(expires - days(1), 3)
+    assert ownership.warn_of_recall(ownership.expires_at - days(3), RULES)  # warned again, of the new expiry
+    assert not ownership.warn_of_recall(ownership.expires_at + days(1), RULES)  # past it: the sweep recalls
