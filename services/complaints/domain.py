@@ -20,6 +20,7 @@ from services.complaints.findings import (
     Remedy,
     Resolution,
     Responsibility,
+    Satisfaction,
     check_meeting,
     check_remedy,
 )
@@ -228,6 +229,7 @@ class Complaint:
     acknowledged_at: datetime | None = None
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
+    satisfaction: Satisfaction | None = None  # the customer's, at closing (the latest closing's, if reopened)
     version: int = 0
     events: list[ComplaintEvent] = field(default_factory=list, repr=False, compare=False)  # new, not stored
 
@@ -376,6 +378,13 @@ class Complaint:
             self.resolved_at = now
             self._meet(DeadlineKind.RESOLUTION, now)
             self._resolved(now)
+
+    def record_satisfaction(self, satisfaction: Satisfaction) -> None:
+        """CMP-7: how satisfied the customer is, asked when the complaint closed (again after a reopening)."""
+        if self.status is not ComplaintStatus.CLOSED:
+            raise RuleViolation("CMP-7", "the customer's satisfaction is asked once the complaint is closed",
+                                status=self.status.value)
+        self.satisfaction = satisfaction
 
     def _resolved(self, now: datetime) -> None:
         resolution = self.resolution

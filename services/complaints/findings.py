@@ -71,6 +71,21 @@ class Resolution:
     no_replacement_available: bool = False  # CMP-6: why money
 
 
+@dataclass(frozen=True)
+class Satisfaction:
+    """How satisfied the customer said they were when the complaint closed: 1 (not at all) to 5 (fully)."""
+
+    score: int
+    comment: str | None
+    at: datetime
+
+    @classmethod
+    def said(cls, score: int, comment: str | None, now: datetime) -> "Satisfaction":
+        if not 1 <= score <= 5:
+            raise Invalid("satisfaction.score", "from 1 (not satisfied at all) to 5 (fully satisfied)")
+        return cls(score, comment.strip() if comment and comment.strip() else None, now)
+
+
 def check_meeting(meeting: Meeting | None, responsibility: Responsibility, now: datetime) -> None:
     """CMP-5: a finding that does not blame the company is disputed: the parties met, the customer among them."""
     if responsibility is Responsibility.COMPANY:

@@ -23,7 +23,7 @@ from services.complaints.domain import (
     Severity,
     department_handler,
 )
-from services.complaints.findings import Meeting, Remedy, Responsibility
+from services.complaints.findings import Meeting, Remedy, Responsibility, Satisfaction
 from services.complaints.settings import ComplaintsSettings
 from services.complaints.store import ComplaintStore
 
@@ -187,6 +187,15 @@ async def close(complaint_id: str, by: Principal, uow: Uow) -> Complaint:
     complaint = await uow.store.get(complaint_id)
     policy.require_may_handle(by, complaint)
     complaint.close(by=by.user_id, now=uow.now())
+    return await _save(complaint, uow)
+
+
+async def record_satisfaction(complaint_id: str, score: int, comment: str | None, by: Principal, uow: Uow
+                              ) -> Complaint:
+    """CMP-7: the customer's satisfaction with a closed complaint, as its handler, SERVICE or a manager heard it."""
+    complaint = await uow.store.get(complaint_id)
+    policy.require_may_handle(by, complaint)
+    complaint.record_satisfaction(Satisfaction.said(score, comment, uow.now()))
     return await _save(complaint, uow)
 
 

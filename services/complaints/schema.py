@@ -42,6 +42,8 @@ from services.complaints.schema_types import (
     Info,
     ResolutionInput,
     Responsibility,
+    SatisfactionInput,
+    average_of,
     shown,
 )
 from services.complaints.store import ComplaintFilter as Filter
@@ -78,6 +80,8 @@ class Query:
             total=stats.total, by_kind=counts("kind"), by_responsibility=counts("responsibility"),
             by_product=counts("product"), by_region=counts("region"), by_month=counts("month"),
             by_severity=counts("severity"), by_status=counts("status"),
+            by_satisfaction=counts("satisfaction_score"),
+            average_satisfaction=average_of(stats.by["satisfaction_score"]),
             time_to_acknowledge=DurationStatistics.from_summary(stats.time_to_acknowledge),
             time_to_resolve=DurationStatistics.from_summary(stats.time_to_resolve),
         )
@@ -155,6 +159,12 @@ class Mutation:
                                      "never without a finding (CMP-5)")
     async def close_complaint(self, info: Info, id: strawberry.ID) -> Complaint:
         return await _run(info, lambda uow: handlers.close(str(id), info.context.caller, uow))
+
+    @strawberry.mutation(description="CMP-7: how satisfied the customer is (1–5, with a comment), asked at closing")
+    async def record_complaint_satisfaction(self, info: Info, id: strawberry.ID,
+                                            satisfaction: SatisfactionInput) -> Complaint:
+        return await _run(info, lambda uow: handlers.record_satisfaction(
+            str(id), satisfaction.score, satisfaction.comment, info.context.caller, uow))
 
     @strawberry.mutation(description="CMP-3: RESOLVED or CLOSED → REOPENED, then back into investigation")
     async def reopen_complaint(self, info: Info, id: strawberry.ID, reason: str) -> Complaint:

@@ -127,6 +127,13 @@ class ComplaintStep:
     promised_at: datetime | None
 
 
+@strawberry.type(description="The customer's satisfaction at closing")
+class ComplaintSatisfaction:
+    score: int
+    comment: str | None
+    at: datetime
+
+
 @strawberry.type(description="A customer complaint (客户投诉)")
 class Complaint:
     id: strawberry.ID
@@ -168,6 +175,7 @@ class Complaint:
     resolved_at: datetime | None = strawberry.field(
         description="when the customer accepted the resolution, or it was closed on the finding alone")
     closed_at: datetime | None
+    satisfaction: ComplaintSatisfaction | None
     round: int = strawberry.field(description="1, then one more for each reopening")
     version: int
 
@@ -193,6 +201,7 @@ class Complaint:
             deadlines=[ComplaintDeadline(**vars(d)) for d in c.deadlines], escalated_to=c.escalated_to,
             steps=[ComplaintStep(**vars(s)) for s in c.steps], allowed_actions=c.allowed_actions(),
             acknowledged_at=c.acknowledged_at, resolved_at=c.resolved_at, closed_at=c.closed_at, round=c.round,
+            satisfaction=ComplaintSatisfaction(**vars(c.satisfaction)) if c.satisfaction else None,
             version=c.version,
         )
 
@@ -243,6 +252,23 @@ class ComplaintStatistics:
     time_to_acknowledge: DurationStatistics
     time_to_resolve: DurationStatistics = strawberry.field(
         description="from filing to the customer's acceptance (or to closing on the finding alone)")
+    by_satisfaction: list[ComplaintCount] = strawberry.field(
+        description="the customer's satisfaction at closing, 1–5 (null: not given, or not closed yet)")
+    average_satisfaction: float | None = strawberry.field(description="over the complaints closed with one")
+
+
+def average_of(counts: list[tuple[str | None, int]]) -> float | None:
+    """The mean score of a distribution of 1–5 scores; None without any."""
+    scored = [(int(score), n) for score, n in counts if score is not None]
+    total = sum(n for _, n in scored)
+    return round(sum(score * n for score, n in scored) / total, 2) if total else None
+
+
+@strawberry.input(description="CMP-7: how satisfied the customer is with how the complaint was handled")
+class SatisfactionInput:
+    score: int = strawberry.field(description="1 (not satisfied at all) to 5 (fully satisfied)")
+    comment: str | None = None
+
 
 
 @strawberry.input(description="CMP-7: every given condition must hold; closed complaints are found too")

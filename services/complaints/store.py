@@ -35,7 +35,15 @@ from services.complaints.domain import (
     Severity,
     Step,
 )
-from services.complaints.findings import Finding, Meeting, Party, Remedy, Resolution, Responsibility
+from services.complaints.findings import (
+    Finding,
+    Meeting,
+    Party,
+    Remedy,
+    Resolution,
+    Responsibility,
+    Satisfaction,
+)
 from services.complaints.flow import Action, ComplaintStatus
 
 MAX_PER_CUSTOMER = 500  # Customer.complaints: newest first, at most this many
@@ -69,7 +77,7 @@ class Statistics:
     time_to_resolve: DurationSummary
 
 
-DIMENSIONS = ("kind", "responsibility", "product", "region", "month", "severity", "status")
+DIMENSIONS = ("kind", "responsibility", "product", "region", "month", "severity", "status", "satisfaction_score")
 
 
 class ComplaintStore:
@@ -234,6 +242,7 @@ def to_document(c: Complaint) -> dict[str, Any]:
         "acknowledged_at": c.acknowledged_at,
         "resolved_at": c.resolved_at,
         "closed_at": c.closed_at,
+        "satisfaction": vars(c.satisfaction) if c.satisfaction else None,
         "version": c.version,
         # Flat fields for search, statistics and the sweep:
         "product_key": c.product.casefold() if c.product else None,
@@ -243,6 +252,7 @@ def to_document(c: Complaint) -> dict[str, Any]:
         "next_escalation_at": c.next_escalation_at,
         "acknowledge_s": acknowledge.total_seconds() if acknowledge is not None else None,
         "resolve_s": resolve.total_seconds() if resolve is not None else None,
+        "satisfaction_score": c.satisfaction.score if c.satisfaction else None,
     }
 
 
@@ -277,6 +287,7 @@ def to_complaint(d: dict[str, Any]) -> Complaint:
         acknowledged_at=d.get("acknowledged_at"),
         resolved_at=d.get("resolved_at"),
         closed_at=d.get("closed_at"),
+        satisfaction=Satisfaction(**d["satisfaction"]) if d.get("satisfaction") else None,
         version=d["version"],
     )
 

@@ -119,3 +119,33 @@ async def test_cmp_7_a_customer_that_moved_region_counts_its_complaints_in_today
                                  as_token=SERVICE_DESK))["complaintStatistics"]
     assert north["total"] == 1 and north["byRegion"] == [{"key": "north", "count": 1}]
     assert await descriptions(desk, region="north") == ["before the move"]
+
+
+SATISFIED = """mutation($id: ID!, $satisfaction: SatisfactionInput!) {
+  recordComplaintSatisfaction(id: $id, satisfaction: $satisfaction) { status satisfaction { score comment } } }"""
+
+
+async def test_cmp_7_the_customers_satisfaction_at_closing_is_kept_and_counted(desk: ComplaintsHarness) -> None:
+    said = []
+    for score, comment in ((4, "换货及时"), (2, "等了太久"), (None, None)):
+        complaint = await found(desk, responsibility="COMPANY")
+        await step(desk, PROPOSE, complaint["id"], input={"remedy": "APOLOGY"})
+        await step(desk, RESOLVE, complaint["id"])
+        if score == 4:  # asked once it is closed
+            early = await desk.gql(SATISFIED, {"id": complaint["id"], "satisfaction": {"score": 4}})
+            assert early["errors"][0]["extensions"]["rule"] == "CMP-7"
+        await step(desk, CLOSE, complaint["id"])
+        if score == 2:  # a score out of the scale is refused, naming the field
+            wrong = await desk.gql(SATISFIED, {"id": complaint["id"], "satisfaction": {"score": 6}})
+            assert wrong["errors"][0]["extensions"]["field"] == "satisfaction.score"
+        if score is not None:
+            said.append(await step(desk, SATISFIED, complaint["id"], satisfaction={"score": score,
+                                                                                    "comment": comment}))
+    assert said == [{"status": "CLOSED", "satisfaction": {"score": 4, "comment": "换货及时"}},
+                    {"status": "CLOSED", "satisfaction": {"score": 2, "comment": "等了太久"}}]
+
+    stats = (await desk.gql.data("{ complaintStatistics { bySatisfaction { key count } averageSatisfaction } }",
+                                 as_token=SERVICE_DESK))["complaintStatistics"]
+    assert sorted(stats["bySatisfaction"], key=lambda c: str(c["key"])) == [
+        {"key": "2", "count": 1}, {"key": "4", "count": 1}, {"key": None, "count": 1}]
+    assert stats["averageSatisfaction"] == 3.0
