@@ -403,7 +403,7 @@ def refuse_over_daily_claims(salesperson_id: str, claimed_today: int, rules: Poo
 
 @dataclass
 class Salesperson:
-    """A salesperson as ownership knows them: region and capacity (ability) for assignment."""
+    """A salesperson as ownership knows them: region and capacity (ability) for assignment, and when they are away."""
 
     id: str
     name: str
@@ -411,6 +411,22 @@ class Salesperson:
     capacity_weight: float = 1.0
     active: bool = True
     version: int = 0
+    absences: tuple["Absence", ...] = ()
+
+    def absent_at(self, at: datetime) -> bool:
+        return any(a.start <= at < a.end for a in self.absences)
+
+    def away(self, absence: "Absence", now: datetime) -> None:
+        """An absence (leave, training, illness) to come or under way; those already over are forgotten."""
+        if absence.end <= absence.start:
+            raise Invalid("until", "must be after `from`")
+        if absence.end - absence.start > timedelta(days=366):
+            raise Invalid("until", "an absence is at most a year; make them inactive if they left")
+        if absence.end <= now:
+            raise Invalid("until", "is in the past")
+        if not absence.reason.strip():
+            raise Invalid("reason", "say why they are away (leave, training …)")
+        self.absences = tuple(sorted([*(a for a in self.absences if a.end > now), absence], key=lambda a: a.start))
 
     def validate(self) -> None:
         if not self.id.strip():
@@ -424,6 +440,13 @@ class Salesperson:
 
 
 @dataclass(frozen=True)
+class Absence:
+    start: datetime
+    end: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
 class Candidate:
     salesperson: Salesperson
     owned: int
@@ -434,11 +457,12 @@ class Candidate:
 
 
 def suggest_assignees(salespeople: list[Salesperson], owned: dict[str, int], *, region: str | None,
-                      rules: PoolRules, excluded: frozenset[str] = frozenset()) -> list[Candidate]:
-    """OWN-9: active salespeople of the region below the cap, lowest load relative to capacity first."""
+                      rules: PoolRules, now: datetime, excluded: frozenset[str] = frozenset()) -> list[Candidate]:
+    """OWN-9: active salespeople of the region, not away now, below the cap, lowest load relative to capacity
+    first."""
     candidates = [Candidate(s, owned.get(s.id, 0)) for s in salespeople
-                  if s.active and (region is None or s.region == region) and s.id not in excluded
-                  and owned.get(s.id, 0) < rules.max_customers]
+                  if s.active and not s.absent_at(now) and (region is None or s.region == region)
+                  and s.id not in excluded and owned.get(s.id, 0) < rules.max_customers]
     return sorted(candidates, key=lambda c: (c.load_ratio, c.owned, c.salesperson.name, c.salesperson.id))
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from chassis.auth import Principal, Role
 from chassis.directory import Department
-from chassis.errors import Conflict, Forbidden, RuleViolation
+from chassis.errors import Conflict, Forbidden, NotFound, RuleViolation
 from chassis.service import Service
 from chassis.store import UnitOfWork
 from contracts.credit import CreditReceivablesChanged
@@ -17,6 +17,7 @@ from contracts.customer import CustomerRegistered, CustomerTerminated, CustomerU
 from contracts.sales import InvoiceIssued, PaymentReceived
 from services.ownership import policy
 from services.ownership.domain import (
+    Absence,
     Candidate,
     Change,
     Ownership,
@@ -274,7 +275,7 @@ async def assignment_candidates(customer_id: str, region_hint: str | None, store
     owned = await store.loads([s.id for s in people])
     cooling = frozenset(s.id for s in people
                         if (until := ownership.cooldown_until(s.id, rules)) is not None and now < until)
-    return suggest_assignees(people, owned, region=region, rules=rules,
+    return suggest_assignees(people, owned, region=region, rules=rules, now=now,
                              excluded=cooling | ({ownership.owner_id} if ownership.owner_id else set()))
 
 
@@ -286,11 +287,26 @@ async def save_salesperson(salesperson: Salesperson, by: Principal, uow: Uow, *,
     """ADMIN anywhere, a regional manager in their region: add or change a salesperson's record.
     `keep_active`: an edit that does not say leaves a departed salesperson departed (OWN-7)."""
     existing = await uow.store.find_salesperson(salesperson.id)
+    if existing:  # their absences are recorded on their own (record_absence)
+        salesperson = replace(salesperson, absences=existing.absences)
     if keep_active and existing:
         salesperson = replace(salesperson, active=existing.active)
     policy.require_may_keep_roster(by, salesperson.region, *([existing.region] if existing else []))
     salesperson.validate()
     salesperson.version = existing.version if existing else 0
+    uow.store.save_salesperson(salesperson, uow)
+    await uow.commit()
+    return salesperson
+
+
+async def record_absence(salesperson_id: str, absence: Absence, by: Principal, uow: Uow) -> Salesperson:
+    """OWN-9: while away, a salesperson is not suggested for assignment; ADMIN, or the regional manager of their
+    region, records it."""
+    salesperson = await uow.store.find_salesperson(salesperson_id)
+    if salesperson is None:
+        raise NotFound(f"no salesperson {salesperson_id}", id=salesperson_id)
+    policy.require_may_keep_roster(by, salesperson.region)
+    salesperson.away(absence, uow.now())
     uow.store.save_salesperson(salesperson, uow)
     await uow.commit()
     return salesperson

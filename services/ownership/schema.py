@@ -6,6 +6,9 @@ completes (name, code...) from the customer subgraph. Types: `schema_types.py`; 
 transfers: `handover_schema.py`.
 """
 
+from datetime import datetime
+from typing import Annotated
+
 import strawberry
 
 from chassis.graphql import Connection, ServiceSchema, list_size
@@ -132,6 +135,15 @@ class Mutation(HandoverMutation):
         saved = await info.context.service.run(lambda uow: handlers.save_staff_member(
             member, info.context.caller, uow))
         return StaffMember.from_domain(saved)
+
+    @strawberry.mutation(description="OWN-9: a salesperson away (leave, training …) is not suggested for "
+                                     "assignment meanwhile: ADMIN, or the regional manager of their region")
+    async def record_absence(self, info: Info, salesperson_id: strawberry.ID, from_: Annotated[
+            datetime, strawberry.argument(name="from")], until: datetime, reason: str) -> Salesperson:
+        absence = domain.Absence(from_, until, reason.strip())
+        saved = await info.context.service.run(lambda uow: handlers.record_absence(
+            str(salesperson_id), absence, info.context.caller, uow))
+        return Salesperson.from_domain(saved)
 
     @strawberry.mutation(description="Add or change a salesperson: ADMIN, or the regional manager in their region")
     async def save_salesperson(self, info: Info, input: SalespersonInput) -> Salesperson:

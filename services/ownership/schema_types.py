@@ -155,6 +155,13 @@ class MissingReport:
     reason: PoolReason
 
 
+@strawberry.type(description="A period a salesperson is away: not suggested for assignment (OWN-9)")
+class Absence:
+    from_: datetime = strawberry.field(name="from")
+    until: datetime
+    reason: str
+
+
 @strawberry.federation.type(keys=["id"], description="A salesperson: region and capacity (ability) for OWN-9")
 class Salesperson:
     id: strawberry.ID
@@ -164,6 +171,16 @@ class Salesperson:
     active: bool
     version: int
     _salesperson: strawberry.Private[domain.Salesperson]
+
+    @strawberry.field(description="away now (OWN-9: not suggested for assignment)")
+    def absent_now(self, info: Info) -> bool:
+        return self._salesperson.absent_at(info.context.service.clock.now())
+
+    @strawberry.field(description="periods away, now and to come, with why (need-to-know: as missing reports)")
+    def absences(self, info: Info) -> list[Absence]:
+        policy.require_sees(policy.sees_missing_reports(info.context.caller, self._salesperson),
+                            f"the absences of {self.id}")
+        return [Absence(from_=a.start, until=a.end, reason=a.reason) for a in self._salesperson.absences]
 
     @strawberry.field(description="How many customers they own (OWN-5 cap, OWN-9 load)")
     async def owned_count(self, info: Info) -> int:

@@ -26,6 +26,7 @@ from chassis.errors import Conflict, NotFound
 from chassis.pagination import Slice, page_of
 from chassis.store import Database, UnitOfWork
 from services.ownership.domain import (
+    Absence,
     Basis,
     Change,
     Load,
@@ -249,7 +250,7 @@ class OwnershipStore:
         expected, salesperson.version = salesperson.version, salesperson.version + 1
         doc = {"_id": salesperson.id, "name": salesperson.name, "region": salesperson.region,
                "capacity_weight": salesperson.capacity_weight, "active": salesperson.active,
-               "version": salesperson.version}
+               "absences": [vars(a) for a in salesperson.absences], "version": salesperson.version}
 
         uow.save_versioned(self.salespeople, doc, expected)
 
@@ -385,7 +386,8 @@ def _change(d: dict[str, Any]) -> Change:
 
 def to_salesperson(d: dict[str, Any]) -> Salesperson:
     return Salesperson(id=d["_id"], name=d["name"], region=d["region"], capacity_weight=float(d["capacity_weight"]),
-                       active=bool(d["active"]), version=d["version"])
+                       active=bool(d["active"]), version=d["version"],
+                       absences=tuple(Absence(**a) for a in d.get("absences") or ()))
 
 
 def case_document(c: HandoverCase) -> dict[str, Any]:

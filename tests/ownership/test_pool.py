@@ -366,3 +366,30 @@ async def test_seven_days_before_recall_the_owner_is_warned_once_over_the_bus(
         [warning] = await eventually(lambda: [e for e in told if e["subject"] == "c-soon"])
     assert warning["data"]["ownerId"] == "alice"
     assert datetime.fromisoformat(warning["data"]["expiresAt"]) == datetime.fromisoformat(expires)
+
+
+# -- absences (issue 16): OWN-9 suggestions skip the salespeople who are away -----------------------------
+
+AWAY = """mutation($id: ID!, $from: DateTime!, $until: DateTime!) {
+  recordAbsence(salespersonId: $id, from: $from, until: $until, reason: "年假") { id absentNow } }"""
+
+
+async def test_own_9_a_salesperson_away_is_not_suggested_until_they_are_back(ownership: OwnershipHarness) -> None:
+    await add_salespeople(ownership, "ann", "ben")
+    await in_the_pool(ownership, "c-open")
+
+    async def suggested() -> list[str]:
+        found = await ownership.gql.data(CANDIDATES, {"id": "c-open"}, as_token=EAST_MANAGER)
+        return [c["salesperson"]["id"] for c in found["assignmentCandidates"]]
+
+    assert await suggested() == ["ann", "ben"]
+    week = {"id": "ann", "from": START.isoformat(), "until": (START + days(7)).isoformat()}
+    assert error_codes(await ownership.gql(AWAY, week, as_token=WEST_MANAGER)) == ["FORBIDDEN"]
+    away = await ownership.gql.data(AWAY, week, as_token=EAST_MANAGER)
+    assert away["recordAbsence"] == {"id": "ann", "absentNow": True}
+    assert await suggested() == ["ben"]
+    await ownership.gql.data(SAVE_SALESPERSON, {"input": {"id": "ann", "name": "Ann", "region": "east",
+                                                          "capacityWeight": 2.0}}, as_token=ADMIN)
+    assert await suggested() == ["ben"]  # an edit of the record keeps the absence
+    ownership.clock.advance(days(7))
+    assert await suggested() == ["ann", "ben"]

@@ -11,6 +11,7 @@ from chassis.auth import Role
 from chassis.clock import add_months
 from chassis.errors import Invalid, RuleViolation
 from services.ownership.domain import (
+    Absence,
     Basis,
     Load,
     Ownership,
@@ -387,13 +388,13 @@ def test_own_9_the_suggestion_is_the_lowest_load_relative_to_capacity_in_the_reg
               a_salesperson("cat", capacity=1.0), a_salesperson("dan", region="west"),
               a_salesperson("eve", active=False)]
     owned = {"ann": 3, "ben": 5, "cat": 2, "dan": 0, "eve": 0}
-    ranked = suggest_assignees(people, owned, region="east", rules=RULES)
+    ranked = suggest_assignees(people, owned, region="east", rules=RULES, now=T0)
     assert [(c.salesperson.id, c.load_ratio) for c in ranked] == [("cat", 2.0), ("ben", 2.5), ("ann", 3.0)]
 
 
 def test_own_9_nobody_at_the_cap_or_excluded_is_suggested() -> None:
     people = [a_salesperson("ann"), a_salesperson("ben"), a_salesperson("cat")]
-    ranked = suggest_assignees(people, {"ann": 2, "ben": 0}, region="east", rules=PoolRules(max_customers=2),
+    ranked = suggest_assignees(people, {"ann": 2, "ben": 0}, region="east", rules=PoolRules(max_customers=2), now=T0,
                                excluded=frozenset({"ben"}))
     assert [c.salesperson.id for c in ranked] == ["cat"]
 
@@ -498,3 +499,16 @@ def test_the_owner_is_warned_seven_days_before_recall_once_per_expiry() -> None:
     assert ownership.expires_at == add_months(expires - days(1), 3)
     assert ownership.warn_of_recall(ownership.expires_at - days(3), RULES)  # warned again, of the new expiry
     assert not ownership.warn_of_recall(ownership.expires_at + days(1), RULES)  # past it: the sweep recalls
+
+
+def test_own_9_a_salesperson_away_now_is_not_suggested_and_ended_absences_are_forgotten() -> None:
+    ann, ben = a_salesperson("ann"), a_salesperson("ben")
+    ann.away(Absence(T0 - days(30), T0 - days(20), "年假"), T0 - days(31))
+    ann.away(Absence(T0, T0 + days(7), "培训"), T0)
+    assert [a.reason for a in ann.absences] == ["培训"]  # the one over by now is gone
+    ranked = suggest_assignees([ann, ben], {}, region="east", rules=RULES, now=T0 + days(1))
+    assert [c.salesperson.id for c in ranked] == ["ben"]
+    assert [c.salesperson.id for c in suggest_assignees([ann, ben], {}, region="east", rules=RULES,
+                                                        now=T0 + days(7))] == ["ann", "ben"]
+    with pytest.raises(Invalid):
+        ann.away(Absence(T0 + days(2), T0 + days(1), "年假"), T0)
