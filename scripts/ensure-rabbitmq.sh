@@ -30,14 +30,18 @@ as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo "$@"; else "$@"; fi
 }
 
-# Each service's entrance is a consistent-hash exchange (chassis/rabbit.py): a local broker gets the plugin,
-# which ships with RabbitMQ and is enabled online.
+# A local broker is set up as deploy/rabbitmq sets up compose's, online: each service's entrance is a
+# consistent-hash exchange (chassis/rabbit.py), whose plugin ships with RabbitMQ; and the retry queues'
+# at-least-once dead-lettering tries a message it could not hand on again after 15 s (advanced.config).
 enable_plugins() {
     case $host in
         localhost|127.0.0.1|::1|'[::1]')
             PATH=$PATH:/usr/sbin:/sbin
             as_root rabbitmq-plugins enable --quiet rabbitmq_consistent_hash_exchange >/dev/null ||
                 echo "ensure-rabbitmq: could not enable rabbitmq_consistent_hash_exchange" >&2
+            as_root rabbitmqctl --quiet eval \
+                'application:set_env(rabbit, dead_letter_worker_publisher_confirm_timeout, 15000).' >/dev/null ||
+                echo "ensure-rabbitmq: could not set dead_letter_worker_publisher_confirm_timeout" >&2
             ;;
     esac
 }
