@@ -56,3 +56,4 @@ class ComplaintEscalated(Event):
     deadline: str | None = None  # ACKNOWLEDGE or RESOLUTION
     due_at: AwareDatetime | None = None
     handler_id: str | None = None
+    level: int | None = None  # 1 first, then one more each time it stays missed and goes one level higher

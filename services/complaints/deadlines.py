@@ -28,6 +28,7 @@ class DeadlinePolicy:
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
     acknowledge_working_days: int = 1
     resolution_working_days: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_RESOLUTION_WORKING_DAYS))
+    escalate_again_working_days: int = 2  # still missed this long after an escalation: one level higher
 
     def acknowledge_by(self, filed_at: datetime) -> datetime:
         return self.calendar.end_of_working_days(filed_at, self.acknowledge_working_days)
@@ -46,6 +47,8 @@ class Deadline:
     superseded_at: datetime | None = None  # replaced by an extension
     escalated_at: datetime | None = None
     escalated_to: str | None = None
+    level: int = 0  # how many times it went higher
+    again_at: datetime | None = None  # when it goes one level higher if still missed (None: at the top)
     customer_acknowledgement: str | None = None  # CMP-4: why a later date is fine with the customer
 
     @property
@@ -53,5 +56,14 @@ class Deadline:
         return self.met_at is None and self.superseded_at is None
 
     def missed(self, now: datetime) -> bool:
-        """Past due, still running, not yet escalated: escalate it (once)."""
-        return self.running and self.escalated_at is None and self.due_at <= now
+        """Past due and still running: escalate it when it is first missed, then one level higher each time
+        `again_at` passes."""
+        if not self.running:
+            return False
+        return self.due_at <= now if self.escalated_at is None else self.again_at is not None and self.again_at <= now
+
+    @property
+    def next_escalation_at(self) -> datetime | None:
+        if not self.running:
+            return None
+        return self.due_at if self.escalated_at is None else self.again_at

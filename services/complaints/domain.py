@@ -4,6 +4,7 @@ Plain Python: no I/O, no framework; time comes in as `now`. The flow (CMP-3) is 
 flow.py; a refused move names the ones the complaint allows now.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -158,6 +159,7 @@ class Escalated:
     escalated_to: str | None
     handler_id: str
     at: datetime
+    level: int = 1  # 1: the first escalation; 2, 3: one level higher each time it stays missed
 
 
 ComplaintEvent = Filed | Resolved | Reopened | Escalated
@@ -171,6 +173,8 @@ class EscalationLine:
     handler_manager: str | None = None
     region_managers: tuple[str, ...] = ()
     sales_managers: tuple[str, ...] = ()
+    general_managers: tuple[str, ...] = ()
+    managers: Mapping[str, str] = field(default_factory=dict)  # each earlier escalation's target → their manager
 
     def escalation_to(self, region: str | None) -> str:
         """The handler's manager; else a regional manager of the region; else a sales manager. Never nobody:
@@ -181,6 +185,20 @@ class EscalationLine:
         if person is not None:
             return person
         return f"{Role.REGION_MANAGER}:{region}" if region else str(Role.SALES_MANAGER)
+
+    def above(self, person: str, region: str | None) -> str | None:
+        """One level higher than `person`: their own manager; else the next rank up — regional manager, sales
+        manager, general manager — the first of it in the directory, or the rank itself; None above the top."""
+        if boss := self.managers.get(person):
+            return boss
+        ranks = [(self.region_managers, f"{Role.REGION_MANAGER}:{region}" if region else None),
+                 (self.sales_managers, str(Role.SALES_MANAGER)),
+                 (self.general_managers, str(Role.GENERAL_MANAGER))]
+        held = [i for i, (people, role) in enumerate(ranks) if person in people or person == role]
+        for people, role in ranks[(held[0] + 1 if held else 0):]:
+            if people or role:
+                return people[0] if people else role
+        return None
 
 
 def department_handler(department: Department, members: list[StaffRecord], named: str | None) -> StaffRecord:
@@ -422,17 +440,26 @@ class Complaint:
         self._record(Action.EXTEND_DEADLINE, by, now, f"resolution deadline {current.due_at.isoformat()} → "
                      f"{new_due_at.isoformat()}; customer: {customer_acknowledgement.strip()}")
 
-    def escalate_overdue(self, now: datetime, line: EscalationLine) -> list[Deadline]:
-        """CMP-4: each missed deadline goes, once, to whom the directory names (`EscalationLine.escalation_to`)."""
+    def escalate_overdue(self, now: datetime, line: EscalationLine, policy: DeadlinePolicy | None = None
+                         ) -> list[Deadline]:
+        """CMP-4: a missed deadline goes to whom the directory names (`EscalationLine.escalation_to`); still missed
+        `escalate_again_working_days` later, one level higher (`EscalationLine.above`), up to the top."""
+        policy = policy or DeadlinePolicy()
         missed = [d for d in self.deadlines if d.missed(now)]
-        to = line.escalation_to(self.region)
         for deadline in missed:
-            deadline.escalated_at, deadline.escalated_to = now, to
+            first = deadline.escalated_at is None
+            to = line.escalation_to(self.region) if first else line.above(deadline.escalated_to or "", self.region)
+            if to is None:  # at the top already
+                deadline.again_at = None
+                continue
+            deadline.escalated_at, deadline.escalated_to, deadline.level = now, to, deadline.level + 1
+            deadline.again_at = policy.calendar.end_of_working_days(now, policy.escalate_again_working_days)
             self._record(Action.ESCALATE, SYSTEM, now,
-                         f"{deadline.kind.value} deadline {deadline.due_at.isoformat()} missed; escalated to {to}")
+                         f"{deadline.kind.value} deadline {deadline.due_at.isoformat()} missed; escalated to {to}"
+                         + ("" if first else f" (level {deadline.level})"))
             self.events.append(Escalated(self.id, self.customer_id, deadline.kind, deadline.due_at,
-                                         deadline.escalated_to, self.handler_id, now))
-        return missed
+                                         deadline.escalated_to, self.handler_id, now, deadline.level))
+        return [d for d in missed if d.escalated_at == now]
 
     @property
     def due_at(self) -> datetime | None:
@@ -441,8 +468,8 @@ class Complaint:
 
     @property
     def next_escalation_at(self) -> datetime | None:
-        """When the sweep must look at it next: the earliest running deadline not yet escalated."""
-        return min((d.due_at for d in self.deadlines if d.running and d.escalated_at is None), default=None)
+        """When the sweep must look at it next: the earliest running deadline to escalate, first or again."""
+        return min((at for d in self.deadlines if (at := d.next_escalation_at) is not None), default=None)
 
     def deadline(self, kind: DeadlineKind) -> Deadline | None:
         """The latest deadline of this kind (met or not)."""

@@ -30,5 +30,5 @@ def to_contract(event: ComplaintEvent) -> Event:
             return ComplaintEscalated(
                 complaint_id=event.complaint_id, customer_id=event.customer_id, escalated_to=event.escalated_to,
                 reason=MISSED[event.deadline] + event.due_at.isoformat(), escalated_at=event.at,
-                deadline=event.deadline.value, due_at=event.due_at, handler_id=event.handler_id)
+                deadline=event.deadline.value, due_at=event.due_at, handler_id=event.handler_id, level=event.level)
     raise TypeError(f"the complaints desk does not publish {type(event).__name__}")

@@ -238,8 +238,8 @@ async def escalate_overdue(complaint_id: str, uow: Uow) -> int:
     The save is conditional on the version read, so of two replicas sweeping at once one escalates
     and the other retries, finds it escalated, and publishes nothing."""
     complaint = await uow.store.get(complaint_id)
-    line = await uow.store.escalation_line(complaint.handler_id, complaint.region)
-    missed = complaint.escalate_overdue(uow.now(), line)
+    line = await uow.store.escalation_line(complaint.handler_id, complaint.region, complaint.escalated_to)
+    missed = complaint.escalate_overdue(uow.now(), line, uow.settings.deadline_policy)
     if not missed:
         return 0  # acknowledged meanwhile, or another replica was first
     await _save(complaint, uow)  # also moves its `next_escalation_at` on

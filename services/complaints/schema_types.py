@@ -111,10 +111,13 @@ class ComplaintDeadline:
     set_at: datetime
     met_at: datetime | None
     superseded_at: datetime | None = strawberry.field(description="replaced by an extension")
-    escalated_at: datetime | None
-    escalated_to: str | None
+    escalated_at: datetime | None = strawberry.field(description="CMP-4: when it last went higher")
+    escalated_to: str | None = strawberry.field(description="CMP-4: to whom it last went")
     customer_acknowledgement: str | None = strawberry.field(
         description="CMP-4: the customer's acknowledgement that allowed this later deadline")
+    level: int = strawberry.field(description="how many times it went higher: 1 to whom the directory names, then "
+                                              "one level up each time it stays missed")
+    again_at: datetime | None = strawberry.field(description="when it goes one level higher if still missed")
 
 
 @strawberry.type(description="CMP-3: one step: who, when, what, and the customer-facing promise at that moment")

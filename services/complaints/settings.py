@@ -18,6 +18,8 @@ class ComplaintsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COMPLAINTS_", extra="ignore")
 
     acknowledge_working_days: int = Field(1, ge=1, description="CMP-4: acknowledge within this many working days")
+    escalate_again_working_days: int = Field(2, ge=1, description="CMP-4: a deadline still missed this many working "
+                                                                  "days after an escalation goes one level higher")
     resolution_working_days: dict[Severity, int] = Field(
         default_factory=lambda: dict(DEFAULT_RESOLUTION_WORKING_DAYS),
         description="CMP-4: propose a resolution within this many working days of filing, by severity",
@@ -49,6 +51,7 @@ class ComplaintsSettings(BaseSettings):
             calendar=WorkingCalendar.of(self.timezone, self.holidays),
             acknowledge_working_days=self.acknowledge_working_days,
             resolution_working_days=dict(self.resolution_working_days),
+            escalate_again_working_days=self.escalate_again_working_days,
         )
 
 

@@ -106,12 +106,15 @@ class ComplaintStore:
         return KnownCustomer(d["_id"], d.get("code"), d.get("region"), d.get("owner_id"), d.get("card_version", 0),
                              d.get("owner_changed_at"), d.get("version", 0))
 
-    async def escalation_line(self, handler_id: str, region: str | None) -> EscalationLine:
-        """CMP-4: the handler's manager, the region's regional managers, the sales managers (active ones)."""
+    async def escalation_line(self, handler_id: str, region: str | None, escalated_to: list[str]) -> EscalationLine:
+        """CMP-4: the handler's manager, the region's regional managers, the sales and general managers (active
+        ones), and the manager of each person it was escalated to already."""
         directory = self.directory
         regional = await directory.holding(Role.REGION_MANAGER, region) if region else ()
+        managers = {person: boss for person in escalated_to if (boss := await directory.manager_of(person))}
         return EscalationLine(await directory.manager_of(handler_id), regional,
-                              await directory.holding(Role.SALES_MANAGER))
+                              await directory.holding(Role.SALES_MANAGER), await directory.holding(Role.GENERAL_MANAGER),
+                              managers)
 
     async def known_customer(self, customer_id: str) -> KnownCustomer:
         found = await self.find_customer(customer_id)

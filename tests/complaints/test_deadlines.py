@@ -136,3 +136,21 @@ async def test_cmp_4_the_sweep_runs_on_its_own_in_the_service(mongo_url: str, am
 async def _escalated(desk: ComplaintsHarness, complaint_id: str) -> dict | None:
     shown = await deadlines(desk, complaint_id)
     return shown if shown["escalatedTo"] else None
+
+
+async def test_cmp_4_still_not_acknowledged_two_working_days_after_the_escalation_it_goes_one_level_higher(
+        desk: ComplaintsHarness, amqp_url: str) -> None:
+    await desk.know_staff("rm-east", "REGION_MANAGER")
+    desk.clock.set(FRIDAY_EVENING)
+    complaint = await file(desk)  # by u1, whose manager is MANAGER
+    desk.clock.set(END_OF_MONDAY)
+    await desk.sweep()
+    async with listening(amqp_url, "complaint.escalated") as escalated:
+        desk.clock.set(datetime(2026, 3, 12, 23, 59, tzinfo=SHANGHAI))  # Thursday: the 2nd working day after
+        await desk.sweep()
+        desk.clock.set(datetime(2026, 3, 13, 0, 0, tzinfo=SHANGHAI))
+        await desk.sweep()
+        higher = await eventually(lambda: [e["data"] for e in escalated if e["data"]["deadline"] == "ACKNOWLEDGE"])
+    assert [(e["escalatedTo"], e["level"]) for e in higher] == [("rm-east", 2)]
+    shown = await deadlines(desk, complaint["id"])
+    assert "rm-east" in shown["escalatedTo"]

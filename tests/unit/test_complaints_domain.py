@@ -480,7 +480,23 @@ def test_cmp_4_a_missed_deadline_escalates_once():
 
     assert complaint.escalate_overdue(END_OF_MONDAY + hours(1), escalation_line_of(complaint)) == []
     assert complaint.escalate_overdue(END_OF_MONDAY + days(1), escalation_line_of(complaint)) == []
-    assert complaint.next_escalation_at == complaint.deadline(DeadlineKind.RESOLUTION).due_at  # the next one
+    again = complaint.deadline(DeadlineKind.ACKNOWLEDGE).again_at  # then one level up, 2 working days on:
+    assert complaint.next_escalation_at == again == local(2026, 3, 13)  # the end of Thursday
+
+
+def test_cmp_4_still_missed_it_goes_one_level_higher_every_two_working_days_up_to_the_general_manager():
+    complaint = a_complaint(at=FRIDAY_EVENING, by="alice")  # the customer is in 华东
+    line = EscalationLine("boss-of-alice", ("rm-east",), ("sm-1",), ("gm-1",))
+    reached, at = [], END_OF_MONDAY
+    while at is not None:
+        missed = complaint.escalate_overdue(at, line)
+        reached += [(d.escalated_to, d.level) for d in missed if d.kind is DeadlineKind.ACKNOWLEDGE]
+        at = complaint.next_escalation_at
+    assert reached == [("boss-of-alice", 1), ("rm-east", 2), ("sm-1", 3), ("gm-1", 4)]
+    assert complaint.deadline(DeadlineKind.ACKNOWLEDGE).again_at is None  # nobody above the general manager
+    boss = EscalationLine("boss-of-alice", managers={"boss-of-alice": "director-7"})
+    assert boss.above("boss-of-alice", "华东") == "director-7"  # their own manager first
+    assert EscalationLine().above("SALES_MANAGER", None) == "GENERAL_MANAGER"  # never nobody: the rank itself
 
 
 def test_cmp_4_acknowledged_in_time_nothing_escalates_until_the_resolution_deadline():
