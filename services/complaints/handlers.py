@@ -233,16 +233,18 @@ async def write_off_claim(complaint_id: str, reason: str, by: Principal, uow: Uo
 
 
 async def escalate_overdue(complaint_id: str, uow: Uow) -> int:
-    """CMP-4: each missed deadline goes once to whom the staff directory names; returns how many did.
+    """CMP-4: each missed deadline goes to whom the staff directory names, then one level higher while it stays
+    missed; returns how many went.
 
     The save is conditional on the version read, so of two replicas sweeping at once one escalates
     and the other retries, finds it escalated, and publishes nothing."""
     complaint = await uow.store.get(complaint_id)
     line = await uow.store.escalation_line(complaint.handler_id, complaint.region, complaint.escalated_to)
+    looked_at = complaint.next_escalation_at
     missed = complaint.escalate_overdue(uow.now(), line, uow.settings.deadline_policy)
-    if not missed:
+    if not missed and complaint.next_escalation_at == looked_at:
         return 0  # acknowledged meanwhile, or another replica was first
-    await _save(complaint, uow)  # also moves its `next_escalation_at` on
+    await _save(complaint, uow)  # moves its `next_escalation_at` on (past the top: none)
     return len(missed)
 
 

@@ -154,3 +154,8 @@ async def test_cmp_4_still_not_acknowledged_two_working_days_after_the_escalatio
     assert [(e["escalatedTo"], e["level"]) for e in higher] == [("rm-east", 2)]
     shown = await deadlines(desk, complaint["id"])
     assert "rm-east" in shown["escalatedTo"]
+    for _ in range(8):  # on up to the sales manager, the general manager, and no further
+        desk.clock.advance(timedelta(days=3))
+        await desk.sweep()
+    assert (await deadlines(desk, complaint["id"]))["escalatedTo"] == ["GENERAL_MANAGER"]  # where both now sit
+    assert complaint["id"] not in await desk.service.store.due_for_escalation(desk.clock.now() + timedelta(days=365))
