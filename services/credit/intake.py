@@ -104,7 +104,7 @@ async def take(items: list[Any], source: str, uow: Uow) -> list[dict[str, str]]:
             result["status"] = "duplicate"
     for result in results:
         envelope = valid.get(result["id"])
-        if envelope is None:
+        if envelope is None or result["status"] == "invalid":  # a broken one may carry a good one's id
             continue
         if result["status"] == "accepted":
             uow.store.record_intake(envelope, business_date(envelope.time).isoformat(), now, uow)

@@ -121,6 +121,11 @@ async def test_what_is_not_a_finance_event_or_too_much_is_refused_plainly(credit
     assert (answer.status_code, answer.json()["field"]) == (400, "type")
     spoofed = await send(credit, {**event, "source": "bank"})  # erp may not speak for the bank
     assert (spoofed.status_code, spoofed.json()["field"]) == (400, "source")
+    twin = invoice(customer_id, "INV-2", 100)
+    broken_twin = {**twin, "data": {**twin["data"], "amountFen": -1}}  # the same id, broken
+    mixed = (await send(credit, [twin, broken_twin], kind=BATCH)).json()["results"]
+    assert [r["status"] for r in mixed] == ["accepted", "invalid"]
+    assert (await credit.service.store.intake.find_one({"_id": twin["id"]}))["copies"] == 0
     deep = await credit.gql.client.post("/events", content=b"[" * 100_000, headers={
         "content-type": BATCH, "x-source": "erp", "authorization": f"Bearer {ERP_TOKEN}"})
     assert (deep.status_code, deep.json()["error"]["code"]) == (400, "BAD_REQUEST")
