@@ -132,7 +132,8 @@ def router(service: Callable[[], Any]) -> APIRouter:
             return _refused(401, "UNAUTHENTICATED", "unknown source, or its token or signature does not match")
         limiter = limiters.setdefault(name, RateLimiter(settings.intake_rate_per_s, settings.intake_rate_burst))
         if wait_s := limiter.wait_s(name):
-            return _refused(429, "RATE_LIMITED", f"{name} sends too fast", {"retry-after": limiter.retry_after(wait_s)})
+            return _refused(429, "LIMIT", f"{name} sends too fast: try again in {wait_s:.1f} s",
+                            {"retry-after": limiter.retry_after(wait_s)}, limit="rate")
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if kind not in (STRUCTURED, BATCH):
             return _refused(415, "BAD_REQUEST", f"send {STRUCTURED} (one event) or {BATCH} (a JSON array)")
@@ -143,7 +144,7 @@ def router(service: Callable[[], Any]) -> APIRouter:
             return _refused(400, "BAD_REQUEST", "a batch is a JSON array of events")
         items = parsed if kind == BATCH else [parsed]
         if not 0 < len(items) <= settings.intake_batch_max:
-            return _refused(413, "BAD_REQUEST", f"a batch holds 1 to {settings.intake_batch_max} events")
+            return _refused(413, "LIMIT", f"a batch holds 1 to {settings.intake_batch_max} events", limit="batch")
         results = await credit.run(lambda uow: take(items, name, uow))
         if kind == BATCH:
             return JSONResponse({"results": results})
@@ -153,8 +154,11 @@ def router(service: Callable[[], Any]) -> APIRouter:
     return routes
 
 
-def _refused(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+def _refused(status: int, code: str, message: str, headers: dict[str, str] | None = None, **details: str
+             ) -> JSONResponse:
+    """Nothing stored; the code is one of `chassis.errors.CODES`, as everywhere."""
+    return JSONResponse({"error": {"code": code, "message": message, **details}}, status_code=status,
+                        headers=headers)
 
 
 def _text(value: Any) -> str | None:

@@ -215,6 +215,7 @@ async def test_a_source_sending_too_fast_is_told_when_to_come_back_and_nothing_i
         second = await send(slow, payment(customer_id, "PAY-2", 100))
         assert (first.status_code, second.status_code) == (202, 429)
         assert int(second.headers["retry-after"]) >= 1
+        assert (second.json()["error"]["code"], second.json()["error"]["limit"]) == ("LIMIT", "rate")
         assert await slow.service.store.intake.count_documents({}) == 1  # the refused one left no trace
         bank = await send(slow, {**payment(customer_id, "PAY-3", 100), "source": "bank"}, source="bank")
         assert bank.status_code == 202  # each source has its own bucket
