@@ -34,6 +34,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from chassis import bounds, metrics
 from chassis.auth import Principal, TokenVerifier
+from chassis.directory import Department
 from chassis.errors import CODES, CrmError, Unauthenticated
 from chassis.limits import LimitExceeded, Limits, cost_error, list_sizes_in, parse_within, shape_errors
 from chassis.logs import bind
@@ -41,6 +42,9 @@ from chassis.pagination import Slice
 from chassis.scalars import SCALARS
 from chassis.settings import Settings
 from contracts.access import AccessEntry, AccessRecorded
+
+# The company's departments as every subgraph that names them shows them (one enum: composition needs them equal).
+DepartmentType = strawberry.enum(Department, name="Department")
 
 log = logging.getLogger("crm.graphql")
 

@@ -24,7 +24,7 @@ from datetime import datetime
 
 import strawberry
 
-from chassis.graphql import Connection, ServiceSchema
+from chassis.graphql import Connection, DepartmentType, ServiceSchema
 from chassis.scalars import Fen
 from services.complaints import domain, findings, handlers, policy
 from services.complaints.handlers import Uow
@@ -34,7 +34,6 @@ from services.complaints.schema_types import (
     ComplaintFilter,
     ComplaintStatistics,
     Customer,
-    DepartmentType,
     DurationStatistics,
     FileComplaintInput,
     FindingInput,

@@ -4,8 +4,7 @@ from datetime import datetime
 
 import strawberry
 
-from chassis.directory import Department
-from chassis.graphql import ServiceContext, list_size
+from chassis.graphql import DepartmentType, ServiceContext, list_size
 from chassis.scalars import Fen
 from services.complaints import claims, deadlines, domain, findings, flow, policy
 from services.complaints.analysis import DurationSummary
@@ -23,7 +22,6 @@ MeetingParty = strawberry.enum(findings.Party, name="MeetingParty")
 Remedy = strawberry.enum(findings.Remedy, description="CMP-6: what the customer is offered")
 DeadlineKind = strawberry.enum(deadlines.DeadlineKind, name="ComplaintDeadlineKind")
 ClaimStatus = strawberry.enum(claims.ClaimStatus, name="SupplierClaimStatus")
-DepartmentType = strawberry.enum(Department, name="Department")  # as the staff directory (ownership) names them
 
 @strawberry.type(name="ComplaintFirstResponse",
                  description="CMP-2: what the customer was told when it could not be solved on the spot")

@@ -11,8 +11,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from chassis.auth import Role
-from chassis.directory import Department
-from chassis.graphql import ServiceContext, list_size
+from chassis.graphql import DepartmentType, ServiceContext, list_size
 from chassis.scalars import Fen
 from services.ownership import domain, handover, policy, staff
 from services.ownership.handlers import OwnershipService
@@ -256,7 +255,6 @@ class ReleaseReportInput:
 
 
 StaffRole = strawberry.enum(Role, name="StaffRole")
-DepartmentType = strawberry.enum(Department, name="Department")
 
 
 @strawberry.type(description="The staff directory: a person's roles, region, manager and department (CMP-2 "
