@@ -6,6 +6,7 @@ Plain Python: the store hands over the durations, this turns them into figures.
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -29,3 +30,10 @@ def percentile(values: Sequence[float], share: float) -> float | None:
 
 def summarise(durations_s: Sequence[float]) -> DurationSummary:
     return DurationSummary(len(durations_s), percentile(durations_s, 0.5), percentile(durations_s, 0.9))
+
+
+def average_of(counts: Sequence[tuple[Any, int]]) -> float | None:
+    """CMP-7: the mean of a distribution of scores (score → how many; None: not scored); None without any."""
+    scored = [(int(score), n) for score, n in counts if score is not None]
+    total = sum(n for _, n in scored)
+    return round(sum(score * n for score, n in scored) / total, 2) if total else None

@@ -26,7 +26,7 @@ import strawberry
 
 from chassis.graphql import Connection, DepartmentType, ServiceSchema
 from chassis.scalars import Fen
-from services.complaints import domain, findings, handlers, policy
+from services.complaints import analysis, domain, findings, handlers, policy
 from services.complaints.handlers import Uow
 from services.complaints.schema_types import (
     Complaint,
@@ -42,7 +42,6 @@ from services.complaints.schema_types import (
     ResolutionInput,
     Responsibility,
     SatisfactionInput,
-    average_of,
     shown,
 )
 from services.complaints.store import ComplaintFilter as Filter
@@ -80,7 +79,7 @@ class Query:
             by_product=counts("product"), by_region=counts("region"), by_month=counts("month"),
             by_severity=counts("severity"), by_status=counts("status"),
             by_satisfaction=counts("satisfaction_score"),
-            average_satisfaction=average_of(stats.by["satisfaction_score"]),
+            average_satisfaction=analysis.average_of(stats.by["satisfaction_score"]),
             time_to_acknowledge=DurationStatistics.from_summary(stats.time_to_acknowledge),
             time_to_resolve=DurationStatistics.from_summary(stats.time_to_resolve),
         )

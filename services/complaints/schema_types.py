@@ -258,13 +258,6 @@ class ComplaintStatistics:
     average_satisfaction: float | None = strawberry.field(description="over the complaints closed with one")
 
 
-def average_of(counts: list[tuple[str | None, int]]) -> float | None:
-    """The mean score of a distribution of 1–5 scores; None without any."""
-    scored = [(int(score), n) for score, n in counts if score is not None]
-    total = sum(n for _, n in scored)
-    return round(sum(score * n for score, n in scored) / total, 2) if total else None
-
-
 @strawberry.input(description="CMP-7: how satisfied the customer is with how the complaint was handled")
 class SatisfactionInput:
     score: int = strawberry.field(description="1 (not satisfied at all) to 5 (fully satisfied)")

@@ -100,16 +100,14 @@ async def take(items: list[Any], source: str, uow: Uow) -> list[dict[str, str]]:
                             "status": "invalid", **found})
     known = await uow.store.intake_known(list(valid))
     for result in results:
-        if result["status"] == "accepted" and result["id"] in known:
-            result["status"] = "duplicate"
-    for result in results:
         envelope = valid.get(result["id"])
         if envelope is None or result["status"] == "invalid":  # a broken one may carry a good one's id
             continue
-        if result["status"] == "accepted":
+        if result["status"] == "accepted" and envelope.id not in known:
             uow.store.record_intake(envelope, business_date(envelope.time).isoformat(), now, uow)
             uow.forward(envelope)
         else:
+            result["status"] = "duplicate"
             uow.store.count_intake_copy(envelope.id, uow)
     try:
         await uow.commit()
