@@ -78,14 +78,9 @@ class StaffDirectory:
         manager = await self.person(person.manager_id)
         return None if manager and not manager.active else person.manager_id
 
-    async def holding(self, role: Role | str, region: str | None = None) -> tuple[str, ...]:
-        """Who holds `role` now (in `region`, if one is named), by id."""
-        query: dict[str, Any] = {"roles": str(role)} | ({"region": region} if region else {})
-        return await self._ids(query)
-
-    async def any_of(self, roles: list[str], departments: list[str]) -> list[StaffRecord]:
+    async def any_of(self, roles: list[Role], departments: list[Department]) -> list[StaffRecord]:
         """Who holds any of `roles` or works in any of `departments` now, in one query."""
-        wanted = [{"roles": {"$in": roles}}, {"department": {"$in": departments}}]
+        wanted = [{"roles": {"$in": [str(r) for r in roles]}}, {"department": {"$in": [str(d) for d in departments]}}]
         found = self.staff.find({"$or": wanted, "active": True}).sort("_id", ASCENDING)
         return [_record(d) async for d in found]
 
@@ -101,6 +96,11 @@ class StaffDirectory:
     async def _ids(self, query: dict[str, Any]) -> tuple[str, ...]:
         found = self.staff.find(query | {"active": True}, {"_id": 1}).sort("_id", ASCENDING)
         return tuple([d["_id"] async for d in found])
+
+
+def holding(staff: list[StaffRecord], role: Role | str, region: str | None = None) -> tuple[str, ...]:
+    """Of these people, who holds `role` (in `region`, if one is named), by id."""
+    return tuple(p.id for p in staff if str(role) in p.roles and region in (None, p.region))
 
 
 def head_of(members: list[StaffRecord]) -> StaffRecord | None:

@@ -18,7 +18,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 
 from chassis.auth import Role
-from chassis.directory import Department, StaffDirectory
+from chassis.directory import Department, StaffDirectory, holding
 from chassis.errors import Invalid, NotFound
 from chassis.pagination import Slice, page_of
 from chassis.store import Database, UnitOfWork
@@ -110,11 +110,11 @@ class ComplaintStore:
         """CMP-4: the handler's manager, the region's regional managers, the sales and general managers (active
         ones), and the manager of each person it was escalated to already."""
         directory = self.directory
-        regional = await directory.holding(Role.REGION_MANAGER, region) if region else ()
+        staff = await directory.any_of([Role.REGION_MANAGER, Role.SALES_MANAGER, Role.GENERAL_MANAGER], [])
         managers = {person: boss for person in escalated_to if (boss := await directory.manager_of(person))}
-        return EscalationLine(await directory.manager_of(handler_id), regional,
-                              await directory.holding(Role.SALES_MANAGER), await directory.holding(Role.GENERAL_MANAGER),
-                              managers)
+        return EscalationLine(await directory.manager_of(handler_id),
+                              holding(staff, Role.REGION_MANAGER, region) if region else (),
+                              holding(staff, Role.SALES_MANAGER), holding(staff, Role.GENERAL_MANAGER), managers)
 
     async def known_customer(self, customer_id: str) -> KnownCustomer:
         found = await self.find_customer(customer_id)

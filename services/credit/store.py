@@ -23,7 +23,7 @@ from pymongo.errors import DuplicateKeyError
 
 from chassis.auth import Role
 from chassis.clock import business_date
-from chassis.directory import Department, StaffDirectory
+from chassis.directory import Department, StaffDirectory, holding
 from chassis.errors import Conflict, NotFound
 from chassis.policy import Scope
 from chassis.store import Database, UnitOfWork
@@ -242,14 +242,14 @@ class CreditStore:
         """CRD-3: who the staff directory says holds each role an alert names, in its region if it names one (the
         product centre is a department, not a role); people named already need no look-up."""
         named = {name: role_of(name) for name in recipients}
-        roles = [role for role, _ in named.values() if role in Role.__members__]
+        roles = [Role(role) for role, _ in named.values() if role in Role.__members__]
         staff = await self.directory.any_of(roles, [Department.PRODUCT_CENTRE])
         people: dict[str, tuple[str, ...]] = {}
         for name, (role, region) in named.items():
             if role == PRODUCT_CENTRE:
                 people[name] = tuple(p.id for p in staff if p.department == Department.PRODUCT_CENTRE)
             elif role in Role.__members__:
-                people[name] = tuple(p.id for p in staff if role in p.roles and region in (None, p.region))
+                people[name] = holding(staff, role, region)
         return people
 
     async def alerts_for(self, keys: list[str], customer_id: str | None, limit: int) -> list[StoredAlert]:
