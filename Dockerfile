@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image for every process kind; the command picks it:
-#   docker run crm serve customer|credit|ownership|complaints|gateway
+#   docker run crm serve customer|credit|ownership|complaints|notifications|gateway
 # Configured by environment: MONGO_URL, AMQP_URL, JWT_SECRET, CRM_ENV, SUBGRAPHS (gateway).
 
 FROM python:3.11-slim AS build

@@ -6,6 +6,7 @@ starts the outbox relay, the subscriptions and the jobs, and closes all of them 
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -20,7 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import Headers, MutableHeaders
 
 from chassis import metrics, tracing
-from chassis.bus import Bus
+from chassis.bus import Bus, Poison, decode
 from chassis.clock import Clock, SystemClock
 from chassis.graphql import graphql_router
 from chassis.inprocess import InProcessBus
@@ -63,6 +64,9 @@ class Kit(Generic[StoreT, SettingsT]):
     jobs: Sequence[Job[SettingsT]] = ()
     subjects: Mapping[type[Event], Locate] = field(default_factory=dict)  # see Service.subjects
     routes: Callable[[Callable[[], Service[Any, Any]]], APIRouter] | None = None  # HTTP beside /graphql (intake)
+    # Events every replica hears as they pass (`Bus.listen`) and hands to `Service.live` under the key each names
+    # (a person): what GraphQL subscriptions follow.
+    live: Mapping[type[Event], Callable[[Any], str]] = field(default_factory=dict)
 
     def create_app(self, settings: Settings, *, clock: Clock | None = None, bus: Bus | None = None,
                    service_settings: SettingsT | None = None) -> FastAPI:
@@ -101,6 +105,9 @@ def create_service_app(
             await service.bus.subscribe(service.qualified_name,
                                         {event: service.deliver for event in kit.subscriptions}, service.subject,
                                         service.dead_lettered)
+        if kit.live:
+            await service.bus.listen(service.qualified_name, [event.type for event in kit.live],
+                                     functools.partial(_hear, kit.live, service))
         relay = OutboxRelay(database, service.bus, poll_s=settings.outbox_poll_s, name=service.qualified_name)
         tasks = [asyncio.create_task(relay.run(), name=f"{kit.name}-outbox")]
         tasks += [asyncio.create_task(_every(job, service), name=f"{kit.name}-{job.name}") for job in kit.jobs]
@@ -180,6 +187,15 @@ class RequestContext:
                                                    context=tracing.context_from(headers),
                                                    attributes={"crm.service": self.service})):
             await self.app(scope, receive, answer)
+
+
+async def _hear(live: Mapping[type[Event], Callable[[Any], str]], service: Service[Any, Any], body: bytes) -> None:
+    try:
+        envelope, key_of = decode(body, live)  # type: ignore[arg-type]
+    except Poison as e:
+        log.warning("%s: a live event was dropped: %s", service.qualified_name, e)
+        return
+    service.live.publish(key_of(envelope.data), envelope.data)
 
 
 async def _every(job: Job[Any], service: Service[Any, Any]) -> None:

@@ -32,6 +32,13 @@ class Principal:
     roles: frozenset[Role]
     region: str | None = None
 
+    @property
+    def addresses(self) -> list[str]:
+        """What a message meant for this person may be addressed to: them, their roles, their roles in their region
+        ("REGION_MANAGER:east"), as CRD-3 alerts name recipients where the staff directory names nobody."""
+        roles = sorted(self.roles)
+        return [self.user_id, *roles, *(f"{role}:{self.region}" for role in roles if self.region)]
+
     def has_any(self, *roles: Role) -> bool:
         return not self.roles.isdisjoint(roles)
 

@@ -12,6 +12,8 @@ bus) and `InProcessBus` (embedded `crm dev` without `AMQP_URL`).
 - A body that does not parse as `Envelope[<its type>]` goes to `crm.<service>.dead` at once,
   with the reason. A handler that raises is retried after each of `retry_delays_s`, then
   dead-lettered with the last error as its reason.
+- `listen(service, event_types, listener)` hands every replica a copy of each event of those types, at most
+  once, acknowledged on arrival: for live views (a subscription's feed) whose record is kept elsewhere.
 """
 
 import json
@@ -24,6 +26,7 @@ from contracts.envelope import Envelope, Event, envelope_of
 
 Handler = Callable[[Envelope[Any]], Awaitable[None]]
 Subject = Callable[[Envelope[Any]], Awaitable[str | None]]  # the customer an event is about; None: nobody's
+Listener = Callable[[bytes], Awaitable[None]]  # a live copy of an event's body; nothing is retried
 DeadLettered = Callable[[bytes, str], Awaitable[None]]  # told of a body dead-lettered, and why (after the copy is safe)
 
 
@@ -121,3 +124,5 @@ class Bus(Protocol):
 
     async def subscribe(self, service: str, handlers: Mapping[type[Event], Handler],
                         subject: Subject = stated_subject, dead_lettered: DeadLettered = unheard) -> None: ...
+
+    async def listen(self, service: str, event_types: Sequence[str], listener: Listener) -> None: ...

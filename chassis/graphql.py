@@ -20,8 +20,9 @@ from graphql import (
     validate,
 )
 from opentelemetry import trace
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from strawberry.dataloader import DataLoader
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.federation.schema import FederationAny
@@ -71,6 +72,10 @@ class ServiceContext(BaseContext, Generic[S]):
     def caller(self) -> Principal:
         """The verified caller, or UNAUTHENTICATED for the field that asked."""
         return self.require_caller()
+
+    def sign_in(self, caller: Principal) -> None:
+        """The caller a WebSocket connection proved itself to be on its first message."""
+        self._caller = caller
 
     def require_caller(self) -> Principal:
         if isinstance(self._caller, Unauthenticated):
@@ -127,8 +132,8 @@ def operation_root_field(document: DocumentNode | None, name: str | None, schema
     """What metrics name an operation by: its first root field, or `other` (a name the schema bounds)."""
     chosen = get_operation_ast(document, name) if document else None
     fields = [s for s in chosen.selection_set.selections if isinstance(s, FieldNode)] if chosen else []
-    known = {*(schema.query_type.fields if schema.query_type else ()),
-             *(schema.mutation_type.fields if schema.mutation_type else ())}
+    known = {name for root in (schema.query_type, schema.mutation_type, schema.subscription_type) if root
+             for name in root.fields}
     return fields[0].name.value if fields and fields[0].name.value in known else "other"
 
 
@@ -327,15 +332,18 @@ class ServiceSchema(strawberry.federation.Schema):
     """A service's subgraph: our scalars, a caller and bounded arguments on every root field and on `_entities`,
     the gateway's document limits, the access log; logs only the errors nobody expected."""
 
-    def __init__(self, *, query: type, mutation: type | None = None, limits: Limits | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, *, query: type, mutation: type | None = None, subscription: type | None = None,
+                 limits: Limits | None = None, **kwargs: Any) -> None:
         for root in (query, mutation):
             for f in root.__strawberry_definition__.fields if root else ():
                 if not any(isinstance(e, RootField) for e in f.extensions):
                     f.extensions.append(RootField())
         checks, documents = limits or Limits(), _Documents()
         extensions = [Measure, lambda: DocumentChecks(checks, documents), RecordAccess]
-        super().__init__(query=query, mutation=mutation, config=StrawberryConfig(scalar_map=SCALARS),
+        # A subscription's fields ask for their caller themselves: over WebSocket the connection is refused without one
+        # (ServiceRouter.on_ws_connect), and a field extension cannot wrap an async generator.
+        super().__init__(query=query, mutation=mutation, subscription=subscription,
+                         config=StrawberryConfig(scalar_map=SCALARS),
                          extensions=extensions, federation_version=FEDERATION_VERSION, **kwargs)
         self.list_sizes = list_sizes_in(parse(self.as_str()))  # as the gateway reads them
 
@@ -350,7 +358,20 @@ class ServiceSchema(strawberry.federation.Schema):
 
 
 class ServiceRouter(GraphQLRouter):
-    """Every error carries `extensions.code`; unexpected ones show no internals."""
+    """Every error carries `extensions.code`; unexpected ones show no internals. Subscriptions over WebSocket
+    (graphql-transport-ws) sign in with the connection's first message: `{"Authorization": "Bearer …"}`, as
+    browsers cannot set headers on a WebSocket; a connection without a valid token is closed (4403)."""
+
+    def __init__(self, schema: strawberry.federation.Schema, *, verifier: TokenVerifier, **kwargs: Any) -> None:
+        super().__init__(schema, **kwargs)
+        self.verifier = verifier
+
+    async def on_ws_connect(self, context: "ServiceContext[Any]") -> None:  # type: ignore[override]
+        try:
+            context.sign_in(self.verifier.from_header(connection_authorization(context.connection_params)))
+        except Unauthenticated as e:
+            log.info("subscription connection refused: %s", e.message)
+            raise ConnectionRejectionError from e
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         response: GraphQLHTTPResponse = {"data": result.data}
@@ -395,7 +416,7 @@ def graphql_router(schema: strawberry.federation.Schema, settings: Settings, ser
     production an anonymous caller may not see the schema (the gateway composes with its service token)."""
     verifier = TokenVerifier(settings)
 
-    async def context(request: Request) -> ServiceContext[Any]:
+    async def context(request: HTTPConnection) -> ServiceContext[Any]:
         try:
             principal: Principal | Unauthenticated = verifier.from_header(request.headers.get("authorization"))
         except Unauthenticated as e:
@@ -404,7 +425,15 @@ def graphql_router(schema: strawberry.federation.Schema, settings: Settings, ser
         return ServiceContext(service(), principal, getattr(request.state, "request_id", "-"),
                               open_schema=settings.crm_env != "prod")
 
-    return ServiceRouter(schema, context_getter=context, graphql_ide="graphiql")
+    return ServiceRouter(schema, verifier=verifier, context_getter=context, graphql_ide="graphiql")
+
+
+def connection_authorization(params: object) -> str | None:
+    """The bearer a graphql-transport-ws `connection_init` carries: `Authorization` (or `authorization`)."""
+    if not isinstance(params, dict):
+        return None
+    found = params.get("Authorization", params.get("authorization"))
+    return found if isinstance(found, str) else None
 
 
 def _is_unexpected(error: GraphQLError) -> bool:

@@ -17,6 +17,7 @@ from chassis import metrics
 from chassis.bus import (
     DeadLettered,
     Handler,
+    Listener,
     Poison,
     Subject,
     decode,
@@ -63,6 +64,7 @@ class InProcessBus:
         self._retry_delays_s = list(retry_delays_s)
         self._prefetch = prefetch
         self._services: dict[str, _ServiceQueue] = {}
+        self._listeners: list[tuple[frozenset[str], str, Listener]] = []
         self._workers: set[asyncio.Task[None]] = set()
         self._timers: set[asyncio.TimerHandle] = set()
         self._running = False
@@ -75,6 +77,7 @@ class InProcessBus:
 
     async def close(self) -> None:
         self._running = False
+        self._listeners.clear()
         for timer in self._timers:
             timer.cancel()
         self._timers.clear()
@@ -89,6 +92,12 @@ class InProcessBus:
         for service in self._services.values():
             if event_type in service.types:
                 service.queue.put_nowait(_Delivery(body, event_type, message_id))
+        for types, service_name, listener in self._listeners:
+            if event_type in types:
+                try:
+                    await listener(body)
+                except Exception:
+                    log.exception("%s: a live copy of %s was not delivered", service_name, event_type)
 
     async def subscribe(self, service: str, handlers: Mapping[type[Event], Handler],
                         subject: Subject = stated_subject, dead_lettered: DeadLettered = unheard) -> None:
@@ -102,6 +111,9 @@ class InProcessBus:
             worker = asyncio.create_task(self._work(service, queue, handlers))
             self._workers.add(worker)
             worker.add_done_callback(self._workers.discard)
+
+    async def listen(self, service: str, event_types: Sequence[str], listener: Listener) -> None:
+        self._listeners.append((frozenset(event_types), service, listener))
 
     def dead_letters(self, service: str) -> list[DeadLetter]:
         return list(self._services[service].dead) if service in self._services else []

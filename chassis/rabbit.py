@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +45,7 @@ from chassis.bus import (
     SUBJECT_HEADER,
     DeadLettered,
     Handler,
+    Listener,
     Poison,
     Subject,
     dead_letter_queue_name,
@@ -173,6 +175,27 @@ class RabbitBus:
                                      closing=lambda: self._closing)
         await subscription.start(self._rebalance_s)
         self._subscriptions.append(subscription)
+
+    async def listen(self, service: str, event_types: Sequence[str], listener: Listener) -> None:
+        """A queue of this replica's own, gone with its connection (exclusive): named by us, so that the robust
+        connection declares it again after a reconnect (a server-named `amq.gen-…` may not be). A listener that
+        fails is logged; its copy is not retried."""
+        if self._connection is None:
+            raise RuntimeError("RabbitBus.listen before start()")
+        channel = await self._connection.channel()
+        events = await _declare_exchange(channel)
+        queue = await channel.declare_queue(f"crm.{service}.live.{uuid.uuid4().hex[:12]}", exclusive=True,
+                                            auto_delete=True)
+        for event_type in event_types:
+            await queue.bind(events, routing_key=event_type)
+
+        async def hear(message: AbstractIncomingMessage) -> None:
+            try:
+                await listener(message.body)
+            except Exception:
+                log.exception("%s: a live copy of %s was not delivered", service, message.routing_key)
+
+        await queue.consume(hear, no_ack=True)
 
 
 class _Partition:

@@ -22,6 +22,7 @@ from chassis import metrics, tracing
 from chassis.bus import Bus, stated_subject
 from chassis.clock import Clock
 from chassis.errors import Conflict, NotFound, VersionMismatch
+from chassis.live import LiveFeed
 from chassis.logs import bound
 from chassis.store import AlreadyConsumed, Database, SettingsT, StoreT, ToContract, UnitOfWork
 from contracts.envelope import Envelope, Event
@@ -89,6 +90,7 @@ class Service(Generic[StoreT, SettingsT]):
     # in that customer's order (credit: a note settlement names only the note).
     subjects: Mapping[type[Event], Locate] = field(default_factory=dict)
     instance: str = ""  # a copy of the system sharing the store and broker (tests, previews)
+    live: LiveFeed = field(default_factory=LiveFeed)  # what subscriptions follow (Kit.live)
 
     @property
     def qualified_name(self) -> str:

@@ -11,6 +11,7 @@ from contracts.credit import (
 )
 from contracts.customer import CustomerLevelChanged, CustomerRegistered, CustomerTerminated, CustomerUpdated
 from contracts.envelope import Envelope, Event
+from contracts.notifications import NotificationSent
 from contracts.ownership import CommissionHoldChanged, OwnershipChanged, RecallWarned, StaffChanged
 from contracts.sales import InvoiceIssued, NoteDishonoured, NoteReceived, NoteSettled, PaymentReceived
 
@@ -34,6 +35,7 @@ INTERNAL: tuple[type[Event], ...] = (
     ComplaintEscalated,
     ComplaintReopened,
     AccessRecorded,
+    NotificationSent,
 )
 EVENT_TYPES: dict[str, type[Event]] = {e.type: e for e in INBOUND + INTERNAL}
 

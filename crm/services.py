@@ -10,6 +10,7 @@ SERVICES = {
     "complaints": "services.complaints.app",
     "credit": "services.credit.app",
     "ownership": "services.ownership.app",
+    "notifications": "services.notifications.app",
 }
 
 

@@ -1,4 +1,5 @@
-"""The gateway's HTTP face: `/graphql` (GraphiQL on GET from a browser), `/schema.graphql`, `/healthz`, `/readyz`.
+"""The gateway's HTTP face: `/graphql` (GraphiQL on GET from a browser; subscriptions over WebSocket, see
+`gateway.websocket`), `/schema.graphql`, `/healthz`, `/readyz`.
 
 Start-up composes the subgraphs, asking each for its SDL until it answers. Every operation needs a
 valid bearer token before anything is fetched; the one exception is introspection in `dev`, so that
@@ -13,26 +14,27 @@ from contextlib import asynccontextmanager
 
 import anyio
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from graphql import OperationType
 from strawberry.http.ides import get_graphql_ide_html
 
 from chassis import metrics
 from chassis.app import FASTAPI_TELEMETRY, observe_requests
-from chassis.auth import Role, TokenVerifier, mint_token
+from chassis.auth import Principal, Role, TokenVerifier, mint_token
 from chassis.clock import SystemClock
 from chassis.errors import CODES, Unauthenticated
 from chassis.limits import Limits
 from chassis.logs import bind
+from chassis.ratelimit import RateLimiter
 from chassis.service import qualified
 from chassis.settings import Settings
 from chassis.transport import RequestGuard
 from gateway import jsonio
 from gateway.compose import compose
 from gateway.pipeline import Gateway, request_error
-from chassis.ratelimit import RateLimiter
 from gateway.subgraphs import SubgraphClient, fetch_sdls, parse_subgraphs
+from gateway.websocket import Connection
 
 log = logging.getLogger("gateway")
 
@@ -83,6 +85,11 @@ def create_gateway_app(
     observe_requests(app, service)
     limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst) if settings.rate_limit_per_s else None
 
+    async def verify(authorization: str | None) -> Principal:
+        if settings.jwks_url:
+            return await anyio.to_thread.run_sync(verifier.from_header, authorization)  # may fetch the keys
+        return verifier.from_header(authorization)
+
     async def respond(
         request: Request, query: object, variables: object, operation_name: object, *, read_only: bool = False
     ) -> Response:
@@ -95,10 +102,7 @@ def create_gateway_app(
             return _refusal("`variables` must be an object and `operationName` a string", request_id)
         authorization = request.headers.get("authorization")
         try:
-            if settings.jwks_url:
-                caller = await anyio.to_thread.run_sync(verifier.from_header, authorization)  # may fetch the keys
-            else:
-                caller = verifier.from_header(authorization)
+            caller = await verify(authorization)
             bind(user_id=caller.user_id)
             if limiter is not None and (wait_s := limiter.wait_s(caller.user_id)):
                 log.info("request_id=%s rate-limited user=%s", request_id, caller.user_id)
@@ -156,6 +160,10 @@ def create_gateway_app(
         return await respond(
             request, params.get("query"), variables, params.get("operationName"), read_only=True
         )
+
+    @app.websocket("/graphql")
+    async def graphql_socket(websocket: WebSocket) -> None:
+        await Connection(websocket, websocket.app.state.gateway, verify, limiter, settings.max_body_bytes).serve()
 
     @app.get("/schema.graphql")
     async def composed_schema(request: Request) -> Response:

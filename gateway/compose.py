@@ -74,7 +74,8 @@ PUBLIC_NODE = {
     "input": InputObjectTypeDefinitionNode,
     "scalar": ScalarTypeDefinitionNode,
 }
-ROOT_TYPES = {OperationType.QUERY: "Query", OperationType.MUTATION: "Mutation"}
+ROOT_TYPES = {OperationType.QUERY: "Query", OperationType.MUTATION: "Mutation",
+              OperationType.SUBSCRIPTION: "Subscription"}
 
 
 class CompositionError(Exception):
@@ -142,10 +143,8 @@ class _Composer:
         for node in subgraph.document.definitions:
             if isinstance(node, (SchemaDefinitionNode, SchemaExtensionNode)):
                 for op in node.operation_types or ():
-                    expected = ROOT_TYPES.get(op.operation)
-                    if expected is None:
-                        self.problems.append(f"subgraph {subgraph.name}: subscriptions are not supported")
-                    elif op.type.name.value != expected:
+                    expected = ROOT_TYPES[op.operation]
+                    if op.type.name.value != expected:
                         self.problems.append(
                             f"subgraph {subgraph.name}: root type {op.type.name.value} must be "
                             f"named {expected}"

@@ -59,6 +59,18 @@ async def run_plan(
     return run.outcome
 
 
+async def run_event(plan: Plan, clients: Mapping[str, SubgraphClient], variables: Mapping[str, object],
+                    coerced: Mapping[str, object], headers: dict[str, str], body: dict) -> Outcome:
+    """One event of a subscription: the owning subgraph's `next` payload stands for the root fetch's answer, and
+    the plan's other levels (entity fields owned elsewhere) are fetched for it like for any query."""
+    run = _Run(clients, variables, coerced, headers)
+    first, *rest = plan.stages[0]
+    run.absorb(first[0].fetches[0], body)
+    for level in rest:
+        await asyncio.gather(*(run.batch(b) for b in level))
+    return run.outcome
+
+
 class _Run:
     def __init__(self, clients, variables, coerced, headers) -> None:
         self.clients = clients
@@ -84,10 +96,18 @@ class _Run:
                 batch.document, self._variables(batch), self.headers, read_only=batch.read_only
             )
         except SubgraphError as e:
-            log.warning("request_id=%s %s", self.headers.get("x-request-id"), e.message)
-            for key in fetch.field_keys:
-                self._place(self.outcome.data, [key], _gateway_error(e, [key]))
+            self.failed(fetch, e)
             return
+        self.absorb(fetch, body)
+
+    def failed(self, fetch: Fetch, error: SubgraphError) -> None:
+        """A root fetch got no answer: each of its root fields carries the gateway's error."""
+        log.warning("request_id=%s %s", self.headers.get("x-request-id"), error.message)
+        for key in fetch.field_keys:
+            self._place(self.outcome.data, [key], _gateway_error(error, [key]))
+
+    def absorb(self, fetch: Fetch, body: dict) -> None:
+        """A root fetch's answer (or one event of a subscription) merged into the tree, its errors in place."""
         data = body.get("data")
         if isinstance(data, dict):
             _merge(self.outcome.data, data)

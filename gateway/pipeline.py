@@ -6,7 +6,7 @@ cached; a request then costs its fetches and the shaping of the answer.
 
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 
 from graphql import (
@@ -26,7 +26,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from chassis.graphql import field_of, operation_root_field, variable_path
 from chassis.limits import LimitExceeded, Limits, cost_error, parse_within, shape_errors
-from gateway.execute import run_plan, shape
+from gateway.execute import Outcome, run_event, run_plan, shape
 from gateway.fetches import RESERVED_PREFIX, Plan
 from gateway.plan import PlanError, plan_operation
 from gateway.subgraphs import SubgraphClient
@@ -102,10 +102,6 @@ class Gateway:
                 else "the document has several operations: send operationName"
             )
             return Prepared([request_error(message, "GRAPHQL_VALIDATION_FAILED")])
-        if operation.operation == OperationType.SUBSCRIPTION:
-            return Prepared(
-                [request_error("subscriptions are not supported by the gateway", "GRAPHQL_VALIDATION_FAILED")]
-            )
         prepared = Prepared(
             document=document,
             operation=operation,
@@ -123,6 +119,36 @@ class Gateway:
         self, prepared: Prepared, variables: Mapping[str, object] | None, headers: dict[str, str]
     ) -> dict:
         """The response for a prepared operation; `headers` go to every subgraph request."""
+        if prepared.operation is not None and prepared.operation.operation == OperationType.SUBSCRIPTION:
+            return {"errors": [request_error("a subscription needs a WebSocket: graphql-transport-ws at /graphql",
+                                             "BAD_REQUEST")]}
+        admitted = self._admit(prepared, variables)
+        if isinstance(admitted, dict):
+            return admitted
+        variables, coerced = admitted
+        outcome = await run_plan(prepared.plan, self.clients, variables, coerced, headers)
+        return self._shape(prepared, outcome, variables)
+
+    async def subscribe(
+        self, prepared: Prepared, variables: Mapping[str, object] | None, headers: dict[str, str],
+        connection_params: dict[str, object],
+    ) -> AsyncIterator[dict]:
+        """Each event of a subscription as the client's response: the owning subgraph's event, with the fields
+        other subgraphs own fetched for it (`headers` go to those requests, `connection_params` to the owner)."""
+        admitted = self._admit(prepared, variables)
+        if isinstance(admitted, dict):
+            yield admitted
+            return
+        variables, coerced = admitted
+        root = prepared.plan.stages[0][0][0]
+        forwarded = {n: variables[n] for n in root.variable_names if n in variables}
+        async for body in self.clients[root.subgraph].subscribe(root.document, forwarded, connection_params):
+            outcome = await run_event(prepared.plan, self.clients, variables, coerced, headers, body)
+            yield self._shape(prepared, outcome, variables)
+
+    def _admit(self, prepared: Prepared, variables: Mapping[str, object] | None
+               ) -> tuple[dict[str, object], Mapping[str, object]] | dict:
+        """The variables as sent and as coerced, or the response refusing the operation."""
         if prepared.errors:
             return {"errors": prepared.errors}
         variables = dict(variables or {})
@@ -135,7 +161,9 @@ class Gateway:
         if refused := cost_error(self.supergraph.schema, prepared.document, prepared.operation, variables,
                                  self.limits, self.supergraph.list_sizes):
             return {"errors": [refused.formatted]}
-        outcome = await run_plan(prepared.plan, self.clients, variables, coerced.coerced, headers)
+        return variables, coerced.coerced
+
+    def _shape(self, prepared: Prepared, outcome: Outcome, variables: Mapping[str, object]) -> dict:
         operation_name = prepared.operation.name.value if prepared.operation.name else None
         return shape(self.supergraph.schema, prepared.document, operation_name, outcome, variables)
 

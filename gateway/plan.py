@@ -100,7 +100,7 @@ class _Planning:
 
     def plan(self) -> Plan:
         mutation = self.operation.operation == OperationType.MUTATION
-        root_type = self.schema.mutation_type if mutation else self.schema.query_type
+        root_type = self.schema.get_root_type(self.operation.operation)
         roots: list[Fetch] = []
         for node, wrappers in self._root_fields(self.operation.selection_set.selections, ()):
             if node.name.value.startswith("__"):

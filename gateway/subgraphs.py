@@ -1,16 +1,19 @@
 """The subgraphs as the gateway sees them: a name, a URL, one pooled HTTP client each."""
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import aiohttp
 import httpx
 from opentelemetry.trace import SpanKind
 
 from chassis import metrics, tracing
-from gateway import jsonio
+from gateway import jsonio, sockets
 from gateway.compose import CompositionError
 
 log = logging.getLogger("gateway")
@@ -91,6 +94,7 @@ class SubgraphClient:
         self.url = url
         self.timeout_s = timeout_s
         self._in_flight: dict[tuple[bytes, str | None], _Flight] = {}
+        self._in_process = getattr(transport, "app", None)  # an httpx.ASGITransport's app: its sockets too
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout_s) if transport else None
         self._pool = None if transport else aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=KEEPALIVE_S),
@@ -129,6 +133,25 @@ class SubgraphClient:
                 flight.task.cancel()
                 self._land(key, flight)
         return self._answer(status, content)
+
+    async def subscribe(self, document: str, variables: dict[str, object], connection_params: dict[str, object]
+                        ) -> AsyncIterator[dict]:
+        """Each event of a subscription as the subgraph answers it (`{"data"…}` or `{"errors"…}`), on a WebSocket
+        of its own; SubgraphError when the connection fails or drops."""
+        try:
+            async with self._socket() as socket:
+                async for payload in sockets.subscribe(socket, connection_params, document, variables):
+                    yield payload
+        except (sockets.SocketClosed, aiohttp.ClientError, OSError, TimeoutError, ValueError) as e:
+            raise SubgraphError(self.name, "SUBGRAPH_UNAVAILABLE",
+                                f"subgraph {self.name}'s subscription ended ({type(e).__name__}: {e})") from e
+
+    def _socket(self) -> contextlib.AbstractAsyncContextManager[sockets.Socket]:
+        if self._in_process is not None:
+            return sockets.asgi_socket(self._in_process, urlsplit(self.url).path)
+        if self._pool is None:
+            raise SubgraphError(self.name, "SUBGRAPH_UNAVAILABLE", f"subgraph {self.name} serves no WebSocket here")
+        return sockets.network_socket(self._pool, self.url)
 
     @property
     def waiting(self) -> int:

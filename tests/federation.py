@@ -24,6 +24,7 @@ class Federation:
     subgraphs: dict[str, GraphQL]
     services: dict[str, Service[Any, Any]]
     clock: FixedClock
+    gateway_app: Any  # for a WebSocket to the gateway (gateway.sockets.asgi_socket)
 
 
 @contextlib.asynccontextmanager
@@ -50,7 +51,8 @@ async def federation(mongo_url: str, amqp_url: str, unique: str, names: tuple[st
                 for name, transport in {**transports, "gateway": httpx.ASGITransport(app=gateway)}.items()}
             services = {name: app.state.crm["service"] for name, app in apps.items()}
             yield Federation(GraphQL(clients.pop("gateway"), bearer),
-                             {name: GraphQL(client, bearer) for name, client in clients.items()}, services, clock)
+                             {name: GraphQL(client, bearer) for name, client in clients.items()}, services, clock,
+                             gateway)
             for service in services.values():  # let the relays go idle before the lifespans stop them
                 await eventually(lambda s=service: _empty(s.database.outbox), timeout_s=10)
     finally:

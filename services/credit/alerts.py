@@ -48,13 +48,6 @@ def role_of(recipient: str) -> tuple[str, str | None]:
     return role, region or None
 
 
-def recipient_keys(user_id: str, roles: list[str], region: str | None) -> list[str]:
-    """What an alert names when it is meant for this person: them, their roles, their roles here."""
-    keys = [user_id, *roles]
-    keys += [f"{role}:{region}" for role in roles if region]
-    return keys
-
-
 @dataclass(frozen=True)
 class Alert:
     """CRD-3: exposure crossed `level` % of the limit going up."""

@@ -13,7 +13,7 @@ import strawberry
 from chassis.errors import Invalid
 from chassis.graphql import ServiceSchema
 from chassis.scalars import Fen
-from services.credit import alerts, approval, domain, handlers, ledger, limits, policy
+from services.credit import approval, domain, handlers, ledger, limits, policy
 from services.credit.jobs import quarterly_review
 from services.credit.schema_types import (
     CountermeasuresInput,
@@ -86,9 +86,7 @@ class Query:
     @strawberry.field(description="CRD-3: the caller's own alerts (as the salesperson, by role, by region)")
     async def credit_alerts(self, info: Info, customer_id: strawberry.ID | None = None,
                             first: int = 50) -> list[CreditAlert]:
-        p = info.context.caller
-        keys = alerts.recipient_keys(p.user_id, sorted(p.roles), p.region)
-        stored = await info.context.service.store.alerts_for(keys, str(customer_id) if customer_id else None,
+        stored = await info.context.service.store.alerts_for(info.context.caller.addresses, str(customer_id) if customer_id else None,
                                                              first_of(first))
         visible = await _visible(info, [a.alert.customer_id for a in stored])
         return [CreditAlert.from_domain(a) for a in stored if a.alert.customer_id in visible]

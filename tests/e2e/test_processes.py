@@ -1,17 +1,24 @@
 """The processes as people start them: `crm dev` (make run) and `crm serve customer` (compose)."""
 
+import asyncio
+import contextlib
+import itertools
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
+import aiohttp
 import httpx
 
 from chassis.embedded import EmbeddedMongo, free_port
+from gateway.sockets import network_socket, subscribe
 from services.credit.settings import DEV_INTAKE_TOKEN
-from tests.support import PARTITIONS, delete_services, eventually
+from tests.support import PARTITIONS, START, delete_services, eventually, publish_as_outsider
 
 CRM = [sys.executable, "-m", "crm.cli"]
 
@@ -170,3 +177,57 @@ async def _gateway_and_subgraph_agree(tmp_path: Path, mongo_url: str, amqp_url: 
                     assert through == direct
     finally:
         await delete_services(amqp_url, f"customer.{unique}")
+
+
+async def test_a_subscription_through_the_gateway_process_receives_a_notification_over_real_websockets(
+        tmp_path: Path, amqp_url: str, unique: str) -> None:
+    with own_store(tmp_path) as mongo_url:
+        await _subscribe_through_the_gateway(tmp_path, mongo_url, amqp_url, unique)
+
+
+async def _subscribe_through_the_gateway(tmp_path: Path, mongo_url: str, amqp_url: str, unique: str) -> None:
+    """`crm serve notifications` and `crm serve gateway` as compose runs them: the client's WebSocket to the
+    gateway, the gateway's to the subgraph, the subgraph hearing `notification.sent` on RabbitMQ."""
+    port, gateway_port = free_port(), free_port()
+    env = {"MONGO_URL": mongo_url, "AMQP_URL": amqp_url, "CRM_INSTANCE": unique, "QUEUE_EXPIRES_S": "300",
+           "PARTITIONS": str(PARTITIONS), "OUTBOX_POLL_S": "0.2"}
+    subgraphs = f"notifications=http://127.0.0.1:{port}/graphql"
+    owner = f"rep-{unique}"
+    try:
+        with running(["serve", "notifications"], {**env, "PORT": str(port)}, port,
+                     tmp_path / "notifications.log") as subgraph, \
+             running(["serve", "gateway"], {**env, "PORT": str(gateway_port), "SUBGRAPHS": subgraphs},
+                     gateway_port, tmp_path / "gateway.log") as gateway:
+            async with httpx.AsyncClient(timeout=10) as client:
+                await eventually(lambda: ready(client, subgraph, tmp_path / "notifications.log"), 30)
+                await eventually(lambda: ready(client, gateway, tmp_path / "gateway.log"), 30)
+            token = crm("token", "--role", "SALES", "--user", owner, "--region", "east")
+            async with aiohttp.ClientSession() as session, \
+                    network_socket(session, f"{gateway}/graphql") as socket:
+                events = subscribe(socket, {"Authorization": f"Bearer {token}"},
+                                   "subscription { notifications { kind message customer { id } } }", {})
+                first = asyncio.ensure_future(anext(events))
+                warning = {"specversion": "1.0", "id": f"warn-{unique}", "source": "ownership",
+                           "type": "ownership.recall_warning", "time": START.isoformat(), "subject": "c-live",
+                           "datacontenttype": "application/json",
+                           "data": {"customerId": "c-live", "ownerId": owner, "expiresAt": START.isoformat(),
+                                    "warnedAt": START.isoformat(), "region": "east"}}
+
+                attempts = itertools.count()
+
+                async def told() -> bool:  # news again (a later expiry) until the subscription is there to hear it
+                    expires = (START + timedelta(seconds=next(attempts))).isoformat()
+                    await publish_as_outsider(amqp_url, {**warning, "id": f"warn-{uuid.uuid4().hex}",
+                                                         "data": {**warning["data"], "expiresAt": expires}},
+                                              "ownership.recall_warning")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(asyncio.shield(first), 1.0)
+                    return first.done()
+
+                await eventually(told, 30)
+                assert first.result() == {"data": {"notifications": {
+                    "kind": "RECALL_WARNING", "customer": {"id": "c-live"},
+                    "message": "Goes back to the pool on 2026-03-02 unless there is a deal or a sale first"}}}
+                await events.aclose()
+    finally:
+        await delete_services(amqp_url, f"notifications.{unique}")

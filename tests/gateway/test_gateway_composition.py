@@ -119,13 +119,6 @@ def test_fields_whose_owner_no_other_subgraph_can_reach_by_key_are_refused() -> 
             "only Federation 2 subgraphs are supported",
         ),
         (
-            subgraph(
-                "type Query { a: Int } type Subscription { ticks: Int }\n"
-                "extend schema { subscription: Subscription }"
-            ),
-            "subscriptions are not supported",
-        ),
-        (
             subgraph('interface Named @key(fields: "id") { id: ID! } type Query { n: Named }'),
             "entity interfaces are not supported",
         ),
@@ -137,7 +130,6 @@ def test_fields_whose_owner_no_other_subgraph_can_reach_by_key_are_refused() -> 
         "custom directive",
         "progressive override",
         "federation 1",
-        "subscription",
         "entity interface",
     ],
 )

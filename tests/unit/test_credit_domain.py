@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chassis.auth import Principal, Role
 from chassis.clock import add_months, business_date
 from chassis.errors import Invalid, RuleViolation
 from chassis.scalars import fen
-from services.credit.alerts import Alert, AlertLevel, addressed, alert_recipients, recipient_keys, role_of
+from services.credit.alerts import Alert, AlertLevel, addressed, alert_recipients, role_of
 from services.credit.domain import CreditProfile, CreditRating, ReasonCode, Standing, TermsChanged
 from services.credit.emergency import Countermeasure, EmergencyKind, EmergencyStatus, HoldChanged
 from services.credit.ledger import Ageing, Bucket, NoteStatus
@@ -255,7 +256,7 @@ def test_crd_3_credit_sales_to_a_cash_only_customer_alert_up_to_the_sales_manage
 
 
 def test_crd_3_recipient_keys_match_a_person_their_roles_and_their_region() -> None:
-    keys = recipient_keys("u-9", ["FINANCE", "REGION_MANAGER"], "east")
+    keys = Principal("u-9", "u-9", frozenset({Role.FINANCE, Role.REGION_MANAGER}), "east").addresses
     assert {"u-9", "FINANCE", "REGION_MANAGER", "REGION_MANAGER:east"} <= set(keys)
 
 
