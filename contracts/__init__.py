@@ -12,7 +12,13 @@ from contracts.credit import (
 from contracts.customer import CustomerLevelChanged, CustomerRegistered, CustomerTerminated, CustomerUpdated
 from contracts.envelope import Envelope, Event
 from contracts.notifications import NotificationSent
-from contracts.ownership import CommissionHoldChanged, OwnershipChanged, RecallWarned, StaffChanged
+from contracts.ownership import (
+    CaseAwaitingApproval,
+    CommissionHoldChanged,
+    OwnershipChanged,
+    RecallWarned,
+    StaffChanged,
+)
 from contracts.sales import InvoiceIssued, NoteDishonoured, NoteReceived, NoteSettled, PaymentReceived
 
 INBOUND: tuple[type[Event], ...] = (InvoiceIssued, PaymentReceived, NoteReceived, NoteSettled, NoteDishonoured)
@@ -25,6 +31,7 @@ INTERNAL: tuple[type[Event], ...] = (
     CommissionHoldChanged,
     RecallWarned,
     StaffChanged,
+    CaseAwaitingApproval,
     CreditAlertRaised,
     CreditLimitChanged,
     CreditHoldChanged,

@@ -12,7 +12,7 @@ class NotificationSent(Event):
     type = "notification.sent"
     notification_id: str
     recipient_id: str
-    kind: str  # CREDIT_ALERT, COMPLAINT_ESCALATED, RECALL_WARNING, RETURNED_TO_POOL
+    kind: str  # services/notifications/domain.py Kind: CREDIT_ALERT, COMPLAINT_ESCALATED, RECALL_WARNING …
     message: str
     at: AwareDatetime
     customer_id: str | None = None

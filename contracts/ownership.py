@@ -33,6 +33,22 @@ class RecallWarned(Event):
     region: str | None = None
 
 
+class CaseAwaitingApproval(Event):
+    """OWN-7 / OWN-8: every customer of a handover or transfer case is handed over cleanly (successor or pool,
+    summary, receivables): the regional manager of its region may approve it."""
+
+    type = "ownership.case_awaiting_approval"
+    case_id: str
+    kind: str  # HANDOVER, TRANSFER
+    salesperson_id: str
+    region: str | None = None
+    customer_ids: list[str]
+    ready_at: AwareDatetime
+
+    def subject(self) -> str | None:
+        return self.customer_ids[0] if len(self.customer_ids) == 1 else None
+
+
 class StaffChanged(Event):
     """The staff directory: a person's roles, region, manager and department (CMP-2 hand-overs, CMP-4
     escalations, CRD-3 alerts and CUS-5 visit plans follow it)."""

@@ -14,7 +14,7 @@ from enum import StrEnum
 from chassis.clock import business_date
 from contracts.complaints import ComplaintEscalated
 from contracts.credit import CreditAlertRaised
-from contracts.ownership import OwnershipChanged, RecallWarned
+from contracts.ownership import CaseAwaitingApproval, OwnershipChanged, RecallWarned
 
 
 class Kind(StrEnum):
@@ -22,6 +22,7 @@ class Kind(StrEnum):
     COMPLAINT_ESCALATED = "COMPLAINT_ESCALATED"  # CMP-4: a deadline was missed
     RECALL_WARNING = "RECALL_WARNING"  # OWN-1 / OWN-3: a customer goes back to the pool soon
     RETURNED_TO_POOL = "RETURNED_TO_POOL"  # OWN-1 / OWN-3: it went back
+    CASE_AWAITING_APPROVAL = "CASE_AWAITING_APPROVAL"  # OWN-7 / OWN-8: a handover or transfer is ready to decide
 
 
 AUTOMATIC_RECALLS = ("NO_DEAL", "NO_SALE")  # why a customer goes back without its owner asking (OWN-1, OWN-3)
@@ -106,6 +107,20 @@ def for_ownership_change(event: OwnershipChanged) -> list[Notification]:
     return [Notification(event.previous_owner_id, Kind.RETURNED_TO_POOL, f"Went back to the pool: {why}",
                          event.changed_at, f"returned:{event.customer_id}:{event.changed_at.isoformat()}",
                          event.customer_id)]
+
+
+def for_case_awaiting_approval(event: CaseAwaitingApproval) -> list[Notification]:
+    """OWN-7 / OWN-8: the regional managers of the case's region, as a desk: one of them decides it."""
+    desk = f"REGION_MANAGER:{event.region}" if event.region else "REGION_MANAGER"
+    if event.kind == "TRANSFER":
+        message = f"A transfer of a customer from {event.salesperson_id} waits for your approval"
+    else:
+        count = len(event.customer_ids)
+        message = (f"The handover of {event.salesperson_id}'s {count} customer{'s' if count != 1 else ''} "
+                   "waits for your approval")
+    customer_id = event.customer_ids[0] if event.kind == "TRANSFER" and event.customer_ids else None
+    return [Notification(desk, Kind.CASE_AWAITING_APPROVAL, message, event.ready_at,
+                         f"case-ready:{event.case_id}:{event.ready_at.isoformat()}", customer_id)]
 
 
 def wanted(told: list[Notification], preferences: dict[str, Preferences]) -> list[Notification]:

@@ -14,7 +14,7 @@ from chassis.store import UnitOfWork
 from contracts.complaints import ComplaintEscalated
 from contracts.credit import CreditAlertRaised
 from contracts.envelope import Event
-from contracts.ownership import OwnershipChanged, RecallWarned
+from contracts.ownership import CaseAwaitingApproval, OwnershipChanged, RecallWarned
 from services.notifications import domain, policy
 from services.notifications.domain import Kind, Notification, Preferences
 from services.notifications.events import to_contract
@@ -42,7 +42,8 @@ def told(tell: Callable[[Any], list[Notification]]) -> Callable[[Any, Uow], Any]
 
 
 SUBSCRIPTIONS = {CreditAlertRaised: told(domain.for_credit_alert), ComplaintEscalated: told(domain.for_escalation),
-                 RecallWarned: told(domain.for_recall_warning), OwnershipChanged: told(domain.for_ownership_change)}
+                 RecallWarned: told(domain.for_recall_warning), OwnershipChanged: told(domain.for_ownership_change),
+                 CaseAwaitingApproval: told(domain.for_case_awaiting_approval)}
 
 
 async def mark_read(ids: Iterable[str], caller: Principal, uow: Uow) -> int:

@@ -4,10 +4,16 @@ Plain Python: no I/O, no framework; time comes in as `now`.
 
 The clock of an owner's claim (OWN-1, OWN-3): while the customer has never bought, whoever owns it
 has 2 months from taking it to close a deal; once it has bought, 3 months from the later of the
-last sale and taking it. A claim that ran out puts the customer back in the pool at the instant
-it ran out (`expires_at`), whether a sweep or a command notices it first.
+last sale and taking it (a customer level may be given other periods: `RecallPeriods`). A claim that ran
+out puts the customer back in the pool at the instant it ran out (`expires_at`), whether a sweep or a
+command notices it first.
+
+Pools (客户池): one per region, named as the region (`SHARED_POOL` for customers with none), and more where
+configured. A customer goes back automatically to its region's own pool; a salesperson releasing one chooses
+among its region's pools; a salesperson claims from the pools of their own region (and the shared one).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -18,6 +24,7 @@ from chassis.errors import Invalid, RuleViolation
 FIRST_CONTACT_MONTHS = 2  # OWN-1: no deal within 2 months → back to the pool
 NO_SALE_MONTHS = 3  # OWN-3: bought before, no sale for 3 consecutive months → back to the pool
 SYSTEM = "system"
+SHARED_POOL = "shared"  # the pool of customers no region holds: every salesperson may claim from it
 
 
 class Basis(StrEnum):
@@ -45,15 +52,39 @@ class PoolReason(StrEnum):
 
 
 @dataclass(frozen=True)
+class RecallPeriods:
+    """How long an owner keeps a customer without a deal (OWN-1) and, once it bought, without a sale (OWN-3)."""
+
+    no_deal_months: int = FIRST_CONTACT_MONTHS
+    no_sale_months: int = NO_SALE_MONTHS
+
+
+@dataclass(frozen=True)
 class PoolRules:
     """OWN-5, configurable: how many customers one salesperson may own; the previous owner's cooldown; how many
-    pool customers one salesperson may claim in a day (so one person cannot empty the pool at once)."""
+    pool customers one salesperson may claim in a day (so one person cannot empty the pool at once); recall
+    periods by customer level; the pools of each region beyond its own."""
 
     max_customers: int = 200
     cooldown_days: int = 30
     claims_per_day: int = 10
     protected_per_salesperson: int = 5
     recall_warning_days: int = 7
+    recall_periods: Mapping[str, RecallPeriods] = field(default_factory=dict)  # customer level → its periods
+    more_pools: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # region → its pools beyond its own
+
+    def periods_for(self, level: str | None) -> RecallPeriods:
+        return self.recall_periods.get(level or "", RecallPeriods())
+
+    def pools_of(self, region: str | None) -> tuple[str, ...]:
+        """A region's pools, its own first."""
+        own = home_pool(region)
+        return (own, *(p for p in self.more_pools.get(own, ()) if p != own))
+
+
+def home_pool(region: str | None) -> str:
+    """Where a customer of `region` goes back to on its own."""
+    return region or SHARED_POOL
 
 
 @dataclass(frozen=True)
@@ -136,6 +167,11 @@ class Ownership:
     since: datetime  # since the current owner holds it on its basis, or since it is in the pool
     region: str | None = None
     card_version: int = 0  # the customer card's version the region was taken from
+    pool: str | None = None  # the pool it is in (None while owned; None in the pool: its region's own)
+    level: str | None = None  # the customer's level (CUS-3), which may keep other recall periods
+    level_changed_at: datetime | None = None
+    periods: RecallPeriods = RecallPeriods()
+    regraded_at: datetime | None = None  # a level's shorter periods recall it no earlier than this
     owner_id: str | None = None
     basis: Basis | None = None  # None: in the pool and never owned
     pool_reason: PoolReason | None = PoolReason.UNOWNED
@@ -178,11 +214,16 @@ class Ownership:
         if self.owner_id is None or self.terminated or self.protection is not None:
             return None
         if not self.has_bought:
-            runs_out = add_months(self.since, FIRST_CONTACT_MONTHS)
+            runs_out = add_months(self.since, self.periods.no_deal_months)
         else:
             active = max(t for t in (self.since, self.first_deal_at, self.last_sale_at) if t is not None)
-            runs_out = add_months(active, NO_SALE_MONTHS)
-        return max(runs_out, self.protection_lifted_at) if self.protection_lifted_at else runs_out
+            runs_out = add_months(active, self.periods.no_sale_months)
+        return max(t for t in (runs_out, self.protection_lifted_at, self.regraded_at) if t is not None)
+
+    @property
+    def current_pool(self) -> str:
+        """The pool it is in, or the one it goes back to when its claim runs out."""
+        return (self.pool if self.owner_id is None and self.pool else None) or home_pool(self.region)
 
     def is_live(self, at: datetime) -> bool:
         """An owner's claim that has not run out at `at`."""
@@ -248,15 +289,40 @@ class Ownership:
         """OWN-3: the last sale restarts the 3-month clock."""
         self.last_sale_at = issued_at if self.last_sale_at is None else max(self.last_sale_at, issued_at)
 
+    def regrade(self, level: str | None, at: datetime, rules: PoolRules) -> None:
+        """The customer's level changed (CUS-3): its claim keeps the periods of the new level from now on. One
+        made shorter never runs out in the past: at the earliest `recall_warning_days` after the change, so that
+        its owner is warned first. An older change told late is ignored."""
+        if self.level_changed_at is not None and at <= self.level_changed_at:
+            return
+        before = self.expires_at
+        self.level, self.level_changed_at, self.periods = level, at, rules.periods_for(level)
+        after = self.expires_at
+        if before is not None and after is not None and after < before:
+            self.regraded_at = max(after, at + timedelta(days=rules.recall_warning_days))
+
+    def relocate(self, region: str | None, rules: PoolRules) -> None:
+        """The customer moved to another region: a pool customer in a pool the new region does not have goes to
+        the new region's own."""
+        self.region = region
+        if self.owner_id is None and self.pool is not None and self.pool not in rules.pools_of(region):
+            self.pool = home_pool(region)
+
     def terminate(self) -> None:
         """CUS-8: an archived customer leaves the pool and its claim stops running; history stays."""
         self.terminated = True
 
     # -- commands: OWN-4, OWN-5, OWN-6, OWN-9 -------------------------------------------------------
 
-    def claim(self, salesperson_id: str, load: Load, rules: PoolRules, now: datetime) -> Change:
-        """OWN-5: any salesperson may claim a pool customer, within the cap and outside their cooldown."""
+    def claim(self, salesperson_id: str, salesperson_region: str | None, load: Load, rules: PoolRules,
+              now: datetime) -> Change:
+        """OWN-5: a salesperson may claim a customer in their region's pools (or the shared one), within the cap
+        and outside their cooldown."""
         self._refuse_unless_in_pool("OWN-5", "only pool customers can be claimed")
+        mine = rules.pools_of(salesperson_region)
+        if self.current_pool not in (*mine, SHARED_POOL):
+            raise RuleViolation("OWN-5", f"it is in the pool {self.current_pool}: you claim from the pools of "
+                                f"your region ({', '.join(mine)})", pool=self.current_pool, yourPools=list(mine))
         until = self.cooldown_until(salesperson_id, rules)
         if until is not None and now < until:
             raise RuleViolation(
@@ -314,12 +380,16 @@ class Ownership:
                 return
         raise RuleViolation("OWN-6", "no return of this customer from you is waiting for a report")
 
-    def release(self, report: Report, *, by: str, now: datetime) -> Change:
-        """OWN-6: back to the pool by hand, with the report (situation, contacts, progress)."""
+    def release(self, report: Report, pool: str | None, rules: PoolRules, *, by: str, now: datetime) -> Change:
+        """OWN-6: back to the pool by hand, with the report (situation, contacts, progress), into the pool of its
+        region the releaser chose (default: the region's own)."""
         if self.owner_id is None:
             raise RuleViolation("OWN-6", "the customer is already in the pool", poolReason=_value(self.pool_reason))
+        allowed = rules.pools_of(self.region)
+        if pool is not None and pool not in allowed:
+            raise Invalid("pool", f"is not a pool of the customer's region; choose one of {', '.join(allowed)}")
         self.pending_report = None
-        return self._to_pool(PoolReason.RELEASED, by=by, at=now, report=report)
+        return self._to_pool(PoolReason.RELEASED, by=by, at=now, report=report, pool=pool)
 
     def mark_problem(self, reason: str, *, by: str, now: datetime) -> Change:
         """OWN-5: a problem customer (问题客户) goes to the pool, where every salesperson can follow it, with the
@@ -357,15 +427,16 @@ class Ownership:
     def _to_owner(self, owner_id: str, basis: Basis, *, by: str, at: datetime, note: str | None = None,
                   receivables_fen: int | None = None) -> Change:
         change = Change(self.owner_id, owner_id, basis, at, by, note=note, receivables_fen=receivables_fen)
-        self.owner_id, self.basis, self.since, self.pool_reason = owner_id, basis, at, None
+        self.owner_id, self.basis, self.since, self.pool_reason, self.pool = owner_id, basis, at, None, None
         self.pending_report = None
-        self.protection = self.protection_lifted_at = None
+        self.protection = self.protection_lifted_at = self.regraded_at = None
         return self._changed(change)
 
     def _to_pool(self, reason: PoolReason, *, by: str, at: datetime, report: Report | None,
-                 note: str | None = None, receivables_fen: int | None = None) -> Change:
+                 note: str | None = None, receivables_fen: int | None = None, pool: str | None = None) -> Change:
         change = Change(self.owner_id, None, Basis.LAPSE, at, by, reason=reason, report=report, note=note,
                         receivables_fen=receivables_fen)
+        self.pool = pool or home_pool(self.region)
         self.owner_id, self.basis, self.since, self.pool_reason = None, Basis.LAPSE, at, reason
         self.protection = self.protection_lifted_at = None
         return self._changed(change)

@@ -1,13 +1,20 @@
 """What ownership tells the world: each domain event of an ownership or a handover case as its contract."""
 
 from contracts.envelope import Event
-from contracts.ownership import CommissionHoldChanged, OwnershipChanged, RecallWarned, StaffChanged
+from contracts.ownership import (
+    CaseAwaitingApproval,
+    CommissionHoldChanged,
+    OwnershipChanged,
+    RecallWarned,
+    StaffChanged,
+)
 from services.ownership import handover
 from services.ownership.domain import OwnerChanged, RecallWarning
 from services.ownership.staff import StaffSaved
 
 
-def to_contract(event: OwnerChanged | RecallWarning | handover.CommissionHoldChanged | StaffSaved) -> Event:
+def to_contract(event: OwnerChanged | RecallWarning | handover.CommissionHoldChanged | handover.AwaitingApproval
+                | StaffSaved) -> Event:
     match event:
         case OwnerChanged(change=change):  # OWN-10
             return OwnershipChanged(
@@ -21,6 +28,10 @@ def to_contract(event: OwnerChanged | RecallWarning | handover.CommissionHoldCha
         case handover.CommissionHoldChanged():  # OWN-7 / OWN-8
             return CommissionHoldChanged(salesperson_id=event.salesperson_id, case_id=event.case_id,
                                          on_hold=event.on_hold, reason=event.reason, changed_at=event.at)
+        case handover.AwaitingApproval():  # OWN-7 / OWN-8
+            return CaseAwaitingApproval(case_id=event.case_id, kind=event.kind.value, salesperson_id=event.salesperson_id,
+                                        region=event.region, customer_ids=list(event.customer_ids),
+                                        ready_at=event.at)
         case StaffSaved(member=member):  # the staff directory
             return StaffChanged(user_id=member.id, name=member.name, roles=[str(r) for r in member.roles],
                                 region=member.region, manager_id=member.manager_id,

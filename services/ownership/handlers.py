@@ -13,7 +13,7 @@ from chassis.errors import Conflict, Forbidden, NotFound, RuleViolation
 from chassis.service import Service
 from chassis.store import UnitOfWork
 from contracts.credit import CreditReceivablesChanged
-from contracts.customer import CustomerRegistered, CustomerTerminated, CustomerUpdated
+from contracts.customer import CustomerLevelChanged, CustomerRegistered, CustomerTerminated, CustomerUpdated
 from contracts.sales import InvoiceIssued, PaymentReceived
 from services.ownership import policy
 from services.ownership.domain import (
@@ -84,8 +84,18 @@ async def on_customer_updated(event: CustomerUpdated, uow: Uow) -> None:
     """The customer's region decides who may assign it (OWN-9) and where it shows in the pool."""
     ownership = await uow.store.get(event.customer_id)
     if event.version > ownership.card_version:  # an older update arriving late is ignored
-        ownership.region, ownership.card_version = event.region, event.version
+        ownership.relocate(event.region, uow.settings.pool_rules)
+        ownership.card_version = event.version
         await _save(ownership, lapsed(ownership, uow.now()), uow)
+
+
+async def on_customer_level_changed(event: CustomerLevelChanged, uow: Uow) -> None:
+    """A customer level may keep other recall periods (OWNERSHIP_RECALL_MONTHS); a claim that ran out before the
+    change went back to the pool first."""
+    ownership = await uow.store.get(event.customer_id)
+    changes = lapsed(ownership, event.changed_at)
+    ownership.regrade(event.new_level, event.changed_at, uow.settings.pool_rules)
+    await _save(ownership, [*changes, *lapsed(ownership, uow.now())], uow)
 
 
 async def on_customer_terminated(event: CustomerTerminated, uow: Uow) -> None:
@@ -111,6 +121,7 @@ SUBSCRIPTIONS = {
     PaymentReceived: on_payment_received,
     InvoiceIssued: on_invoice_issued,
     CustomerUpdated: on_customer_updated,
+    CustomerLevelChanged: on_customer_level_changed,
     CustomerTerminated: on_customer_terminated,
     CreditReceivablesChanged: on_receivables_changed,
 }
@@ -150,7 +161,8 @@ async def claim_customer(customer_id: str, claimant: Principal, uow: Uow) -> Own
     now = uow.now()
     changes = lapsed(ownership, now)
     refuse_over_daily_claims(claimant.user_id, await uow.store.claimed_on(claimant.user_id, now), rules)
-    changes.append(ownership.claim(claimant.user_id, await uow.store.load_of(claimant.user_id), rules, now))
+    changes.append(ownership.claim(claimant.user_id, seller.region, await uow.store.load_of(claimant.user_id), rules,
+                                   now))
     stage(ownership, changes, uow)
     uow.store.refuse_over_cap_at_commit(claimant.user_id, 1, rules, uow)
     uow.store.record_claim(claimant.user_id, customer_id, now, rules, uow)
@@ -170,14 +182,16 @@ async def claim_customer(customer_id: str, claimant: Principal, uow: Uow) -> Own
     return ownership
 
 
-async def release_customer(customer_id: str, report: ReportFields, by: Principal, uow: Uow
+async def release_customer(customer_id: str, report: ReportFields, pool: str | None, by: Principal, uow: Uow
                            ) -> Ownership:
-    """OWN-6: back to the pool by hand with the report; a salesperson releases only their own."""
+    """OWN-6: back to the pool by hand with the report, into the pool of its region chosen (default: the region's
+    own); a salesperson releases only their own."""
     ownership = await uow.store.get(customer_id)
     now = uow.now()
     changes = lapsed(ownership, now)
     policy.require_may_release(by, ownership)
-    changes.append(ownership.release(report.filed(by.user_id, now), by=by.user_id, now=now))
+    changes.append(ownership.release(report.filed(by.user_id, now), pool, uow.settings.pool_rules, by=by.user_id,
+                                     now=now))
     await _save(ownership, changes, uow)
     return ownership
 

@@ -59,6 +59,18 @@ class CommissionHoldChanged:
     at: datetime
 
 
+@dataclass(frozen=True)
+class AwaitingApproval:
+    """OWN-7 / OWN-8: every customer of the case is handed over cleanly; the regional manager may decide."""
+
+    case_id: str
+    kind: "CaseKind"
+    salesperson_id: str
+    region: str | None
+    customer_ids: tuple[str, ...]
+    at: datetime
+
+
 @dataclass
 class HandoverCase:
     id: str
@@ -75,7 +87,8 @@ class HandoverCase:
     note: str | None = None
     staying: bool = False  # OWN-7: rejected because the salesperson stays after all: nothing to hand over
     version: int = 0
-    events: list[CommissionHoldChanged] = field(default_factory=list, repr=False, compare=False)  # new, not stored
+    events: list[CommissionHoldChanged | AwaitingApproval] = field(default_factory=list, repr=False,
+                                                                     compare=False)  # new, not stored
 
     @classmethod
     def handover(cls, id: str, salesperson_id: str, region: str | None, customer_ids: list[str], *, by: str,
@@ -84,6 +97,7 @@ class HandoverCase:
         case = cls(id, CaseKind.HANDOVER, CaseReason.LEAVING, salesperson_id, region, by, now,
                    [Item(c) for c in sorted(customer_ids)])
         case._hold_may_change(False, now)
+        case._ready_may_change(False, now)
         return case
 
     @classmethod
@@ -99,6 +113,7 @@ class HandoverCase:
         case = cls(id, CaseKind.TRANSFER, reason, salesperson_id, region, by, now)
         case.items = [_with_ledger(_checked(item), ledger_fen, "OWN-8")]
         case._hold_may_change(False, now)
+        case._ready_may_change(False, now)
         return case
 
     @property
@@ -124,7 +139,7 @@ class HandoverCase:
         """Fill in (or correct) one customer's successor and summary; the receivables are credit's ledger's
         (`ledger_fen`), and a figure typed beside them must agree (货款情况汇报清楚)."""
         self._refuse_unless_open()
-        held = self.commission_on_hold
+        held, ready = self.commission_on_hold, not self.incomplete()
         item = _with_ledger(_checked(item), ledger_fen, self.rule)
         if self.kind is CaseKind.TRANSFER:
             current = self.items[0]
@@ -138,6 +153,7 @@ class HandoverCase:
         self.items = [i for i in self.items if i.customer_id != item.customer_id] + [item]
         self.items.sort(key=lambda i: i.customer_id)
         self._hold_may_change(held, now)
+        self._ready_may_change(ready, now)
 
     def approve(self, owned_now: set[str], *, by: str, now: datetime) -> list[Item]:
         """The regional manager approves once every customer is handed over cleanly; returns the moves."""
@@ -178,6 +194,12 @@ class HandoverCase:
             missing = self.incomplete()
             reason = f"{self.kind.value.lower()} open" + (f", incomplete: {', '.join(missing)}" if missing else "")
         self.events.append(CommissionHoldChanged(self.salesperson_id, self.id, self.commission_on_hold, reason, now))
+
+    def _ready_may_change(self, ready: bool, now: datetime) -> None:
+        """Tell the approvers when the case becomes ready for their decision."""
+        if not ready and not self.incomplete():
+            self.events.append(AwaitingApproval(self.id, self.kind, self.salesperson_id, self.region,
+                                                tuple(i.customer_id for i in self.items), now))
 
     def _refuse_unless_open(self) -> None:
         if self.status is not CaseStatus.OPEN:

@@ -46,9 +46,15 @@ class Query(HandoverQuery):
     async def pool(self, info: Info, filter: PoolFilter | None = None, first: int | None = 20,
                    after: str | None = None) -> Connection[Customer]:
         service = info.context.service
-        where = Where(region=filter.region, reason=filter.reason) if filter else Where()
+        where = Where(region=filter.region, reason=filter.reason, pool=filter.pool) if filter else Where()
         found, page = await service.store.pool(where, 20 if first is None else first, after, service.clock.now())
         return Connection.of([Customer(id=strawberry.ID(o.customer_id), loaded=o) for o in found], page)
+
+    @strawberry.field(description="A region's pools, its own first (default: the caller's region): where its "
+                                  "customers may be released to and claimed from")
+    async def pools(self, info: Info, region: str | None = None) -> list[str]:
+        chosen = region if region is not None else info.context.caller.region
+        return list(info.context.service.settings.pool_rules.pools_of(chosen))
 
     @strawberry.field
     async def salesperson(self, info: Info, id: strawberry.ID) -> Salesperson | None:
@@ -78,10 +84,10 @@ class Mutation(HandoverMutation):
         return Ownership.shown(info, claimed)
 
     @strawberry.mutation(description="OWN-6: back to the pool with a report; a salesperson releases only their own")
-    async def release_customer(self, info: Info, customer_id: strawberry.ID, report: ReleaseReportInput
-                               ) -> Ownership:
+    async def release_customer(self, info: Info, customer_id: strawberry.ID, report: ReleaseReportInput,
+                               pool: str | None = None) -> Ownership:
         released = await info.context.service.run(lambda uow: handlers.release_customer(
-            str(customer_id), _report(report), info.context.caller, uow))
+            str(customer_id), _report(report), pool, info.context.caller, uow))
         return Ownership.shown(info, released)
 
     @strawberry.mutation(description="The owner keeps one of their customers out of automatic recall (OWN-1 / "

@@ -95,8 +95,10 @@ class Ownership:
     basis: OwnershipBasis | None = strawberry.field(description="null: in the pool and never owned")
     since: datetime
     expires_at: datetime | None = strawberry.field(
-        description="OWN-1/OWN-3: when the claim runs out (2 months without a deal, 3 without a sale)")
+        description="OWN-1/OWN-3: when the claim runs out (2 months without a deal, 3 without a sale, unless its "
+                    "level keeps other periods)")
     in_pool: bool
+    pool: str | None = strawberry.field(description="the pool it is in; null while owned")
     protected: bool = strawberry.field(description="kept out of automatic recall by its owner (expiresAt is null)")
     pool_reason: PoolReason | None
     region: str | None
@@ -124,6 +126,7 @@ class Ownership:
         return cls(
             customer_id=strawberry.ID(o.customer_id), owner_id=strawberry.ID(o.owner_id) if o.owner_id else None,
             basis=o.basis, since=o.since, expires_at=o.expires_at, in_pool=o.in_pool,
+            pool=o.current_pool if o.in_pool else None,
             protected=o.protection is not None, pool_reason=o.pool_reason,
             region=o.region, first_deal_at=o.first_deal_at, last_sale_at=o.last_sale_at, version=o.version,
             history=[OwnershipChange(from_=c.from_owner, to=c.to_owner, basis=c.basis, when=c.at, by=c.by,
@@ -245,6 +248,7 @@ class AssignmentCandidate:
 class PoolFilter:
     region: str | None = None
     reason: PoolReason | None = None
+    pool: str | None = strawberry.field(default=None, description="one pool (see `pools`)")
 
 
 @strawberry.input(description="OWN-6: situation, contacts, how far talks went")

@@ -34,6 +34,7 @@ from services.ownership.domain import (
     PoolReason,
     PoolRules,
     Protection,
+    RecallPeriods,
     Report,
     Salesperson,
     refuse_over_cap,
@@ -47,6 +48,7 @@ from services.ownership.staff import StaffMember
 class PoolFilter:
     region: str | None = None
     reason: PoolReason | None = None
+    pool: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ class OwnershipStore:
         self.claims = db["claims"]  # one document per pool claim: the daily limit counts them
 
     async def ensure_indexes(self) -> None:
-        for name in ("owner_id", "expires_at", "available_at", "region", "protected_by"):
+        for name in ("owner_id", "expires_at", "available_at", "region", "protected_by", "listed_pool"):
             await self.ownerships.create_index([(name, ASCENDING)])
         await self.salespeople.create_index([("region", ASCENDING)])
         await self.claims.create_index([("salesperson_id", ASCENDING), ("day", ASCENDING)])
@@ -105,6 +107,8 @@ class OwnershipStore:
             query["region"] = where.region
         if where.reason is not None:
             query["listed_reason"] = where.reason.value
+        if where.pool is not None:
+            query["listed_pool"] = where.pool
         found = await page_of(self.ownerships, query, by="available_at", first=first, after=after)
         return [to_ownership(d) for d in found.documents], found
 
@@ -329,6 +333,11 @@ def to_document(o: Ownership) -> dict[str, Any]:
         "_id": o.customer_id,
         "region": o.region,
         "card_version": o.card_version,
+        "pool": o.pool,
+        "level": o.level,
+        "level_changed_at": o.level_changed_at,
+        "periods": vars(o.periods),
+        "regraded_at": o.regraded_at,
         "owner_id": o.owner_id,
         "basis": _v(o.basis),
         "since": o.since,
@@ -346,6 +355,7 @@ def to_document(o: Ownership) -> dict[str, Any]:
         "expires_at": o.expires_at,
         "available_at": o.available_at(),
         "listed_reason": _v(o.pool_reason if o.in_pool else o.lapse_reason()),
+        "listed_pool": o.current_pool,
         "protected_by": o.owner_id if o.protection else None,
     }
 
@@ -356,6 +366,11 @@ def to_ownership(d: dict[str, Any]) -> Ownership:
         since=d["since"],
         region=d.get("region"),
         card_version=d.get("card_version", 0),
+        pool=d.get("pool"),
+        level=d.get("level"),
+        level_changed_at=d.get("level_changed_at"),
+        periods=RecallPeriods(**d["periods"]) if d.get("periods") else RecallPeriods(),
+        regraded_at=d.get("regraded_at"),
         owner_id=d.get("owner_id"),
         basis=Basis(d["basis"]) if d.get("basis") else None,
         pool_reason=PoolReason(d["pool_reason"]) if d.get("pool_reason") else None,

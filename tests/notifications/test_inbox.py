@@ -11,6 +11,7 @@ from chassis.clock import FixedClock
 from chassis.service import Service
 from contracts.credit import CreditAlertRaised
 from contracts.envelope import Envelope
+from contracts.ownership import CaseAwaitingApproval
 from services.notifications.app import create_app
 from tests.support import START, GraphQL, delete_services, eventually, listening, serving, settings_for, token
 
@@ -103,3 +104,16 @@ async def test_muted_kinds_and_customers_are_not_delivered_and_an_empty_list_unm
     assert (await page(gql))["myNotifications"]["totalCount"] == 1
     kept = (await gql.data(MUTE, {"customers": []}))["setNotificationPreferences"]
     assert kept == {"mutedKinds": ["CREDIT_ALERT"], "mutedCustomerIds": []}
+
+
+async def test_own_7_a_handover_ready_for_approval_is_in_the_inbox_of_the_regions_managers_only(inbox) -> None:
+    gql, service = inbox
+    ready = CaseAwaitingApproval(case_id="case-1", kind="HANDOVER", salesperson_id="rep-9", region="east",
+                                 customer_ids=["c1", "c2", "c3"], ready_at=START)
+    await service.deliver(Envelope.wrap(ready, source="ownership", time=START))
+    east, west = token("REGION_MANAGER", user="rm-e", region="east"), token("REGION_MANAGER", user="rm-w",
+                                                                            region="west")
+    [told] = (await page(gql, east))["myNotifications"]["edges"]
+    assert told["node"]["kind"] == "CASE_AWAITING_APPROVAL" and "rep-9's 3 customers" in told["node"]["message"]
+    assert (await page(gql, west))["myNotifications"]["totalCount"] == 0
+    assert (await page(gql))["myNotifications"]["totalCount"] == 0  # not the salesperson's to decide

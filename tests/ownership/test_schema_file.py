@@ -8,7 +8,7 @@ def test_ownership_subgraph_keeps_the_public_contract() -> None:
     for line in ('type Customer @key(fields: "id")',
                  "pool(filter: PoolFilter = null, first: Int = 20, after: String = null): CustomerConnection!",
                  "claimCustomer(customerId: ID!): Ownership!",
-                 "releaseCustomer(customerId: ID!, report: ReleaseReportInput!): Ownership!",
+                 "releaseCustomer(customerId: ID!, report: ReleaseReportInput!, pool: String = null): Ownership!",
                  "assignCustomer(customerId: ID!, salespersonId: ID!): Ownership!",
                  "ownership: Ownership", "ownerId: ID", "expiresAt: DateTime", "inPool: Boolean!"):
         assert line in sdl, line

@@ -5,10 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 from contracts.complaints import ComplaintEscalated
 from contracts.credit import CreditAlertRaised
-from contracts.ownership import OwnershipChanged, RecallWarned
+from contracts.ownership import CaseAwaitingApproval, OwnershipChanged, RecallWarned
 from services.notifications.domain import (
     Kind,
     Preferences,
+    for_case_awaiting_approval,
     for_credit_alert,
     for_escalation,
     for_ownership_change,
@@ -82,3 +83,14 @@ def test_muted_kinds_and_customers_are_not_delivered_to_whoever_muted_them_only(
     assert wanted(told, {}) == told
     kept = Preferences("p", frozenset({Kind.CREDIT_ALERT}), frozenset({"c1"}))
     assert kept.changed(None, []) == Preferences("p", frozenset({Kind.CREDIT_ALERT}), frozenset())
+
+
+def test_own_7_own_8_a_case_ready_for_approval_goes_to_the_regions_managers_desk() -> None:
+    [handover] = for_case_awaiting_approval(CaseAwaitingApproval(
+        case_id="k1", kind="HANDOVER", salesperson_id="rep-1", region="east", customer_ids=["c1", "c2"], ready_at=AT))
+    assert (handover.recipient_id, handover.kind) == ("REGION_MANAGER:east", Kind.CASE_AWAITING_APPROVAL)
+    assert handover.message == "The handover of rep-1's 2 customers waits for your approval"
+    assert handover.customer_id is None
+    [transfer] = for_case_awaiting_approval(CaseAwaitingApproval(
+        case_id="k2", kind="TRANSFER", salesperson_id="rep-1", region=None, customer_ids=["c1"], ready_at=AT))
+    assert (transfer.recipient_id, transfer.customer_id) == ("REGION_MANAGER", "c1")

@@ -17,12 +17,13 @@ from services.ownership.domain import (
     Ownership,
     PoolReason,
     PoolRules,
+    RecallPeriods,
     RecallWarning,
     Report,
     Salesperson,
     suggest_assignees,
 )
-from services.ownership.handover import CaseReason, CaseStatus, HandoverCase, Item
+from services.ownership.handover import AwaitingApproval, CaseKind, CaseReason, CaseStatus, HandoverCase, Item
 from services.ownership.staff import StaffMember
 
 # -- builders ------------------------------------------------------------------------------------
@@ -177,7 +178,7 @@ def test_own_3_a_new_owner_of_a_customer_who_bought_long_ago_gets_three_months_f
     ownership = registered_by_salesperson("alice")
     ownership.record_sale(T0 + days(1))
     ownership.lapse_if_due(T0 + days(200))
-    ownership.claim("bob", NOBODY, RULES, T0 + days(200))
+    ownership.claim("bob", "east", NOBODY, RULES, T0 + days(200))
     assert ownership.expires_at == months(3, T0 + days(200))
 
 
@@ -203,7 +204,7 @@ def test_own_4_a_referral_does_not_take_a_customer_someone_owns() -> None:
 
 def test_own_5_any_salesperson_may_claim_a_pool_customer() -> None:
     ownership = registered_by_assistant()
-    change = ownership.claim("bob", NOBODY, RULES, T0 + days(1))
+    change = ownership.claim("bob", "east", NOBODY, RULES, T0 + days(1))
     assert (ownership.owner_id, ownership.basis, change.by) == ("bob", Basis.CLAIM, "bob")
     assert ownership.expires_at == months(2, T0 + days(1))  # never bought: two months to close a deal
 
@@ -211,7 +212,7 @@ def test_own_5_any_salesperson_may_claim_a_pool_customer() -> None:
 def test_own_5_claiming_an_owned_customer_names_the_owners_basis_and_expiry() -> None:
     ownership = registered_by_salesperson("alice")
     with pytest.raises(RuleViolation) as refused:
-        ownership.claim("bob", NOBODY, RULES, T0 + days(1))
+        ownership.claim("bob", "east", NOBODY, RULES, T0 + days(1))
     details = refused.value.extensions
     assert details["rule"] == "OWN-5" and details["basis"] == "FIRST_CONTACT" and details["ownerId"] == "alice"
     assert details["expiresAt"] == months(2).isoformat()
@@ -222,7 +223,7 @@ def test_own_5_a_salesperson_at_the_cap_is_refused_with_the_limit_and_when_it_li
     ownership = registered_by_assistant()
     next_lapse = T0 + days(17)
     with pytest.raises(RuleViolation) as refused:
-        ownership.claim("bob", Load(2, next_lapse), PoolRules(max_customers=2), T0)
+        ownership.claim("bob", "east", Load(2, next_lapse), PoolRules(max_customers=2), T0)
     details = refused.value.extensions
     assert (details["rule"], details["limit"], details["owned"]) == ("OWN-5", 2, 2)
     assert details["liftsAt"] == next_lapse.isoformat()
@@ -233,16 +234,16 @@ def test_own_5_the_previous_owner_waits_out_the_cooldown_before_claiming_again()
     ownership = in_pool_after_lapse("alice")  # lapsed at months(2)
     lifts = months(2) + days(30)
     with pytest.raises(RuleViolation) as refused:
-        ownership.claim("alice", NOBODY, RULES, lifts - timedelta(minutes=1))
+        ownership.claim("alice", "east", NOBODY, RULES, lifts - timedelta(minutes=1))
     assert refused.value.extensions["liftsAt"] == lifts.isoformat()
     assert refused.value.extensions["cooldownDays"] == 30
-    ownership.claim("alice", NOBODY, RULES, lifts)
+    ownership.claim("alice", "east", NOBODY, RULES, lifts)
     assert ownership.owner_id == "alice"
 
 
 def test_own_5_the_cooldown_is_configuration() -> None:
     ownership = in_pool_after_lapse("alice")
-    ownership.claim("alice", NOBODY, PoolRules(cooldown_days=7), months(2) + days(7))
+    ownership.claim("alice", "east", NOBODY, PoolRules(cooldown_days=7), months(2) + days(7))
     assert ownership.owner_id == "alice"
 
 
@@ -250,7 +251,7 @@ def test_own_5_an_archived_customer_cannot_be_claimed() -> None:
     ownership = registered_by_assistant()
     ownership.terminate()
     with pytest.raises(RuleViolation):
-        ownership.claim("bob", NOBODY, RULES, T0)
+        ownership.claim("bob", "east", NOBODY, RULES, T0)
     assert ownership.available_at() is None
 
 
@@ -265,7 +266,7 @@ def test_own_6_a_release_needs_situation_contacts_and_progress() -> None:
 
 def test_own_6_release_by_hand_goes_to_the_pool_with_the_report_and_starts_the_cooldown() -> None:
     ownership = registered_by_salesperson("alice")
-    change = ownership.release(a_report(at=T0 + days(3)), by="alice", now=T0 + days(3))
+    change = ownership.release(a_report(at=T0 + days(3)), None, RULES, by="alice", now=T0 + days(3))
     assert ownership.in_pool and ownership.pool_reason is PoolReason.RELEASED
     assert change.report.progress == "quoted twice"
     assert ownership.cooldown_until("alice", RULES) == T0 + days(33)
@@ -420,8 +421,8 @@ def test_own_9_a_salesperson_needs_a_positive_capacity() -> None:
 def test_own_10_every_change_of_owner_is_kept_from_to_basis_when_by() -> None:
     ownership = registered_by_salesperson("alice")
     ownership.lapse_if_due(months(2))
-    ownership.claim("bob", NOBODY, RULES, months(2) + days(1))
-    ownership.release(a_report("bob"), by="bob", now=months(2) + days(9))
+    ownership.claim("bob", "east", NOBODY, RULES, months(2) + days(1))
+    ownership.release(a_report("bob"), None, RULES, by="bob", now=months(2) + days(9))
     ownership.assign("cat", NOBODY, RULES, by="manager", now=months(2) + days(10))
     ownership.record_payment("cat", months(2) + days(12))
     assert [(c.from_owner, c.to_owner, c.basis, c.by) for c in ownership.history] == [
@@ -479,7 +480,7 @@ def test_an_owner_protects_at_most_five_of_their_customers_and_only_their_own() 
 def test_a_protection_ends_with_its_owner() -> None:
     ownership = registered_by_salesperson("alice")
     ownership.protect("重点客户", protected_already=0, rules=RULES, by="alice", now=T0)
-    ownership.release(a_report(), by="alice", now=T0 + days(1))
+    ownership.release(a_report(), None, RULES, by="alice", now=T0 + days(1))
     assert ownership.protection is None and ownership.protection_lifted_at is None
 
 
@@ -512,3 +513,52 @@ def test_own_9_a_salesperson_away_now_is_not_suggested_and_ended_absences_are_fo
                                                         now=T0 + days(7))] == ["ann", "ben"]
     with pytest.raises(Invalid):
         ann.away(Absence(T0 + days(2), T0 + days(1), "年假"), T0)
+
+
+# -- beyond the seeds (issue 16): recall periods per level, several pools ------------------------------------
+
+LEVELLED = PoolRules(recall_periods={"VIP": RecallPeriods(no_deal_months=4, no_sale_months=6)},
+                     more_pools={"east": ("east-key-accounts",)})
+
+
+def test_recall_periods_per_level_apply_from_the_level_change_and_a_late_older_change_is_ignored() -> None:
+    ownership = registered_by_salesperson()
+    ownership.regrade("VIP", T0 + days(1), LEVELLED)
+    assert ownership.expires_at == months(4)  # OWN-1's period for a VIP
+    ownership.record_payment("alice", T0 + days(10))
+    assert ownership.expires_at == months(6, after=T0 + days(10))  # OWN-3's
+    ownership.regrade("C", T0 + days(1), LEVELLED)  # older than the VIP change: changes nothing
+    assert (ownership.level, ownership.expires_at) == ("VIP", months(6, after=T0 + days(10)))
+    ownership.regrade("C", months(5), LEVELLED)  # shorter now, and over: a week's grace from the change
+    assert ownership.expires_at == months(5) + days(LEVELLED.recall_warning_days)
+
+
+def test_several_pools_lapses_go_home_releases_choose_within_the_region_claims_stay_in_it() -> None:
+    lapsed = in_pool_after_lapse()
+    assert (lapsed.pool, lapsed.current_pool) == ("east", "east")
+    released = registered_by_salesperson()
+    released.release(a_report(), "east-key-accounts", LEVELLED, by="alice", now=T0 + days(1))
+    assert released.current_pool == "east-key-accounts"
+    with pytest.raises(Invalid) as refused:
+        registered_by_salesperson().release(a_report(), "west", LEVELLED, by="alice", now=T0 + days(1))
+    assert refused.value.extensions["field"] == "pool"
+    with pytest.raises(RuleViolation) as elsewhere:
+        released.claim("bob", "west", NOBODY, LEVELLED, T0 + days(2))
+    assert elsewhere.value.extensions["pool"] == "east-key-accounts"
+    assert released.claim("bob", "east", NOBODY, LEVELLED, T0 + days(2)).to_owner == "bob"
+    assert released.pool is None and LEVELLED.pools_of(None) == ("shared",)
+
+
+
+def test_own_7_own_8_a_case_tells_its_approvers_once_each_time_it_becomes_ready() -> None:
+    case = a_handover("c1", "c2")
+    case.record(Item("c1", successor_id="bob", summary="s"), ledger_fen=0, now=T0)
+    assert not [e for e in case.events if isinstance(e, AwaitingApproval)]
+    case.record(Item("c2", to_pool=True, summary="s"), ledger_fen=0, now=T0 + days(1))
+    case.record(Item("c2", successor_id="bob", summary="s2"), ledger_fen=0, now=T0 + days(2))  # still ready
+    [ready] = [e for e in case.events if isinstance(e, AwaitingApproval)]
+    assert (ready.case_id, ready.region, ready.customer_ids, ready.at) == ("case-1", "east", ("c1", "c2"),
+                                                                           T0 + days(1))
+    complete = HandoverCase.transfer("case-9", "alice", "east", Item("c1", successor_id="bob", summary="s"),
+                                     CaseReason.JOB_CHANGE, ledger_fen=0, by="alice", now=T0)
+    assert [e.kind for e in complete.events if isinstance(e, AwaitingApproval)] == [CaseKind.TRANSFER]
