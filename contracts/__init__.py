@@ -1,7 +1,13 @@
 """The published language between services: every event type, in one registry."""
 
 from contracts.access import AccessRecorded
-from contracts.complaints import ComplaintEscalated, ComplaintFiled, ComplaintReopened, ComplaintResolved
+from contracts.complaints import (
+    ComplaintDeadlineNear,
+    ComplaintEscalated,
+    ComplaintFiled,
+    ComplaintReopened,
+    ComplaintResolved,
+)
 from contracts.credit import (
     CreditAlertRaised,
     CreditHoldChanged,
@@ -40,6 +46,7 @@ INTERNAL: tuple[type[Event], ...] = (
     ComplaintFiled,
     ComplaintResolved,
     ComplaintEscalated,
+    ComplaintDeadlineNear,
     ComplaintReopened,
     AccessRecorded,
     NotificationSent,

@@ -44,6 +44,18 @@ class ComplaintReopened(Event):
     reopened_at: AwareDatetime
 
 
+class ComplaintDeadlineNear(Event):
+    """CMP-4: a deadline is coming due (COMPLAINTS_REMIND_HOURS_BEFORE ahead): its handler is reminded."""
+
+    type = "complaint.deadline_near"
+    complaint_id: str
+    customer_id: str
+    handler_id: str
+    deadline: str  # ACKNOWLEDGE or RESOLUTION
+    due_at: AwareDatetime
+    reminded_at: AwareDatetime
+
+
 class ComplaintEscalated(Event):
     """CMP-4: past its deadline, the complaint went to the handler's manager."""
 

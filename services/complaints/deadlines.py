@@ -6,7 +6,7 @@ Plain Python: no I/O, no framework; time comes in as datetimes.
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from services.complaints.calendar import WorkingCalendar
@@ -29,6 +29,7 @@ class DeadlinePolicy:
     acknowledge_working_days: int = 1
     resolution_working_days: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_RESOLUTION_WORKING_DAYS))
     escalate_again_working_days: int = 2  # still missed this long after an escalation: one level higher
+    remind_hours_before: int = 24  # its handler is reminded this long before a deadline (0: never)
 
     def acknowledge_by(self, filed_at: datetime) -> datetime:
         return self.calendar.end_of_working_days(filed_at, self.acknowledge_working_days)
@@ -50,6 +51,18 @@ class Deadline:
     level: int = 0  # how many times it went higher
     again_at: datetime | None = None  # when it goes one level higher if still missed (None: at the top)
     customer_acknowledgement: str | None = None  # CMP-4: why a later date is fine with the customer
+    reminded_at: datetime | None = None  # its handler was told it is coming due
+
+    @property
+    def to_remind(self) -> bool:
+        """Running, neither escalated nor reminded yet."""
+        return self.running and self.escalated_at is None and self.reminded_at is None
+
+    def remind_at(self, policy: DeadlinePolicy) -> datetime | None:
+        """When its handler is to hear that it is coming due; None: never, or done."""
+        if not self.to_remind or not policy.remind_hours_before:
+            return None
+        return self.due_at - timedelta(hours=policy.remind_hours_before)
 
     @property
     def running(self) -> bool:

@@ -162,7 +162,19 @@ class Escalated:
     level: int = 1  # 1: the first escalation; 2, 3: one level higher each time it stays missed
 
 
-ComplaintEvent = Filed | Resolved | Reopened | Escalated
+@dataclass(frozen=True)
+class DeadlineNear:
+    """CMP-4: a deadline is coming due; its handler hears of it before it is missed."""
+
+    complaint_id: str
+    customer_id: str
+    deadline: DeadlineKind
+    due_at: datetime
+    handler_id: str
+    at: datetime
+
+
+ComplaintEvent = Filed | Resolved | Reopened | Escalated | DeadlineNear
 
 
 @dataclass(frozen=True)
@@ -460,6 +472,22 @@ class Complaint:
             self.events.append(Escalated(self.id, self.customer_id, deadline.kind, deadline.due_at,
                                          deadline.escalated_to, self.handler_id, now, deadline.level))
         return [d for d in missed if d.escalated_at == now]
+
+    def remind_of_deadlines(self, now: datetime, policy: DeadlinePolicy) -> bool:
+        """CMP-4: each deadline coming due is told to the handler once, `remind_hours_before` ahead; one the sweep
+        reaches only once it is missed is left to the escalation. True if anything changed."""
+        due = [d for d in self.deadlines if (at := d.remind_at(policy)) is not None and at <= now]
+        for deadline in due:
+            deadline.reminded_at = now
+            if now < deadline.due_at:
+                self.events.append(DeadlineNear(self.id, self.customer_id, deadline.kind, deadline.due_at,
+                                                self.handler_id, now))
+        return bool(due)
+
+    @property
+    def next_to_remind(self) -> datetime | None:
+        """The earliest due date its handler has not been reminded of (the sweep asks for those due soon)."""
+        return min((d.due_at for d in self.deadlines if d.to_remind), default=None)
 
     @property
     def due_at(self) -> datetime | None:

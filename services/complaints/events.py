@@ -1,9 +1,15 @@
 """What the complaints desk tells the world: each domain event of a complaint as its published contract."""
 
-from contracts.complaints import ComplaintEscalated, ComplaintFiled, ComplaintReopened, ComplaintResolved
+from contracts.complaints import (
+    ComplaintDeadlineNear,
+    ComplaintEscalated,
+    ComplaintFiled,
+    ComplaintReopened,
+    ComplaintResolved,
+)
 from contracts.envelope import Event
 from services.complaints.deadlines import DeadlineKind
-from services.complaints.domain import ComplaintEvent, Escalated, Filed, Reopened, Resolved
+from services.complaints.domain import ComplaintEvent, DeadlineNear, Escalated, Filed, Reopened, Resolved
 
 MISSED = {DeadlineKind.ACKNOWLEDGE: "not acknowledged by ", DeadlineKind.RESOLUTION: "no resolution proposed by "}
 
@@ -31,4 +37,8 @@ def to_contract(event: ComplaintEvent) -> Event:
                 complaint_id=event.complaint_id, customer_id=event.customer_id, escalated_to=event.escalated_to,
                 reason=MISSED[event.deadline] + event.due_at.isoformat(), escalated_at=event.at,
                 deadline=event.deadline.value, due_at=event.due_at, handler_id=event.handler_id, level=event.level)
+        case DeadlineNear():  # CMP-4
+            return ComplaintDeadlineNear(complaint_id=event.complaint_id, customer_id=event.customer_id,
+                                         handler_id=event.handler_id, deadline=event.deadline.value,
+                                         due_at=event.due_at, reminded_at=event.at)
     raise TypeError(f"the complaints desk does not publish {type(event).__name__}")

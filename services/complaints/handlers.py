@@ -248,6 +248,15 @@ async def escalate_overdue(complaint_id: str, uow: Uow) -> int:
     return len(missed)
 
 
+async def remind_of_deadlines(complaint_id: str, uow: Uow) -> bool:
+    """CMP-4: the handler hears of each deadline coming due, once; True if the complaint changed."""
+    complaint = await uow.store.get(complaint_id)
+    if not complaint.remind_of_deadlines(uow.now(), uow.settings.deadline_policy):
+        return False  # met, escalated or reminded meanwhile
+    await _save(complaint, uow)
+    return True
+
+
 async def _save(complaint: Complaint, uow: Uow) -> Complaint:
     uow.store.save(complaint, uow)
     await uow.commit()

@@ -116,6 +116,7 @@ class ComplaintDeadline:
     level: int = strawberry.field(description="how many times it went higher: 1 to whom the directory names, then "
                                               "one level up each time it stays missed")
     again_at: datetime | None = strawberry.field(description="when it goes one level higher if still missed")
+    reminded_at: datetime | None = strawberry.field(description="when its handler was told it is coming due")
 
 
 @strawberry.type(description="CMP-3: one step: who, when, what, and the customer-facing promise at that moment")

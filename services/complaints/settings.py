@@ -24,6 +24,8 @@ class ComplaintsSettings(BaseSettings):
         default_factory=lambda: dict(DEFAULT_RESOLUTION_WORKING_DAYS),
         description="CMP-4: propose a resolution within this many working days of filing, by severity",
     )
+    remind_hours_before: int = Field(24, ge=0, le=720, description="CMP-4: the handler is reminded this many hours "
+                                                                   "before a deadline (0: no reminders)")
     timezone: str = Field("+08:00", description="where working days begin and end: '+08:00' or an IANA name")
     holidays: list[date] = Field(default_factory=list, description="non-working weekdays (public holidays)")
     sweep_every_s: float = Field(300.0, gt=0, description="how often the deadline sweep runs")
@@ -52,6 +54,7 @@ class ComplaintsSettings(BaseSettings):
             acknowledge_working_days=self.acknowledge_working_days,
             resolution_working_days=dict(self.resolution_working_days),
             escalate_again_working_days=self.escalate_again_working_days,
+            remind_hours_before=self.remind_hours_before,
         )
 
 

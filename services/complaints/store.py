@@ -93,7 +93,7 @@ class ComplaintStore:
         await self.customers.create_index([("region", ASCENDING)])  # also creates it outside any transaction
         await self.complaints.create_index([("reference", ASCENDING)], unique=True)
         await self.complaints.create_index([("customer_id", ASCENDING), ("filed_at", DESCENDING)])
-        for name in ("filed_at", "next_escalation_at", "status", "kind", "region", "month", "responsibility",
+        for name in ("filed_at", "next_escalation_at", "next_to_remind", "status", "kind", "region", "month", "responsibility",
                      "product_key", "handler_id", "escalated_to", "claim_status", "owner_id", "first_responder_id"):
             await self.complaints.create_index([(name, ASCENDING)])
 
@@ -182,6 +182,12 @@ class ComplaintStore:
         total = await self.complaints.count_documents(query)
         return Statistics(total, by, summarise(acknowledge), summarise(resolve))
 
+    async def due_for_reminder(self, until: datetime, limit: int = 500) -> list[str]:
+        """Complaints with a deadline due by `until` whose handler has not been reminded of it."""
+        cursor = self.complaints.find({"next_to_remind": {"$lte": until}}, {"_id": 1}).sort(
+            "next_to_remind", ASCENDING).limit(limit)
+        return [d["_id"] async for d in cursor]
+
     async def due_for_escalation(self, now: datetime, limit: int = 500) -> list[str]:
         cursor = self.complaints.find({"next_escalation_at": {"$lte": now}}, {"_id": 1}).sort(
             "next_escalation_at", ASCENDING).limit(limit)
@@ -253,6 +259,7 @@ def to_document(c: Complaint) -> dict[str, Any]:
         "claim_status": c.claim.status.value if c.claim else None,
         "escalated_to": c.escalated_to,
         "next_escalation_at": c.next_escalation_at,
+        "next_to_remind": c.next_to_remind,
         "acknowledge_s": acknowledge.total_seconds() if acknowledge is not None else None,
         "resolve_s": resolve.total_seconds() if resolve is not None else None,
         "satisfaction_score": c.satisfaction.score if c.satisfaction else None,

@@ -11,14 +11,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from chassis.clock import business_date
-from contracts.complaints import ComplaintEscalated
+from chassis.clock import BUSINESS_TZ, business_date
+from contracts.complaints import ComplaintDeadlineNear, ComplaintEscalated
 from contracts.credit import CreditAlertRaised
 from contracts.ownership import CaseAwaitingApproval, OwnershipChanged, RecallWarned
 
 
 class Kind(StrEnum):
     CREDIT_ALERT = "CREDIT_ALERT"  # CRD-3: exposure crossed 80 / 90 / 100 % of the limit
+    COMPLAINT_DUE_SOON = "COMPLAINT_DUE_SOON"  # CMP-4: a deadline is coming due
     COMPLAINT_ESCALATED = "COMPLAINT_ESCALATED"  # CMP-4: a deadline was missed
     RECALL_WARNING = "RECALL_WARNING"  # OWN-1 / OWN-3: a customer goes back to the pool soon
     RETURNED_TO_POOL = "RETURNED_TO_POOL"  # OWN-1 / OWN-3: it went back
@@ -90,6 +91,18 @@ def for_escalation(event: ComplaintEscalated) -> list[Notification]:
                                  f"A complaint you handle was escalated{level}: {event.reason}", event.escalated_at,
                                  cause, event.customer_id, event.complaint_id))
     return told
+
+
+DUE_FOR = {"ACKNOWLEDGE": "must be acknowledged", "RESOLUTION": "needs a resolution proposed"}
+
+
+def for_deadline_near(event: ComplaintDeadlineNear) -> list[Notification]:
+    """CMP-4: its handler, before the deadline is missed (the time in the company's calendar)."""
+    due = event.due_at.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M")
+    what = DUE_FOR.get(event.deadline, "is due")
+    return [Notification(event.handler_id, Kind.COMPLAINT_DUE_SOON, f"A complaint you handle {what} by {due}",
+                         event.reminded_at, f"due-soon:{event.complaint_id}:{event.deadline}:{event.due_at.isoformat()}",
+                         event.customer_id, event.complaint_id)]
 
 
 def for_recall_warning(event: RecallWarned) -> list[Notification]:

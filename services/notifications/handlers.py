@@ -11,7 +11,7 @@ from typing import Any
 from chassis.auth import Principal
 from chassis.service import Service
 from chassis.store import UnitOfWork
-from contracts.complaints import ComplaintEscalated
+from contracts.complaints import ComplaintDeadlineNear, ComplaintEscalated
 from contracts.credit import CreditAlertRaised
 from contracts.envelope import Event
 from contracts.ownership import CaseAwaitingApproval, OwnershipChanged, RecallWarned
@@ -43,7 +43,8 @@ def told(tell: Callable[[Any], list[Notification]]) -> Callable[[Any, Uow], Any]
 
 SUBSCRIPTIONS = {CreditAlertRaised: told(domain.for_credit_alert), ComplaintEscalated: told(domain.for_escalation),
                  RecallWarned: told(domain.for_recall_warning), OwnershipChanged: told(domain.for_ownership_change),
-                 CaseAwaitingApproval: told(domain.for_case_awaiting_approval)}
+                 CaseAwaitingApproval: told(domain.for_case_awaiting_approval),
+                 ComplaintDeadlineNear: told(domain.for_deadline_near)}
 
 
 async def mark_read(ids: Iterable[str], caller: Principal, uow: Uow) -> int:

@@ -159,3 +159,22 @@ async def test_cmp_4_still_not_acknowledged_two_working_days_after_the_escalatio
         await desk.sweep()
     assert (await deadlines(desk, complaint["id"]))["escalatedTo"] == ["GENERAL_MANAGER"]  # where both now sit
     assert complaint["id"] not in await desk.service.store.due_for_escalation(desk.clock.now() + timedelta(days=365))
+
+
+async def test_cmp_4_the_handler_is_reminded_a_day_ahead_once_over_the_bus(desk: ComplaintsHarness,
+                                                                          amqp_url: str) -> None:
+    desk.clock.set(FRIDAY_EVENING)
+    complaint = await file(desk)
+    async with listening(amqp_url, "complaint.deadline_near") as near:
+        desk.clock.set(END_OF_MONDAY - timedelta(hours=24, minutes=1))
+        await desk.sweep()
+        desk.clock.set(END_OF_MONDAY - timedelta(hours=24))  # Sunday midnight: a day before
+        await desk.sweep()
+        desk.clock.advance(timedelta(hours=1))
+        await desk.sweep()
+        [told] = await eventually(lambda: [e for e in near if e["data"]["complaintId"] == complaint["id"]])
+        desk.clock.set(END_OF_MONDAY)
+        assert await desk.sweep() == 1  # missed all the same: escalated
+    assert (told["data"]["handlerId"], told["data"]["deadline"]) == ("u1", "ACKNOWLEDGE")
+    assert datetime.fromisoformat(told["data"]["dueAt"]) == END_OF_MONDAY
+    assert len([e for e in near if e["data"]["complaintId"] == complaint["id"]]) == 1

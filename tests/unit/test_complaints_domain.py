@@ -4,6 +4,7 @@ Pure unit tests of services/complaints/: no I/O, time is passed in as datetimes 
 time where the working day matters).
 """
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -17,6 +18,7 @@ from services.complaints.deadlines import DeadlineKind, DeadlinePolicy
 from services.complaints.domain import (
     Complaint,
     ComplaintKind,
+    DeadlineNear,
     EscalationLine,
     KnownCustomer,
     Severity,
@@ -819,3 +821,21 @@ def test_cmp_7_median_and_p90_interpolate_between_ranks():
     assert percentile([7], 0.9) == 7 and percentile([], 0.5) is None
     summary = summarise([3600.0, 7200.0, 36000.0])
     assert (summary.count, summary.median_s) == (3, 7200.0)
+
+
+def test_cmp_4_the_handler_is_reminded_once_a_day_before_each_deadline_and_never_of_a_missed_one() -> None:
+    complaint = a_complaint(at=FRIDAY_EVENING)  # to acknowledge by the end of Monday
+    assert complaint.next_to_remind == END_OF_MONDAY
+    assert not complaint.remind_of_deadlines(END_OF_MONDAY - hours(24) - timedelta(minutes=1), POLICY)
+    assert complaint.remind_of_deadlines(END_OF_MONDAY - hours(24), POLICY)
+    [near] = [e for e in complaint.events if isinstance(e, DeadlineNear)]
+    assert (near.handler_id, near.deadline, near.due_at) == ("alice", DeadlineKind.ACKNOWLEDGE, END_OF_MONDAY)
+    assert not complaint.remind_of_deadlines(END_OF_MONDAY - hours(1), POLICY)  # once
+    complaint.acknowledge(by="alice", now=END_OF_MONDAY - hours(1))
+    resolution = complaint.deadline(DeadlineKind.RESOLUTION)
+    assert complaint.next_to_remind == resolution.due_at  # the next deadline gets its own reminder
+    complaint.events.clear()
+    assert complaint.remind_of_deadlines(resolution.due_at + hours(1), POLICY)  # the sweep came too late
+    assert not [e for e in complaint.events if isinstance(e, DeadlineNear)]  # the escalation tells it now
+    assert complaint.next_to_remind is None
+    assert not a_complaint().remind_of_deadlines(MONDAY + days(3), replace(POLICY, remind_hours_before=0))

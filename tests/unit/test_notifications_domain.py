@@ -3,7 +3,7 @@ confidential field."""
 
 from datetime import UTC, datetime, timedelta
 
-from contracts.complaints import ComplaintEscalated
+from contracts.complaints import ComplaintDeadlineNear, ComplaintEscalated
 from contracts.credit import CreditAlertRaised
 from contracts.ownership import CaseAwaitingApproval, OwnershipChanged, RecallWarned
 from services.notifications.domain import (
@@ -11,6 +11,7 @@ from services.notifications.domain import (
     Preferences,
     for_case_awaiting_approval,
     for_credit_alert,
+    for_deadline_near,
     for_escalation,
     for_ownership_change,
     for_recall_warning,
@@ -94,3 +95,11 @@ def test_own_7_own_8_a_case_ready_for_approval_goes_to_the_regions_managers_desk
     [transfer] = for_case_awaiting_approval(CaseAwaitingApproval(
         case_id="k2", kind="TRANSFER", salesperson_id="rep-1", region=None, customer_ids=["c1"], ready_at=AT))
     assert (transfer.recipient_id, transfer.customer_id) == ("REGION_MANAGER", "c1")
+
+
+def test_cmp_4_a_deadline_coming_due_is_told_to_its_handler_in_the_companys_time() -> None:
+    [told] = for_deadline_near(ComplaintDeadlineNear(
+        complaint_id="k1", customer_id="c1", handler_id="rep-1", deadline="RESOLUTION",
+        due_at=datetime(2026, 3, 10, 9, 0, tzinfo=UTC), reminded_at=AT))
+    assert (told.recipient_id, told.kind, told.complaint_id) == ("rep-1", Kind.COMPLAINT_DUE_SOON, "k1")
+    assert told.message == "A complaint you handle needs a resolution proposed by 2026-03-10 17:00"
