@@ -15,7 +15,13 @@ from contracts.credit import (
     CreditLimitChanged,
     CreditReceivablesChanged,
 )
-from contracts.customer import CustomerLevelChanged, CustomerRegistered, CustomerTerminated, CustomerUpdated
+from contracts.customer import (
+    CustomerLevelChanged,
+    CustomerRegistered,
+    CustomerTerminated,
+    CustomerUpdated,
+    VisitsOverdue,
+)
 from contracts.envelope import Envelope, Event
 from contracts.notifications import NotificationSent
 from contracts.ownership import (
@@ -33,6 +39,7 @@ INTERNAL: tuple[type[Event], ...] = (
     CustomerUpdated,
     CustomerLevelChanged,
     CustomerTerminated,
+    VisitsOverdue,
     OwnershipChanged,
     CommissionHoldChanged,
     RecallWarned,

@@ -1,5 +1,7 @@
 """Events the customer service publishes."""
 
+from datetime import date
+
 from pydantic import AwareDatetime, Field
 
 from contracts.envelope import Event
@@ -39,6 +41,17 @@ class CustomerLevelChanged(Event):
     old_level: str | None
     new_level: str | None
     changed_at: AwareDatetime
+
+
+class VisitsOverdue(Event):
+    """CUS-5: once a company day, an owner's visits that are overdue in their plan (up to 50 named, all counted)."""
+
+    type = "customer.visits_overdue"
+    salesperson_id: str
+    customer_ids: list[str]
+    count: int
+    day: date
+    reminded_at: AwareDatetime
 
 
 class CustomerTerminated(Event):

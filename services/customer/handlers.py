@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chassis.auth import Principal
-from chassis.clock import add_months
+from chassis.clock import add_months, business_date
 from chassis.directory import on_staff_changed
 from chassis.errors import VersionMismatch
 from chassis.service import Service
@@ -14,6 +14,7 @@ from chassis.store import UnitOfWork
 from contracts.access import AccessRecorded
 from contracts.complaints import ComplaintFiled, ComplaintReopened, ComplaintResolved
 from contracts.credit import CreditInvoiceOverdue
+from contracts.customer import VisitsOverdue
 from contracts.ownership import OwnershipChanged, StaffChanged
 from contracts.sales import InvoiceIssued
 from services.customer import policy
@@ -24,6 +25,7 @@ from services.customer.timeline import Dealing, TimelineEntry
 from services.customer.visits import (
     PlannedVisit,
     PlanRole,
+    PlanStatus,
     ProspectGrade,
     Visit,
     VisitChannel,
@@ -166,6 +168,23 @@ async def visit_plan(store: CustomerStore, user_id: str, role: PlanRole, region:
         if entry := planned_visit(c.id, role, cadence, last.get(c.id), since, now, horizon):
             plan.append((c, entry))
     return sorted(plan, key=lambda p: (p[1].due_at, p[0].code))
+
+
+MAX_NAMED = 50  # customers a reminder names; it counts them all
+
+
+async def remind_of_visits(owner_id: str, uow: Uow) -> int:
+    """CUS-5: once a company day, an owner with visits overdue in their plan is told how many and which
+    (`customer.visits_overdue`, a digest rather than one message per customer); returns how many."""
+    now = uow.now()
+    plan = await visit_plan(uow.store, owner_id, PlanRole.SALES, None, now, timedelta(0))
+    overdue = [c.id for c, p in plan if p.status is PlanStatus.OVERDUE]
+    uow.store.record_visit_reminder(owner_id, business_date(now), len(overdue), uow)
+    if overdue:  # a digest of the day's plan, no aggregate's change: published as it is
+        uow.publish(VisitsOverdue(salesperson_id=owner_id, customer_ids=overdue[:MAX_NAMED], count=len(overdue),
+                                  day=business_date(now), reminded_at=now))
+    await uow.commit()
+    return len(overdue)
 
 
 async def on_invoice_issued(event: InvoiceIssued, uow: Uow) -> None:

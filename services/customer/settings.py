@@ -20,6 +20,9 @@ class CustomerSettings(BaseSettings):
     abc_b_percent: float = Field(95.0, gt=0, le=100, description="CUS-11: class B until this share; C after")
     level_sweep_every_s: float = Field(3600.0, gt=0, description="how often levels are recomputed as time passes")
     lifecycle_sweep_every_s: float = Field(3600.0, gt=0, description="how often lifecycles follow time (CUS-2)")
+    visit_reminder_hour: int = Field(8, ge=0, le=23, description="CUS-5: from this hour of the company day, owners "
+                                                                 "hear of their overdue visits (once a day)")
+    visit_reminder_every_s: float = Field(900.0, gt=0, description="how often the visit reminder job looks")
 
     @model_validator(mode="after")
     def _levels_in_order(self) -> "CustomerSettings":

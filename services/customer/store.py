@@ -215,6 +215,13 @@ class CustomerStore(AccessLog, VisitRecords):
 
     # -- CUS-5: the customers a visit plan covers ---------------------------------------------
 
+    async def owners(self) -> list[str]:
+        """Everyone who owns an active customer."""
+        grouped = await self.customers.aggregate([
+            {"$match": {"owner_id": {"$ne": None}, "lifecycle": {"$ne": Lifecycle.TERMINATED.value}}},
+            {"$group": {"_id": "$owner_id"}}])
+        return sorted([d["_id"] async for d in grouped])
+
     async def owned_customers(self, user_ids: list[str]) -> list[Customer]:
         """CUS-9's owner: announced to one of `user_ids`, or registered by them and not announced to anyone yet."""
         query = {"owner_id": {"$in": user_ids}, "lifecycle": {"$ne": Lifecycle.TERMINATED.value}}

@@ -3,9 +3,10 @@
 Collections (database `crm_customer`):
 - `visits`: CUS-6, one document per logged visit.
 - `last_visit`: CUS-5, `_id` = by + NUL + customer id: when that person last visited that customer.
+- `visit_reminders`: CUS-5, `_id` = owner:day: the owner was reminded of their overdue visits that company day.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -22,11 +23,13 @@ class VisitRecords:
     def __init__(self, database: Database) -> None:
         self.visits = database.db["visits"]
         self.last_visit = database.db["last_visit"]
+        self.visit_reminders = database.db["visit_reminders"]  # CUS-5: one per owner and company day, `owner:day`
 
     async def ensure_visit_indexes(self) -> None:
         await self.visits.create_index([("by", ASCENDING), ("at", ASCENDING)])
         await self.visits.create_index([("customer_id", ASCENDING), ("at", DESCENDING)])
         await self.last_visit.create_index([("by", ASCENDING), ("customer_id", ASCENDING)])
+        await self.visit_reminders.create_index([("day", ASCENDING)])
 
     def save_visit(self, visit: Visit, uow: UnitOfWork) -> None:
         doc = visit_document(visit)
@@ -60,6 +63,15 @@ class VisitRecords:
         """When `user_id` last visited each of these customers."""
         cursor = self.last_visit.find({"by": user_id, "customer_id": {"$in": customer_ids}})
         return {d["customer_id"]: d["at"] async for d in cursor}
+
+    async def reminded_of_visits(self, day: date) -> set[str]:
+        """CUS-5: the owners already reminded of their overdue visits on `day`."""
+        return {d["owner_id"] async for d in self.visit_reminders.find({"day": day.isoformat()}, {"owner_id": 1})}
+
+    def record_visit_reminder(self, owner_id: str, day: date, overdue: int, uow: UnitOfWork) -> None:
+        """The owner's reminder of `day` is done (even with nothing overdue): a second sweep finds it and stops."""
+        uow.insert(self.visit_reminders, [{"_id": f"{owner_id}:{day.isoformat()}", "owner_id": owner_id,
+                                           "day": day.isoformat(), "overdue": overdue}])
 
 
 def visit_document(v: Visit) -> dict[str, Any]:

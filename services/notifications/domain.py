@@ -14,6 +14,7 @@ from enum import StrEnum
 from chassis.clock import BUSINESS_TZ, business_date
 from contracts.complaints import ComplaintDeadlineNear, ComplaintEscalated
 from contracts.credit import CreditAlertRaised
+from contracts.customer import VisitsOverdue
 from contracts.ownership import CaseAwaitingApproval, OwnershipChanged, RecallWarned
 
 
@@ -22,6 +23,7 @@ class Kind(StrEnum):
     COMPLAINT_DUE_SOON = "COMPLAINT_DUE_SOON"  # CMP-4: a deadline is coming due
     COMPLAINT_ESCALATED = "COMPLAINT_ESCALATED"  # CMP-4: a deadline was missed
     RECALL_WARNING = "RECALL_WARNING"  # OWN-1 / OWN-3: a customer goes back to the pool soon
+    VISITS_OVERDUE = "VISITS_OVERDUE"  # CUS-5: the day's overdue visits in one's plan
     RETURNED_TO_POOL = "RETURNED_TO_POOL"  # OWN-1 / OWN-3: it went back
     CASE_AWAITING_APPROVAL = "CASE_AWAITING_APPROVAL"  # OWN-7 / OWN-8: a handover or transfer is ready to decide
 
@@ -103,6 +105,14 @@ def for_deadline_near(event: ComplaintDeadlineNear) -> list[Notification]:
     return [Notification(event.handler_id, Kind.COMPLAINT_DUE_SOON, f"A complaint you handle {what} by {due}",
                          event.reminded_at, f"due-soon:{event.complaint_id}:{event.deadline}:{event.due_at.isoformat()}",
                          event.customer_id, event.complaint_id)]
+
+
+def for_overdue_visits(event: VisitsOverdue) -> list[Notification]:
+    """CUS-5: the owner, once a day; the customer is linked when it is the only one."""
+    many = event.count != 1
+    message = f"{event.count} customer{'s are' if many else ' is'} overdue for a visit (see your visit plan)"
+    return [Notification(event.salesperson_id, Kind.VISITS_OVERDUE, message, event.reminded_at,
+                         f"visits-overdue:{event.day.isoformat()}", None if many else event.customer_ids[0])]
 
 
 def for_recall_warning(event: RecallWarned) -> list[Notification]:

@@ -13,6 +13,7 @@ from chassis.service import Service
 from chassis.store import UnitOfWork
 from contracts.complaints import ComplaintDeadlineNear, ComplaintEscalated
 from contracts.credit import CreditAlertRaised
+from contracts.customer import VisitsOverdue
 from contracts.envelope import Event
 from contracts.ownership import CaseAwaitingApproval, OwnershipChanged, RecallWarned
 from services.notifications import domain, policy
@@ -44,7 +45,7 @@ def told(tell: Callable[[Any], list[Notification]]) -> Callable[[Any, Uow], Any]
 SUBSCRIPTIONS = {CreditAlertRaised: told(domain.for_credit_alert), ComplaintEscalated: told(domain.for_escalation),
                  RecallWarned: told(domain.for_recall_warning), OwnershipChanged: told(domain.for_ownership_change),
                  CaseAwaitingApproval: told(domain.for_case_awaiting_approval),
-                 ComplaintDeadlineNear: told(domain.for_deadline_near)}
+                 ComplaintDeadlineNear: told(domain.for_deadline_near), VisitsOverdue: told(domain.for_overdue_visits)}
 
 
 async def mark_read(ids: Iterable[str], caller: Principal, uow: Uow) -> int:

@@ -1,12 +1,14 @@
 """CUS-4 prospect grades, CUS-5 visit plans, CUS-6 visit log and reports, through the subgraph."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from chassis.clock import BUSINESS_TZ
 from contracts.envelope import Envelope
 from contracts.ownership import StaffChanged
+from services.customer.jobs import remind_of_overdue_visits
 from tests.customer.conftest import CustomerHarness
 from tests.customer.test_access import ALICE, BOB, register_as
-from tests.support import START, error_codes, staff_changed, token
+from tests.support import START, error_codes, eventually, listening, staff_changed, token
 
 GRADE = """mutation($id: ID!, $v: Int!, $g: ProspectGrade!) {
   setProspectGrade(id: $id, expectedVersion: $v, grade: $g) { version prospectGrade } }"""
@@ -137,3 +139,26 @@ async def test_cus_6_a_visit_to_a_card_one_may_not_see_is_refused(archive: Custo
     answer = await archive.gql(LOG, {"input": {"customerId": card["id"], "channel": "ONLINE", "progress": "x",
                                                "visitedAt": (START + timedelta(days=1)).isoformat()}}, as_token=BOB)
     assert error_codes(answer) == ["VALIDATION"] and answer["errors"][0]["extensions"]["field"] == "visitedAt"
+
+
+async def test_cus_5_an_owner_with_overdue_visits_hears_of_them_once_a_day_from_eight(
+        archive: CustomerHarness, amqp_url: str) -> None:
+    graded = []
+    for name in ("准客户甲", "准客户乙"):
+        card = await register_as(archive, ALICE, name)
+        await archive.gql.data(GRADE, {"id": card["id"], "v": 1, "g": "A"}, as_token=ALICE)  # weekly visits
+        graded.append(card["id"])
+    await register_as(archive, BOB, "另一位的客户")  # nothing overdue for its owner: no message
+    service = archive.service
+    async with listening(amqp_url, "customer.visits_overdue") as told:
+        archive.clock.set(datetime(2026, 3, 10, 7, 59, tzinfo=BUSINESS_TZ))  # 8 days on, before eight
+        assert await remind_of_overdue_visits(service) == 0
+        archive.clock.set(datetime(2026, 3, 10, 8, 0, tzinfo=BUSINESS_TZ))
+        assert await remind_of_overdue_visits(service) == 2
+        archive.clock.advance(timedelta(hours=3))
+        assert await remind_of_overdue_visits(service) == 0  # once a day
+        [digest] = await eventually(lambda: told)
+        archive.clock.advance(timedelta(days=1))
+        assert await remind_of_overdue_visits(service) == 2  # the next day, still not visited
+    assert digest["data"]["salespersonId"] == "alice" and digest["data"]["count"] == 2
+    assert sorted(digest["data"]["customerIds"]) == sorted(graded) and digest["data"]["day"] == "2026-03-10"

@@ -10,7 +10,7 @@ import json
 import re
 import types
 import typing
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +135,8 @@ def _value(annotation: Any) -> Any:
         return "x-1"
     if annotation is AwareDatetime or annotation is datetime:
         return NOW
+    if annotation is date:
+        return NOW.date()
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):  # a part of an event (AccessEntry)
         return {name: _value(f.annotation) for name, f in annotation.model_fields.items()}
     raise AssertionError(f"no sample value for {annotation!r}: extend _value")

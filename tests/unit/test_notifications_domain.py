@@ -1,10 +1,11 @@
 """Whom each event tells what (issue 16): the recipients the rules name, the preferences they set, and never a
 confidential field."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from contracts.complaints import ComplaintDeadlineNear, ComplaintEscalated
 from contracts.credit import CreditAlertRaised
+from contracts.customer import VisitsOverdue
 from contracts.ownership import CaseAwaitingApproval, OwnershipChanged, RecallWarned
 from services.notifications.domain import (
     Kind,
@@ -13,6 +14,7 @@ from services.notifications.domain import (
     for_credit_alert,
     for_deadline_near,
     for_escalation,
+    for_overdue_visits,
     for_ownership_change,
     for_recall_warning,
     wanted,
@@ -103,3 +105,13 @@ def test_cmp_4_a_deadline_coming_due_is_told_to_its_handler_in_the_companys_time
         due_at=datetime(2026, 3, 10, 9, 0, tzinfo=UTC), reminded_at=AT))
     assert (told.recipient_id, told.kind, told.complaint_id) == ("rep-1", Kind.COMPLAINT_DUE_SOON, "k1")
     assert told.message == "A complaint you handle needs a resolution proposed by 2026-03-10 17:00"
+
+
+def test_cus_5_overdue_visits_are_one_notification_a_day_linking_the_customer_when_there_is_one() -> None:
+    [many] = for_overdue_visits(VisitsOverdue(salesperson_id="rep-1", customer_ids=["c1", "c2"], count=2,
+                                              day=date(2026, 3, 10), reminded_at=AT))
+    assert (many.recipient_id, many.kind, many.customer_id) == ("rep-1", Kind.VISITS_OVERDUE, None)
+    assert many.message == "2 customers are overdue for a visit (see your visit plan)"
+    [one] = for_overdue_visits(VisitsOverdue(salesperson_id="rep-1", customer_ids=["c1"], count=1,
+                                             day=date(2026, 3, 11), reminded_at=AT))
+    assert one.customer_id == "c1" and one.message.startswith("1 customer is overdue") and one.id != many.id
