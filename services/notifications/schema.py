@@ -29,6 +29,16 @@ class Customer:
         return cls(id=id)
 
 
+@strawberry.federation.type(keys=["id"], description="A complaint a notification is about (the complaints "
+                                                      "subgraph's: select its fields, shown as they are to you)")
+class Complaint:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, info: Info, id: strawberry.ID) -> "Complaint":
+        return cls(id=id)
+
+
 @strawberry.type(description="Something that happened that the rules say you are to hear of. It names what it is "
                              "about; what you may read of that, you read there")
 class Notification:
@@ -38,25 +48,32 @@ class Notification:
     at: datetime
     read_at: datetime | None = strawberry.field(description="when you (or your desk) read it; null: unread")
     customer: Customer | None
-    complaint_id: strawberry.ID | None = strawberry.field(description="the complaint it is about: `complaint(id:)`")
+    complaint: Complaint | None
+    complaint_id: strawberry.ID | None = strawberry.field(description="the complaint it is about")
     recipient_id: strawberry.ID = strawberry.field(description="you, or your desk (a role: FINANCE, "
                                                                "REGION_MANAGER:east) where nobody was named")
 
     @classmethod
     def of(cls, n: domain.Notification) -> "Notification":
         return cls(id=strawberry.ID(n.id), kind=n.kind, message=n.message, at=n.at, read_at=n.read_at,
-                   customer=_customer(n.customer_id), complaint_id=_id(n.complaint_id),
+                   customer=_customer(n.customer_id), complaint=_complaint(n.complaint_id),
+                   complaint_id=_id(n.complaint_id),
                    recipient_id=strawberry.ID(n.recipient_id))
 
     @classmethod
     def sent(cls, e: NotificationSent) -> "Notification":
         return cls(id=strawberry.ID(e.notification_id), kind=domain.Kind(e.kind), message=e.message, at=e.at,
-                   read_at=None, customer=_customer(e.customer_id), complaint_id=_id(e.complaint_id),
+                   read_at=None, customer=_customer(e.customer_id), complaint=_complaint(e.complaint_id),
+                   complaint_id=_id(e.complaint_id),
                    recipient_id=strawberry.ID(e.recipient_id))
 
 
 def _customer(customer_id: str | None) -> Customer | None:
     return Customer(id=strawberry.ID(customer_id)) if customer_id else None
+
+
+def _complaint(complaint_id: str | None) -> Complaint | None:
+    return Complaint(id=strawberry.ID(complaint_id)) if complaint_id else None
 
 
 def _id(value: str | None) -> strawberry.ID | None:
@@ -128,4 +145,4 @@ class Subscription:
                 yield Notification.sent(event)
 
 
-schema = ServiceSchema(query=Query, mutation=Mutation, subscription=Subscription, types=[Customer])
+schema = ServiceSchema(query=Query, mutation=Mutation, subscription=Subscription, types=[Customer, Complaint])

@@ -321,3 +321,13 @@ async def test_cmp_2_not_solved_on_the_spot_the_customer_is_told_first_else_it_c
     assert refused["errors"][0]["extensions"]["rule"] == "CMP-2"
     solved = await step(desk, SOLVE, untold["id"], summary="当场更换了一箱轴承")
     assert (solved["status"], solved["dueAt"], solved["allowedActions"]) == ("CLOSED", None, ["REOPEN"])
+
+
+async def test_a_complaint_linked_from_another_subgraph_shows_only_to_whoever_may_see_it(
+        desk: ComplaintsHarness) -> None:
+    complaint = await file(desk)  # by u1
+    linked = """query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Complaint { id status } } }"""
+    reps = {"reps": [{"__typename": "Complaint", "id": complaint["id"]}, {"__typename": "Complaint", "id": "none"}]}
+    assert (await desk.gql.data(linked, reps))["_entities"] == [{"id": complaint["id"], "status": "RECEIVED"}, None]
+    stranger = await desk.gql(linked, reps, as_token=token("SALES", user="someone-else", region="west"))
+    assert stranger["data"]["_entities"] == [None, None] and error_codes(stranger) == ["FORBIDDEN"]

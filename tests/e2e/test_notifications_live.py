@@ -21,7 +21,8 @@ INBOX = """query($unread: Boolean!) { myNotifications(unreadOnly: $unread) { tot
 MARK = """mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) }"""
 REGISTER_WITH_PHONE = """mutation { registerCustomer(input: {name: "苏州轴承贸易有限公司", kind: COMPANY,
   nature: ORDINARY_COMPANY, region: "east", phone: "0512-6666"}) { id } }"""
-ESCALATIONS = """{ myNotifications { edges { node { kind message complaintId customer { name phone } } } } }"""
+ESCALATIONS = """{ myNotifications { edges { node { kind message complaintId customer { name phone }
+  complaint { id status escalatedTo } } } } }"""
 
 
 @contextlib.asynccontextmanager
@@ -49,9 +50,12 @@ async def test_a_credit_alert_reaches_the_owners_subscription_through_the_gatewa
         credit = crm.services["credit"]
         await eventually(lambda: credit.store.profiles.count_documents({"_id": customer_id}))
         notifications = crm.services["notifications"]
-        async with socket_to(crm) as socket:
+        other = token("SALES", user=f"other-{unique}", region="east")
+        async with socket_to(crm) as socket, socket_to(crm) as other_socket:
             task, received = await following(socket, rep)
-            await eventually(lambda: notifications.live.followers(f"rep-{unique}"))  # subscribed before the news
+            other_task, other_received = await following(other_socket, other)
+            await eventually(lambda: notifications.live.followers(f"rep-{unique}")
+                             and notifications.live.followers(f"other-{unique}"))  # subscribed before the news
 
             # ERP publishes an invoice on credit to a cash-only customer: CRD-3's 80 %, 90 % and 100 % all at once.
             envelope = an_invoice(customer_id, f"INV-{unique}", days_ago=1).model_dump(mode="json")
@@ -59,6 +63,8 @@ async def test_a_credit_alert_reaches_the_owners_subscription_through_the_gatewa
 
             await eventually(lambda: len(received) >= 3, timeout_s=30)
             task.cancel()
+            other_task.cancel()
+        assert other_received == []  # heard by the same process at the same moment: nothing was theirs
         told = [payload["data"]["notifications"] for payload in received]
         assert all("errors" not in payload for payload in received), received
         assert {n["kind"] for n in told} == {"CREDIT_ALERT"}
@@ -143,6 +149,8 @@ async def test_an_escalation_reaches_the_regional_manager_and_the_handler_who_se
         assert to_manager["message"].startswith("A complaint was escalated to you")
         assert to_handler["message"].startswith("A complaint you handle was escalated")
         assert to_manager["complaintId"] == to_handler["complaintId"] == complaint_id
+        # the complaint itself, from the complaints subgraph, as each of them may read it
+        assert to_manager["complaint"] == {"id": complaint_id, "status": "RECEIVED", "escalatedTo": [f"rm-{unique}"]}
         assert to_manager["customer"]["phone"] == "0512-6666"  # a regional manager reads the region's full cards
         # The handler is another salesperson: the customer's confidential part is not theirs to read (CUS-9).
         answer = await crm.gateway(ESCALATIONS, as_token=handler)
