@@ -5,7 +5,7 @@ that bypasses the gateway gets the same answer.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import jwt
@@ -31,6 +31,7 @@ class Principal:
     name: str
     roles: frozenset[Role]
     region: str | None = None
+    expires_at: datetime | None = None  # the token's `exp`: a long-lived connection ends then
 
     @property
     def addresses(self) -> list[str]:
@@ -84,7 +85,10 @@ def principal_of(claims: dict[str, object]) -> Principal:
     for claim, value in (("name", name), ("region", region)):
         if value is not None and (not isinstance(value, str) or len(value) > 200):
             raise Unauthenticated(f"invalid token: `{claim}` must be a string")
-    return Principal(sub, name or sub, frozenset(Role(r) for r in roles), region)  # type: ignore[arg-type]
+    exp = claims.get("exp")
+    expires_at = datetime.fromtimestamp(exp, UTC) if isinstance(exp, int | float) else None
+    return Principal(sub, name or sub, frozenset(Role(r) for r in roles), region,  # type: ignore[arg-type]
+                     expires_at)
 
 
 class TokenVerifier:

@@ -15,6 +15,8 @@ SUBGRAPH_FETCHES = Counter("crm_gateway_subgraph_fetches_total", "Requests the g
                            ["subgraph", "outcome"])  # outcome: ok | timeout | unavailable
 SUBGRAPH_SECONDS = Histogram("crm_gateway_subgraph_fetch_seconds", "Time of one gateway request to a subgraph",
                              ["subgraph"])
+SUBSCRIPTIONS = Gauge("crm_gateway_subscriptions", "Subscriptions the gateway forwards to a subgraph now",
+                      ["subgraph"])
 SHARED_FETCHES = Counter("crm_gateway_shared_fetches_total",
                          "Subgraph queries answered by the same caller's identical request already in flight",
                          ["subgraph"])

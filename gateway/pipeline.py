@@ -24,6 +24,7 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
+from chassis import metrics
 from chassis.graphql import field_of, operation_root_field, variable_path
 from chassis.limits import LimitExceeded, Limits, cost_error, parse_within, shape_errors
 from gateway.execute import Outcome, run_event, run_plan, shape
@@ -142,9 +143,13 @@ class Gateway:
         variables, coerced = admitted
         root = prepared.plan.stages[0][0][0]
         forwarded = {n: variables[n] for n in root.variable_names if n in variables}
-        async for body in self.clients[root.subgraph].subscribe(root.document, forwarded, connection_params):
-            outcome = await run_event(prepared.plan, self.clients, variables, coerced, headers, body)
-            yield self._shape(prepared, outcome, variables)
+        metrics.SUBSCRIPTIONS.labels(root.subgraph).inc()
+        try:
+            async for body in self.clients[root.subgraph].subscribe(root.document, forwarded, connection_params):
+                outcome = await run_event(prepared.plan, self.clients, variables, coerced, headers, body)
+                yield self._shape(prepared, outcome, variables)
+        finally:
+            metrics.SUBSCRIPTIONS.labels(root.subgraph).dec()
 
     def _admit(self, prepared: Prepared, variables: Mapping[str, object] | None
                ) -> tuple[dict[str, object], Mapping[str, object]] | dict:

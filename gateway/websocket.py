@@ -15,6 +15,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from graphql import OperationType
@@ -58,8 +59,11 @@ class Connection:
             await self.websocket.close(4406, "Subprotocol not acceptable: graphql-transport-ws")
             return
         await self.websocket.accept(subprotocol=PROTOCOL)
+        expiry: asyncio.Task[None] | None = None
         try:
             await self._sign_in()
+            if self.caller.expires_at is not None:
+                expiry = asyncio.create_task(self._close_at(self.caller.expires_at))
             while True:
                 await self._handle(await self._receive())
         except _Closed as e:
@@ -68,9 +72,18 @@ class Connection:
         except WebSocketDisconnect:
             pass
         finally:
+            if expiry is not None:
+                expiry.cancel()
             for task in self.operations.values():
                 task.cancel()
             await asyncio.gather(*self.operations.values(), return_exceptions=True)
+
+    async def _close_at(self, expires_at: datetime) -> None:
+        """A connection lives no longer than its token: the client connects again with a fresh one."""
+        await asyncio.sleep(max(0.0, (expires_at - datetime.now(UTC)).total_seconds()))
+        log.info("subscription connection of %s closed: its token expired", self.caller.user_id)
+        with contextlib.suppress(Exception):
+            await self.websocket.close(4403, "Forbidden: the token expired")
 
     async def _sign_in(self) -> None:
         try:

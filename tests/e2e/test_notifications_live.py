@@ -4,9 +4,11 @@ their live subscriptions, through RabbitMQ and through the gateway's WebSocket (
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chassis.auth import mint_token
+from chassis.settings import DEV_JWT_SECRET
 from gateway.sockets import Socket, SocketClosed, asgi_socket, subscribe
 from services.complaints.jobs import sweep_deadlines
 from services.ownership.jobs import sweep_recall_warnings
@@ -158,3 +160,17 @@ async def test_an_escalation_reaches_the_regional_manager_and_the_handler_who_se
         assert node["customer"]["phone"] is None and node["customer"]["name"] == "苏州轴承贸易有限公司"
         assert {e["extensions"]["code"] for e in answer["errors"]} == {"FORBIDDEN"}
         assert await told(owner) == []  # the rules name the manager and the handler, not the owner
+
+
+async def test_a_subscription_connection_ends_when_its_token_expires(mongo_url: str, amqp_url: str,
+                                                                      unique: str) -> None:
+    short = mint_token(DEV_JWT_SECRET, f"rep-{unique}", ["SALES"], now=datetime.now(UTC), region="east",
+                       ttl=timedelta(seconds=2))
+    async with federation(mongo_url, amqp_url, unique, ("customer", "notifications")) as crm, socket_to(crm) as socket:
+        task, received = await following(socket, short, "subscription { notifications { id } }")
+        try:
+            await asyncio.wait_for(asyncio.shield(task), 20)
+        except SocketClosed as closed:
+            assert (closed.code, closed.reason) == (4403, "Forbidden: the token expired")
+        else:
+            raise AssertionError(f"the subscription ended otherwise: {received}")
