@@ -71,6 +71,8 @@ PARTITION_WEIGHT = "20"
 # queue dead-letters with publisher confirms (`at-least-once`, which needs `reject-publish`), so the copy
 # stays until the service's partition has it.
 RETRY_QUEUE = QUORUM | {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
+# A replica that falls this far behind its live events drops the oldest: live views are best effort.
+LIVE_QUEUE = {"x-max-length": 10_000, "x-overflow": "drop-head"}
 # On close, handlers still running get this long to finish and ack before they are cancelled.
 DRAIN_TIMEOUT_S = 10.0
 # How often a replica compares the partitions it works with its fair share.
@@ -185,7 +187,7 @@ class RabbitBus:
         channel = await self._connection.channel()
         events = await _declare_exchange(channel)
         queue = await channel.declare_queue(f"crm.{service}.live.{uuid.uuid4().hex[:12]}", exclusive=True,
-                                            auto_delete=True)
+                                            auto_delete=True, arguments=LIVE_QUEUE)
         for event_type in event_types:
             await queue.bind(events, routing_key=event_type)
 

@@ -96,15 +96,11 @@ class _Run:
                 batch.document, self._variables(batch), self.headers, read_only=batch.read_only
             )
         except SubgraphError as e:
-            self.failed(fetch, e)
+            log.warning("request_id=%s %s", self.headers.get("x-request-id"), e.message)
+            for key in fetch.field_keys:
+                self._place(self.outcome.data, [key], _gateway_error(e, [key]))
             return
         self.absorb(fetch, body)
-
-    def failed(self, fetch: Fetch, error: SubgraphError) -> None:
-        """A root fetch got no answer: each of its root fields carries the gateway's error."""
-        log.warning("request_id=%s %s", self.headers.get("x-request-id"), error.message)
-        for key in fetch.field_keys:
-            self._place(self.outcome.data, [key], _gateway_error(error, [key]))
 
     def absorb(self, fetch: Fetch, body: dict) -> None:
         """A root fetch's answer (or one event of a subscription) merged into the tree, its errors in place."""

@@ -14,7 +14,7 @@ from services.complaints.jobs import sweep_deadlines
 from services.ownership.jobs import sweep_recall_warnings
 from tests.e2e.test_links import FILE, REGISTER, SAVE_STAFF, an_invoice
 from tests.federation import Federation, federation
-from tests.support import START, eventually, publish_as_outsider, token
+from tests.support import START, error_codes, eventually, publish_as_outsider, token
 
 NAMES = ("customer", "credit", "ownership", "notifications")
 LIVE = """subscription { notifications { id kind message customer { id name phone credit { exposureFen } } } }"""
@@ -174,3 +174,10 @@ async def test_a_subscription_connection_ends_when_its_token_expires(mongo_url: 
             assert (closed.code, closed.reason) == (4403, "Forbidden: the token expired")
         else:
             raise AssertionError(f"the subscription ended otherwise: {received}")
+
+
+async def test_a_subscription_over_http_is_told_to_use_the_websocket(mongo_url: str, amqp_url: str,
+                                                                     unique: str) -> None:
+    async with federation(mongo_url, amqp_url, unique, ("customer", "notifications")) as crm:
+        answer = await crm.gateway("subscription { notifications { id } }")
+    assert error_codes(answer) == ["BAD_REQUEST"] and "WebSocket" in answer["errors"][0]["message"]
