@@ -1,6 +1,6 @@
 """Every benchmark in one run, then the performance table: where we started, where we are, the goal.
 
-    .venv/bin/python bench/all.py        # what `make bench` runs; needs RabbitMQ, ~7 minutes
+    .venv/bin/python bench/all.py        # what `make bench` runs; needs RabbitMQ, ~11 minutes
 
 Each script prints its own tables as it goes, and one line per row of the summary, `table: <row>\t<figure>`,
 which this collects. Figures swing with the machine's load: the rows are ratios measured within one script's
@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["credit_payments.py", "customer_archive.py", "gateway_overhead.py", "gateway_vs_hive.py",
+SCRIPTS = ["credit_payments.py", "customer_archive.py", "customer_search.py", "gateway_overhead.py", "gateway_vs_hive.py",
            "hostile_refusals.py", "capacity.py"]
 
 # (row key, what, the figure when issue 14 was filed, the goal)

@@ -315,13 +315,18 @@ class Connection(Generic[N]):
 
     edges: list[Edge[N]]
     page_info: PageInfo
-    total_count: int
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field
+    async def total_count(self) -> int:
+        """Counted only when asked for: a count can cost far more than the page (every match, not the first few)."""
+        return await self.count()
 
     @classmethod
     def of(cls, nodes: list[N], page: Slice) -> "Connection[N]":
         return cls(edges=[Edge(node=n, cursor=c) for n, c in zip(nodes, page.cursors, strict=True)],
                    page_info=PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page),
-                   total_count=page.total_count)
+                   count=page.count)
 
 
 # 2.9: the first with @listSize (we use it), the last The Guild's composer (Hive) knows; Apollo and Cosmo take it

@@ -4,7 +4,9 @@ Items are ordered by one field, then `_id`; a cursor holds both values of the la
 """
 
 import base64
+import functools
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,33 +24,39 @@ class Slice:
     cursors: list[str]  # one per document
     end_cursor: str | None
     has_next_page: bool
-    total_count: int
+    count: Callable[[], Awaitable[int]]  # how many match in all: asked only when a client wants it
 
 
 async def page_of(collection: Any, query: dict[str, Any], *, by: str, first: int, after: str | None,
                   descending: bool = False) -> Slice:
     """Up to `first` documents matching `query` after the cursor `after`, ordered by `by` then `_id`."""
-    if not 1 <= first <= MAX_PAGE:
-        raise Invalid("first", f"must be between 1 and {MAX_PAGE}")
-    total = await collection.count_documents(query)
+    check_first(first)
+    count = functools.partial(collection.count_documents, query)
     if after:
-        value, last_id = _decode(after)
+        value, last_id = position_of(after)
         beyond = "$lt" if descending else "$gt"
         query = {"$and": [query, {"$or": [{by: {beyond: value}}, {by: value, "_id": {beyond: last_id}}]}]}
     direction = DESCENDING if descending else ASCENDING
     documents = await collection.find(query).sort([(by, direction), ("_id", direction)]).limit(first + 1) \
         .to_list(first + 1)
     page = documents[:first]
-    cursors = [_encode(d[by], d["_id"]) for d in page]
-    return Slice(page, cursors, cursors[-1] if cursors else after, len(documents) > first, total)
+    cursors = [cursor_of(d[by], d["_id"]) for d in page]
+    return Slice(page, cursors, cursors[-1] if cursors else after, len(documents) > first, count)
 
 
-def _encode(value: str | datetime, item_id: str) -> str:
+def check_first(first: int) -> None:
+    if not 1 <= first <= MAX_PAGE:
+        raise Invalid("first", f"must be between 1 and {MAX_PAGE}")
+
+
+def cursor_of(value: str | datetime, item_id: str) -> str:
+    """The opaque cursor of an item at `value` of the field a list is ordered by."""
     shown = ["t", value.isoformat()] if isinstance(value, datetime) else ["s", value]
     return base64.urlsafe_b64encode(json.dumps([*shown, item_id], ensure_ascii=False).encode()).decode()
 
 
-def _decode(cursor: str) -> tuple[str | datetime, str]:
+def position_of(cursor: str) -> tuple[str | datetime, str]:
+    """What `cursor_of` encoded; VALIDATION `after` for anything else."""
     try:
         kind, value, item_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         return (datetime.fromisoformat(value) if kind == "t" else str(value)), str(item_id)

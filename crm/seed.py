@@ -91,7 +91,7 @@ async def seed_once(services: dict[str, Any], bus: Bus) -> int:
     """Seeds unless the archive has customers already; returns how many customers were added.
     `services`: each service's wired object (`uow()`, `clock`), by name."""
     customers, credit, ownership = services["customer"], services["credit"], services["ownership"]
-    if (await customers.store.search(CustomerFilter(), {}, 1, None))[1].total_count:
+    if (await customers.store.search(CustomerFilter(), [{}], 1, None))[0]:
         return 0
     for salesperson in SALESPEOPLE:
         await ownership.run(partial(save_salesperson, salesperson, ADMIN))

@@ -5,6 +5,10 @@ Collections (database `crm_customer`):
   for prefix search and `lifecycle_due_at` for the lifecycle sweep.
 - `revisions`: CUS-7, one document per version of a card.
 - `dedupe_keys`: CUS-12, `_id` = the key ("credit:…", "name+phone:…"): the unique `_id` settles races.
+- `search_keys`: CUS-10, one document per prefix of a card's name or code (up to `SEARCH_PREFIX_MAX`
+  characters), `_id` = prefix ␟ name key ␟ card id, with the card's fields that filters and need-to-know ask
+  about: a text search is an equality on the indexed `prefix` (the one kind of query the embedded store answers
+  from an index), read in `_id` order (by name), so its cost grows with the page, not with the archive.
 - `counters` (chassis `next_number`): the sequence behind readable customer codes (C000123).
 - `sales`: CUS-3 / CUS-11, one document per invoice; `overdue`: CUS-3, invoices more than 30 days overdue.
 
@@ -23,12 +27,13 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from chassis.changes import DUPLICATE_KEY
 from chassis.clock import add_months
 from chassis.directory import StaffDirectory
 from chassis.errors import NotFound, RuleViolation
-from chassis.pagination import Slice, page_of
+from chassis.pagination import Slice, check_first, cursor_of, page_of, position_of
 from chassis.store import Database, UnitOfWork
 from services.customer.access_store import AccessLog
 from services.customer.domain import (
@@ -82,6 +87,7 @@ class CustomerStore(AccessLog, VisitRecords):
         self.customers = db["customers"]
         self.revisions = db["revisions"]
         self.dedupe_keys = db["dedupe_keys"]
+        self.search_keys = db["search_keys"]  # CUS-10: prefixes of names and codes (see the module's text)
         self.sales = db["sales"]  # CUS-3 / CUS-11: one document per invoice, `_id` = invoice id
         self.overdue = db["overdue"]  # CUS-3: invoices that went more than 30 days overdue, `_id` = invoice id
         self.directory = StaffDirectory(database)  # CUS-5: whose plan is whose (staff.changed)
@@ -96,6 +102,9 @@ class CustomerStore(AccessLog, VisitRecords):
             await self.customers.create_index([(name, ASCENDING)])
         await self.revisions.create_index([("customer_id", ASCENDING), ("version", ASCENDING)], unique=True)
         await self.dedupe_keys.create_index([("customer_id", ASCENDING)])
+        for name in ("prefix", *(f"{field}_prefix" for field in SCOPES), "customer_id"):
+            await self.search_keys.create_index([(name, ASCENDING)])
+        await self._index_the_archive()
         await self.ensure_access_indexes()
         await self.ensure_visit_indexes()
         await self.customers.create_index([("registered_by", ASCENDING)])
@@ -113,7 +122,10 @@ class CustomerStore(AccessLog, VisitRecords):
         return to_customer(doc)
 
     async def get_many(self, customer_ids: list[str]) -> dict[str, Customer]:
-        """One query for any number of cards (`_entities`, analyses)."""
+        """One query for any number of cards (`_entities`, analyses); none for none (the embedded store reads every
+        card for an empty `$in`)."""
+        if not customer_ids:
+            return {}
         return {d["_id"]: to_customer(d) async for d in self.customers.find({"_id": {"$in": customer_ids}})}
 
     async def owner_of_key(self, key: str) -> str | None:
@@ -147,15 +159,78 @@ class CustomerStore(AccessLog, VisitRecords):
             found.setdefault(d["customer_id"], []).append(to_revision(d))
         return found
 
-    async def search(self, where: CustomerFilter, listed: dict[str, Any], first: int, after: str | None
+    async def search(self, where: CustomerFilter, listed: list[dict[str, Any]], first: int, after: str | None
                      ) -> tuple[list[Customer], Slice]:
-        """CUS-10: the cards `listed` covers that match, ordered by name then id, so a cursor stays valid
-        while cards are added."""
+        """CUS-10: the cards one of the `listed` cases covers that match, ordered by name then id, so a cursor stays
+        valid while cards are added. A text the search keys hold is looked up there; any other list reads the cards."""
+        if (by_keys := _key_queries(where, listed)) is not None:
+            return await self._search_keys(by_keys, first, after)
         query = _query(where)
-        if listed:  # one flat $and: the stand-in loses conditions nested one $and deeper
-            query = {"$and": [*query["$and"], listed]} if list(query) == ["$and"] else {"$and": [query, listed]}
+        shown = _either(listed)
+        if shown:  # one flat $and: the stand-in loses conditions nested one $and deeper
+            query = {"$and": [*query["$and"], shown]} if list(query) == ["$and"] else {"$and": [query, shown]}
         found = await page_of(self.customers, query, by="name_key", first=first, after=after)
         return [to_customer(d) for d in found.documents], found
+
+    async def _search_keys(self, queries: list[dict[str, Any]], first: int, after: str | None
+                           ) -> tuple[list[Customer], Slice]:
+        """A page of the keys each query (one per listed case, plain matches that never overlap) finds after the
+        cursor, merged in `_id` order; the count is the cases' counts added up."""
+        check_first(first)
+        beyond = {"_id": {"$gt": position_of(after)[0]}} if after else {}
+        rows: dict[str, str] = {}
+        for query in queries:
+            cursor = self.search_keys.find(query | beyond, {"customer_id": 1}).sort("_id", ASCENDING).limit(first + 1)
+            rows |= {d["_id"]: d["customer_id"] async for d in cursor}
+        ordered = sorted(rows.items())[:first + 1]
+        page = ordered[:first]
+        cards = await self.get_many([customer_id for _, customer_id in page])
+        found = [(key, cards[customer_id]) for key, customer_id in page if customer_id in cards]
+        cursors = [cursor_of(key, card.id) for key, card in found]
+
+        async def count() -> int:
+            return sum([await self._count_keys(query) for query in queries])
+
+        return [card for _, card in found], Slice([], cursors, cursors[-1] if cursors else after,
+                                                  len(ordered) > first, count)
+
+    async def _count_keys(self, query: dict[str, Any]) -> int:
+        """A few hundred matches are counted by reading their ids from the index; more by `$match` + `$count`,
+        which the embedded store answers from the index too, at a cost that grows with the collection
+        (`count_documents`, a `$group`, reads all of it there). The same counts on MongoDB."""
+        ids = await self.search_keys.find(query, {"_id": 1}).limit(COUNT_BY_READING + 1).to_list(None)
+        if len(ids) <= COUNT_BY_READING:
+            return len(ids)
+        found = await (await self.search_keys.aggregate([{"$match": query}, {"$count": "n"}])).to_list(1)
+        return found[0]["n"] if found else 0
+
+    async def _index_the_archive(self) -> None:
+        """Search keys for the cards saved before they were kept (an upgrade), once per version of the keys;
+        cards that have keys already keep theirs (a save since wrote them)."""
+        counters = self._database.db["counters"]
+        if (await counters.find_one({"_id": "search_keys"}) or {}).get("version") == SEARCH_KEYS_VERSION:
+            return
+        batch: list[dict[str, Any]] = []
+        async for card in self.customers.find({}):
+            batch.append(card)
+            if len(batch) == 500:
+                await self._index_cards(batch)
+                batch = []
+        await self._index_cards(batch)
+        await counters.update_one({"_id": "search_keys"}, {"$set": {"version": SEARCH_KEYS_VERSION}}, upsert=True)
+
+    async def _index_cards(self, cards: list[dict[str, Any]]) -> None:
+        ids = [c["_id"] for c in cards]
+        indexed = {d["customer_id"] async for d in self.search_keys.find({"customer_id": {"$in": ids}},
+                                                                          {"customer_id": 1})}
+        keys = [k for c in cards if c["_id"] not in indexed for k in search_key_documents(c)]
+        if keys:
+            async with self._database.alone():
+                try:
+                    await self.search_keys.insert_many(keys, ordered=False)
+                except BulkWriteError as e:  # another replica starting at the same time wrote them first
+                    if any(error.get("code") != DUPLICATE_KEY for error in e.details.get("writeErrors", ())):
+                        raise
 
     async def due_for_lifecycle(self, now: datetime, limit: int = 500) -> list[str]:
         cursor = self.customers.find({"lifecycle_due_at": {"$lte": now}}, {"_id": 1}).limit(limit)
@@ -264,6 +339,7 @@ class CustomerStore(AccessLog, VisitRecords):
         uow.save_versioned(self.customers, doc, expected, read=owner_read)
         uow.insert(self.revisions, revisions)
         uow.stage(write_keys)
+        self._rewrite_search_keys(doc, uow)
         uow.track(customer)
 
     def save_owner(self, customer: Customer, uow: UnitOfWork) -> None:
@@ -272,6 +348,70 @@ class CustomerStore(AccessLog, VisitRecords):
         doc = to_document(customer)
         owner_read = {"owner_version": expected}
         uow.save_versioned(self.customers, doc, customer.version, read=owner_read)
+        self._rewrite_search_keys(doc, uow)
+
+    def _rewrite_search_keys(self, card: dict[str, Any], uow: UnitOfWork) -> None:
+        """The card's search keys, as it is saved (they repeat fields it may have changed)."""
+        async def write(session: AsyncClientSession) -> None:
+            await self.search_keys.delete_many({"customer_id": card["_id"]}, session=session)
+            await self.search_keys.insert_many(search_key_documents(card), session=session)
+
+        uow.stage(write)
+
+
+SEARCH_PREFIX_MAX = 24  # characters of a name or code kept as prefixes; a longer text is searched in the cards
+COUNT_BY_READING = 500  # matches counted by reading their ids; beyond, the store counts them
+SEARCH_KEYS_VERSION = 1  # one more when what a key holds changes: every card's keys are written again
+# What a search key repeats of its card: what `_key_queries` asks about (filters, need-to-know), and the name.
+SEARCH_KEY_FIELDS = ("name_key", "region", "level", "nature", "lifecycle", "owner_id", "in_pool")
+# The fields a search is often narrowed by (a salesperson's own, the pool, a region): each also as
+# `<field>_prefix` = value ␟ prefix, indexed, so that a narrow search looks up only its own keys.
+SCOPES = ("owner_id", "in_pool", "region")
+
+
+def search_key_documents(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """One document per prefix of the card's name and code (the same prefix of both is one)."""
+    shared = {name: card.get(name) for name in SEARCH_KEY_FIELDS}
+    scoped = [field for field in SCOPES if card.get(field) not in (None, False)]
+    prefixes = {key[:n] for key in (card["name_key"], card["code_key"])
+                for n in range(1, min(len(key), SEARCH_PREFIX_MAX) + 1)}
+    return [{"_id": f"{prefix}\x1f{card['name_key']}\x1f{card['_id']}", "prefix": prefix, "customer_id": card["_id"],
+             **shared, **{f"{field}_prefix": _scoped(card[field], prefix) for field in scoped}}
+            for prefix in sorted(prefixes)]
+
+
+def _scoped(value: Any, prefix: str) -> str:
+    return f"{value}\x1f{prefix}"
+
+
+def _key_queries(where: CustomerFilter, listed: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """The search keys' queries for this search, one per listed case; None: the keys cannot answer it (no text,
+    a text longer than the keys, or a filter they do not hold). Plain equalities only: the embedded store uses an
+    index only for a query of plain conditions, and misreads `$or` beside another condition."""
+    text = search_key(where.text or "")
+    if not text or len(text) > SEARCH_PREFIX_MAX or where.needs_review is not None \
+            or where.sold_before_trading_open is not None:
+        return None
+    base: dict[str, Any] = {"lifecycle": str(where.lifecycle) if where.lifecycle
+                            else {"$ne": Lifecycle.TERMINATED.value}}
+    base |= {name: str(value) for name in ("region", "level", "nature") if (value := getattr(where, name)) is not None}
+    queries = []
+    for case in listed:
+        if any(name in base and base[name] != value for name, value in case.items()):
+            continue  # the filter asks for what this case never shows
+        query = base | case
+        # The narrowest indexed look-up the query allows: its case's or its filter's scope, else the prefix alone.
+        scope = next((field for field in SCOPES if field in query and not isinstance(query[field], dict)), None)
+        lookup = {f"{scope}_prefix": _scoped(query[scope], text)} if scope else {"prefix": text}
+        queries.append(query | lookup)
+    return queries
+
+
+def _either(listed: list[dict[str, Any]]) -> dict[str, Any]:
+    """The listed cases as one condition on the cards ({}: everything)."""
+    if not listed:
+        return {"_id": {"$in": []}}
+    return listed[0] if len(listed) == 1 else {"$or": listed}
 
 
 def duplicate(key: str, existing_id: str | None) -> RuleViolation:
