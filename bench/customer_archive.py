@@ -40,7 +40,7 @@ from chassis.bus import entrance_name, partition_queue_name
 from chassis.embedded import EmbeddedMongo, free_port
 from chassis.store import connect
 from services.customer.domain import Customer, CustomerKind, CustomerNature
-from services.customer.store import revision_document, search_key_documents, to_document
+from services.customer.store import revision_document, search_key_documents, search_signature, to_document
 
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost:5672/")
 EXCHANGE = "crm.events"
@@ -338,6 +338,7 @@ class Bench:
                     1, len(customer.revisions)
                 )  # as CustomerStore.save does for a new card
                 docs.append(to_document(customer))
+                docs[-1]["indexed_as"] = search_signature(docs[-1])  # as the store saves it with its keys
                 revisions.extend(revision_document(r) for r in customer.revisions)
                 self.ids.append(customer.id)
             keys = [k for d in docs for k in search_key_documents(d)]

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from chassis.embedded import EmbeddedMongo, free_port
 from chassis.store import connect
 from services.customer.domain import Customer, CustomerKind, CustomerNature
-from services.customer.store import SEARCH_KEYS_VERSION, search_key_documents, to_document
+from services.customer.store import SEARCH_KEYS_VERSION, search_key_documents, search_signature, to_document
 
 CARDS = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 CITIES = "苏杭沪京深广成武西南"  # first characters: each a tenth of the archive
@@ -42,6 +42,8 @@ REQUESTS = 60  # per text and caller (after 5 warm-up requests)
 SCAN_REQUESTS = 5  # the old way is slow: a few suffice
 SEARCH = """query($text: String!, $first: Int!) { customers(filter: {text: $text}, first: $first) {
   edges { node { id name code } } pageInfo { hasNextPage endCursor } } }"""
+NEXT = """query($text: String!, $after: String!) { customers(filter: {text: $text}, first: 20, after: $after) {
+  edges { node { id name code } } } }"""
 COUNTED = """query($text: String!, $first: Int!) { customers(filter: {text: $text}, first: $first) {
   totalCount edges { node { id name code } } } }"""
 SCAN = """query($text: String!, $first: Int!) { customers(filter: {text: $text, soldBeforeTradingOpen: false},
@@ -69,6 +71,7 @@ async def fill(url: str, instance: str) -> float:
                                              region=("east", "north", "south", "west")[i % 4])
                 customer.version = 1
                 doc = to_document(customer)
+                doc["indexed_as"] = search_signature(doc)  # as the store saves it with its keys
                 docs.append(doc)
                 keys += search_key_documents(doc)
             await db["customers"].insert_many(docs, ordered=False)
@@ -128,6 +131,17 @@ async def measure(base: str) -> None:
                 counted += with_count
                 print(f"{text:<22}{who:<13}{total:>9,}{statistics.median(page):>10.1f}{p99(page):>8.1f}"
                       f"{statistics.median(with_count):>12.1f}{p99(with_count):>8.1f}")
+        after = (await client.post(f"{base}/graphql", json={"query": SEARCH, "variables": {"text": "苏", "first": 20}},
+                                   headers={"authorization": f"Bearer {callers['manager']}"})).json()[
+            "data"]["customers"]["pageInfo"]["endCursor"]
+        nexts = []
+        for _ in range(REQUESTS):
+            started = time.perf_counter()
+            await client.post(f"{base}/graphql", json={"query": NEXT, "variables": {"text": "苏", "after": after}},
+                              headers={"authorization": f"Bearer {callers['manager']}"})
+            nexts.append((time.perf_counter() - started) * 1000)
+        pages += nexts
+        print(f"{'苏 (the next page)':<22}{'manager':<13}{'':>9}{statistics.median(nexts):>10.1f}{p99(nexts):>8.1f}")
         scans: list[float] = []
         for text in ("苏州", "C0123"):
             latencies, _ = await timed(client, base, callers["manager"], SCAN, text, SCAN_REQUESTS)

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "gateway")]
 
-import httpx  # noqa: E402
+import httpx
 
 CUSTOMER_LIST = (
     "{ customers(first: 6) { totalCount edges { node { id code name kind level region tags } } } }"

@@ -271,6 +271,7 @@ class Customer:
     owner_id: str | None = None
     owner_announced_at: datetime | None = None
     owner_version: int = 0  # announcements are saved apart from the card's own `version`
+    indexed_as: str | None = field(default=None, repr=False, compare=False)  # the store's: what its search keys say
     version: int = 0
     revisions: list[Revision] = field(default_factory=list, repr=False)  # new since load, saved with it
     events: list[CustomerEvent] = field(default_factory=list, repr=False, compare=False)  # new, not stored

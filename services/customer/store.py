@@ -8,7 +8,8 @@ Collections (database `crm_customer`):
 - `search_keys`: CUS-10, one document per prefix of a card's name or code (up to `SEARCH_PREFIX_MAX`
   characters), `_id` = prefix ␟ name key ␟ card id, with the card's fields that filters and need-to-know ask
   about: a text search is an equality on the indexed `prefix` (the one kind of query the embedded store answers
-  from an index), read in `_id` order (by name), so its cost grows with the page, not with the archive.
+  from an index), read in `_id` order (by name), so its cost grows with the page and the text's prefix, not
+  with the archive. A longer text is looked up by its first characters, the rest compared in Python.
 - `counters` (chassis `next_number`): the sequence behind readable customer codes (C000123).
 - `sales`: CUS-3 / CUS-11, one document per invoice; `overdue`: CUS-3, invoices more than 30 days overdue.
 
@@ -21,6 +22,7 @@ answers for all three.
 """
 
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -102,8 +104,8 @@ class CustomerStore(AccessLog, VisitRecords):
             await self.customers.create_index([(name, ASCENDING)])
         await self.revisions.create_index([("customer_id", ASCENDING), ("version", ASCENDING)], unique=True)
         await self.dedupe_keys.create_index([("customer_id", ASCENDING)])
-        for name in ("prefix", *(f"{field}_prefix" for field in SCOPES), "customer_id"):
-            await self.search_keys.create_index([(name, ASCENDING)])
+        await self.search_keys.create_index([("prefix", ASCENDING)])
+        await self.search_keys.create_index([("customer_id", ASCENDING)])
         await self._index_the_archive()
         await self.ensure_access_indexes()
         await self.ensure_visit_indexes()
@@ -163,8 +165,9 @@ class CustomerStore(AccessLog, VisitRecords):
                      ) -> tuple[list[Customer], Slice]:
         """CUS-10: the cards one of the `listed` cases covers that match, ordered by name then id, so a cursor stays
         valid while cards are added. A text the search keys hold is looked up there; any other list reads the cards."""
-        if (by_keys := _key_queries(where, listed)) is not None:
-            return await self._search_keys(by_keys, first, after)
+        text = search_key(where.text or "")
+        if (by_keys := _key_queries(text, where, listed)) is not None:
+            return await self._search_keys(by_keys, text, first, after)
         query = _query(where)
         shown = _either(listed)
         if shown:  # one flat $and: the stand-in loses conditions nested one $and deeper
@@ -172,16 +175,16 @@ class CustomerStore(AccessLog, VisitRecords):
         found = await page_of(self.customers, query, by="name_key", first=first, after=after)
         return [to_customer(d) for d in found.documents], found
 
-    async def _search_keys(self, queries: list[dict[str, Any]], first: int, after: str | None
+    async def _search_keys(self, queries: list[dict[str, Any]], text: str, first: int, after: str | None
                            ) -> tuple[list[Customer], Slice]:
         """A page of the keys each query (one per listed case, plain matches that never overlap) finds after the
-        cursor, merged in `_id` order; the count is the cases' counts added up."""
+        cursor, merged in `_id` order; the count is the cases' counts added up. A text longer than the keys is
+        looked up by its first `SEARCH_PREFIX_MAX` characters and the rest compared here."""
         check_first(first)
-        beyond = {"_id": {"$gt": position_of(after)[0]}} if after else {}
+        beyond = position_of(after)[0] if after else None
         rows: dict[str, str] = {}
         for query in queries:
-            cursor = self.search_keys.find(query | beyond, {"customer_id": 1}).sort("_id", ASCENDING).limit(first + 1)
-            rows |= {d["_id"]: d["customer_id"] async for d in cursor}
+            rows |= {d["_id"]: d["customer_id"] async for d in self._matching_keys(query, text, beyond, first + 1)}
         ordered = sorted(rows.items())[:first + 1]
         page = ordered[:first]
         cards = await self.get_many([customer_id for _, customer_id in page])
@@ -189,15 +192,38 @@ class CustomerStore(AccessLog, VisitRecords):
         cursors = [cursor_of(key, card.id) for key, card in found]
 
         async def count() -> int:
-            return sum([await self._count_keys(query) for query in queries])
+            return sum([await self._count_keys(query, text) for query in queries])
 
         return [card for _, card in found], Slice([], cursors, cursors[-1] if cursors else after,
                                                   len(ordered) > first, count)
 
-    async def _count_keys(self, query: dict[str, Any]) -> int:
-        """A few hundred matches are counted by reading their ids from the index; more by `$match` + `$count`,
-        which the embedded store answers from the index too, at a cost that grows with the collection
+    async def _matching_keys(self, query: dict[str, Any], text: str, beyond: Any, most: int
+                             ) -> AsyncIterator[dict[str, Any]]:
+        """Up to `most` keys of `query` after `beyond`, in `_id` order, whose name or code begins with all of `text`."""
+        if len(text) <= SEARCH_PREFIX_MAX:
+            cursor = self.search_keys.find(query | _after(beyond), {"customer_id": 1})
+            async for row in cursor.sort("_id", ASCENDING).limit(most):
+                yield row
+            return
+        while most:
+            batch = await self.search_keys.find(query | _after(beyond)).sort(
+                "_id", ASCENDING).limit(KEY_BATCH).to_list(KEY_BATCH)
+            for row in batch:
+                if _begins(row, text):
+                    yield row
+                    most -= 1
+                    if not most:
+                        return
+            if len(batch) < KEY_BATCH:
+                return
+            beyond = batch[-1]["_id"]
+
+    async def _count_keys(self, query: dict[str, Any], text: str) -> int:
+        """A few hundred matches are counted by reading them from the index; more by `$match` + `$count`, which
+        the embedded store answers from the index too, at a cost that grows with the collection
         (`count_documents`, a `$group`, reads all of it there). The same counts on MongoDB."""
+        if len(text) > SEARCH_PREFIX_MAX:  # compared here: every key of the shorter prefix read
+            return len([row async for row in self._matching_keys(query, text, None, -1)])
         ids = await self.search_keys.find(query, {"_id": 1}).limit(COUNT_BY_READING + 1).to_list(None)
         if len(ids) <= COUNT_BY_READING:
             return len(ids)
@@ -205,11 +231,16 @@ class CustomerStore(AccessLog, VisitRecords):
         return found[0]["n"] if found else 0
 
     async def _index_the_archive(self) -> None:
-        """Search keys for the cards saved before they were kept (an upgrade), once per version of the keys;
-        cards that have keys already keep theirs (a save since wrote them)."""
+        """Search keys for the cards saved before they were kept (an upgrade), once per version of the keys: keys
+        of an older version are dropped first (searches miss cards until this is done); cards that have keys of
+        this version keep theirs (a save since wrote them)."""
         counters = self._database.db["counters"]
-        if (await counters.find_one({"_id": "search_keys"}) or {}).get("version") == SEARCH_KEYS_VERSION:
+        built = (await counters.find_one({"_id": "search_keys"}) or {}).get("version")
+        if built == SEARCH_KEYS_VERSION:
             return
+        if built is not None:
+            async with self._database.alone():
+                await self.search_keys.delete_many({})
         batch: list[dict[str, Any]] = []
         async for card in self.customers.find({}):
             batch.append(card)
@@ -336,10 +367,10 @@ class CustomerStore(AccessLog, VisitRecords):
                     raise duplicate(key, await self.owner_of_key(key)) from e
 
         customer.revisions = []
+        self._rewrite_search_keys(customer, doc, uow)
         uow.save_versioned(self.customers, doc, expected, read=owner_read)
         uow.insert(self.revisions, revisions)
         uow.stage(write_keys)
-        self._rewrite_search_keys(doc, uow)
         uow.track(customer)
 
     def save_owner(self, customer: Customer, uow: UnitOfWork) -> None:
@@ -347,11 +378,17 @@ class CustomerStore(AccessLog, VisitRecords):
         expected, customer.owner_version = customer.owner_version, customer.owner_version + 1
         doc = to_document(customer)
         owner_read = {"owner_version": expected}
+        self._rewrite_search_keys(customer, doc, uow)
         uow.save_versioned(self.customers, doc, customer.version, read=owner_read)
-        self._rewrite_search_keys(doc, uow)
 
-    def _rewrite_search_keys(self, card: dict[str, Any], uow: UnitOfWork) -> None:
-        """The card's search keys, as it is saved (they repeat fields it may have changed)."""
+    def _rewrite_search_keys(self, customer: Customer, card: dict[str, Any], uow: UnitOfWork) -> None:
+        """The card's search keys written again when a field they repeat changed (a sale that changes none of
+        them, most of them, writes none); the card remembers what they were written from."""
+        signature = search_signature(card)
+        if signature == customer.indexed_as:
+            return
+        customer.indexed_as = card["indexed_as"] = signature
+
         async def write(session: AsyncClientSession) -> None:
             await self.search_keys.delete_many({"customer_id": card["_id"]}, session=session)
             await self.search_keys.insert_many(search_key_documents(card), session=session)
@@ -359,51 +396,56 @@ class CustomerStore(AccessLog, VisitRecords):
         uow.stage(write)
 
 
-SEARCH_PREFIX_MAX = 24  # characters of a name or code kept as prefixes; a longer text is searched in the cards
+SEARCH_PREFIX_MAX = 12  # characters of a name or code kept as prefixes (each a key document to write)
+KEY_BATCH = 200  # keys read at once when the rest of a longer text is compared here
 COUNT_BY_READING = 500  # matches counted by reading their ids; beyond, the store counts them
-SEARCH_KEYS_VERSION = 1  # one more when what a key holds changes: every card's keys are written again
+SEARCH_KEYS_VERSION = 2  # one more when what a key holds changes: every card's keys are written again
 # What a search key repeats of its card: what `_key_queries` asks about (filters, need-to-know), and the name.
-SEARCH_KEY_FIELDS = ("name_key", "region", "level", "nature", "lifecycle", "owner_id", "in_pool")
-# The fields a search is often narrowed by (a salesperson's own, the pool, a region): each also as
-# `<field>_prefix` = value ␟ prefix, indexed, so that a narrow search looks up only its own keys.
-SCOPES = ("owner_id", "in_pool", "region")
+SEARCH_KEY_FIELDS = ("name_key", "code_key", "region", "nature", "owner_id", "in_pool")
 
 
 def search_key_documents(card: dict[str, Any]) -> list[dict[str, Any]]:
     """One document per prefix of the card's name and code (the same prefix of both is one)."""
-    shared = {name: card.get(name) for name in SEARCH_KEY_FIELDS}
-    scoped = [field for field in SCOPES if card.get(field) not in (None, False)]
+    shared = {name: card.get(name) for name in SEARCH_KEY_FIELDS} | {"archived": _archived(card)}
     prefixes = {key[:n] for key in (card["name_key"], card["code_key"])
                 for n in range(1, min(len(key), SEARCH_PREFIX_MAX) + 1)}
-    return [{"_id": f"{prefix}\x1f{card['name_key']}\x1f{card['_id']}", "prefix": prefix, "customer_id": card["_id"],
-             **shared, **{f"{field}_prefix": _scoped(card[field], prefix) for field in scoped}}
-            for prefix in sorted(prefixes)]
+    keys = [(f"{prefix}\x1f{card['name_key']}\x1f{card['_id']}", prefix) for prefix in sorted(prefixes)]
+    return [{"_id": key, "order": key, "prefix": prefix, "customer_id": card["_id"], **shared} for key, prefix in keys]
 
 
-def _scoped(value: Any, prefix: str) -> str:
-    return f"{value}\x1f{prefix}"
+def _after(key: str | None) -> dict[str, Any]:
+    """Keys beyond a cursor, by `order` (= `_id`): the embedded store reads every document for a range on `_id`."""
+    return {"order": {"$gt": key}} if key else {}
 
 
-def _key_queries(where: CustomerFilter, listed: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+def search_signature(card: dict[str, Any]) -> str:
+    """What a card's search keys are written from: when it changes, so must they."""
+    return "\x1f".join(str(value) for value in (card["_id"], *(card.get(n) for n in SEARCH_KEY_FIELDS),
+                                                 _archived(card)))
+
+
+def _archived(card: dict[str, Any]) -> bool:
+    return card.get("lifecycle") == Lifecycle.TERMINATED.value
+
+
+def _begins(key: dict[str, Any], text: str) -> bool:
+    return key["name_key"].startswith(text) or (key.get("code_key") or "").startswith(text)
+
+
+def _key_queries(text: str, where: CustomerFilter, listed: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
     """The search keys' queries for this search, one per listed case; None: the keys cannot answer it (no text,
-    a text longer than the keys, or a filter they do not hold). Plain equalities only: the embedded store uses an
-    index only for a query of plain conditions, and misreads `$or` beside another condition."""
-    text = search_key(where.text or "")
-    if not text or len(text) > SEARCH_PREFIX_MAX or where.needs_review is not None \
-            or where.sold_before_trading_open is not None:
-        return None
-    base: dict[str, Any] = {"lifecycle": str(where.lifecycle) if where.lifecycle
-                            else {"$ne": Lifecycle.TERMINATED.value}}
-    base |= {name: str(value) for name in ("region", "level", "nature") if (value := getattr(where, name)) is not None}
+    or a filter they do not hold). Plain equalities only: the embedded store uses an index only for a query of
+    plain conditions, and misreads `$or` beside another condition."""
+    if not text or any(value is not None for value in (where.lifecycle, where.level, where.needs_review,
+                                                       where.sold_before_trading_open)):
+        return None  # what a sale or time changes is not repeated on the keys (they would be written again each time)
+    base: dict[str, Any] = {"archived": False}
+    base |= {name: str(value) for name in ("region", "nature") if (value := getattr(where, name)) is not None}
     queries = []
     for case in listed:
         if any(name in base and base[name] != value for name, value in case.items()):
             continue  # the filter asks for what this case never shows
-        query = base | case
-        # The narrowest indexed look-up the query allows: its case's or its filter's scope, else the prefix alone.
-        scope = next((field for field in SCOPES if field in query and not isinstance(query[field], dict)), None)
-        lookup = {f"{scope}_prefix": _scoped(query[scope], text)} if scope else {"prefix": text}
-        queries.append(query | lookup)
+        queries.append(base | case | {"prefix": text[:SEARCH_PREFIX_MAX]})
     return queries
 
 
@@ -486,6 +528,7 @@ def to_document(c: Customer) -> dict[str, Any]:
         "in_pool": c.in_pool,  # derived, for lists (CUS-9: a salesperson's show their own and the pool)
         "owner_announced_at": c.owner_announced_at,
         "owner_version": c.owner_version,
+        "indexed_as": c.indexed_as,
         "version": c.version,
     }
 
@@ -523,6 +566,7 @@ def to_customer(d: dict[str, Any]) -> Customer:
         owner_id=d.get("owner_id", d["registered_by"]),
         owner_announced_at=d.get("owner_announced_at"),
         owner_version=d.get("owner_version", 0),
+        indexed_as=d.get("indexed_as"),
         version=d["version"],
     )
 
