@@ -5,7 +5,7 @@ Collections (database `crm_customer`):
   for prefix search and `lifecycle_due_at` for the lifecycle sweep.
 - `revisions`: CUS-7, one document per version of a card.
 - `dedupe_keys`: CUS-12, `_id` = the key ("credit:…", "name+phone:…"): the unique `_id` settles races.
-- `search_keys`: CUS-10, one document per prefix of a card's name or code (up to `SEARCH_PREFIX_MAX`
+- `search_keys`: CUS-10, one document per prefix of a card's name or code (of the `PREFIX_LENGTHS`
   characters), `_id` = prefix ␟ name key ␟ card id, with the card's fields that filters and need-to-know ask
   about: a text search is an equality on the indexed `prefix` (the one kind of query the embedded store answers
   from an index), read in `_id` order (by name), so its cost grows with the page and the text's prefix, not
@@ -179,7 +179,7 @@ class CustomerStore(AccessLog, VisitRecords):
                            ) -> tuple[list[Customer], Slice]:
         """A page of the keys each query (one per listed case, plain matches that never overlap) finds after the
         cursor, merged in `_id` order; the count is the cases' counts added up. A text longer than the keys is
-        looked up by its first `SEARCH_PREFIX_MAX` characters and the rest compared here."""
+        looked up by its longest kept prefix and the rest compared here."""
         check_first(first)
         beyond = position_of(after)[0] if after else None
         rows: dict[str, str] = {}
@@ -200,7 +200,7 @@ class CustomerStore(AccessLog, VisitRecords):
     async def _matching_keys(self, query: dict[str, Any], text: str, beyond: Any, most: int
                              ) -> AsyncIterator[dict[str, Any]]:
         """Up to `most` keys of `query` after `beyond`, in `_id` order, whose name or code begins with all of `text`."""
-        if len(text) <= SEARCH_PREFIX_MAX:
+        if len(text) in PREFIX_LENGTHS:
             cursor = self.search_keys.find(query | _after(beyond), {"customer_id": 1})
             async for row in cursor.sort("_id", ASCENDING).limit(most):
                 yield row
@@ -222,7 +222,7 @@ class CustomerStore(AccessLog, VisitRecords):
         """A few hundred matches are counted by reading them from the index; more by `$match` + `$count`, which
         the embedded store answers from the index too, at a cost that grows with the collection
         (`count_documents`, a `$group`, reads all of it there). The same counts on MongoDB."""
-        if len(text) > SEARCH_PREFIX_MAX:  # compared here: every key of the shorter prefix read
+        if len(text) not in PREFIX_LENGTHS:  # compared here: every key of the shorter prefix read
             return len([row async for row in self._matching_keys(query, text, None, -1)])
         ids = await self.search_keys.find(query, {"_id": 1}).limit(COUNT_BY_READING + 1).to_list(None)
         if len(ids) <= COUNT_BY_READING:
@@ -396,10 +396,12 @@ class CustomerStore(AccessLog, VisitRecords):
         uow.stage(write)
 
 
-SEARCH_PREFIX_MAX = 12  # characters of a name or code kept as prefixes (each a key document to write)
+# The prefix lengths kept (each a key document to write): a text of another length is looked up by the longest
+# kept prefix shorter than it, and the rest compared in Python (few keys share a 4-character prefix).
+PREFIX_LENGTHS = (1, 2, 3, 4, 6, 8, 12)
 KEY_BATCH = 200  # keys read at once when the rest of a longer text is compared here
 COUNT_BY_READING = 500  # matches counted by reading their ids; beyond, the store counts them
-SEARCH_KEYS_VERSION = 2  # one more when what a key holds changes: every card's keys are written again
+SEARCH_KEYS_VERSION = 3  # one more when what a key holds changes: every card's keys are written again
 # What a search key repeats of its card: what `_key_queries` asks about (filters, need-to-know), and the name.
 SEARCH_KEY_FIELDS = ("name_key", "code_key", "region", "nature", "owner_id", "in_pool")
 
@@ -408,7 +410,7 @@ def search_key_documents(card: dict[str, Any]) -> list[dict[str, Any]]:
     """One document per prefix of the card's name and code (the same prefix of both is one)."""
     shared = {name: card.get(name) for name in SEARCH_KEY_FIELDS} | {"archived": _archived(card)}
     prefixes = {key[:n] for key in (card["name_key"], card["code_key"])
-                for n in range(1, min(len(key), SEARCH_PREFIX_MAX) + 1)}
+                for n in PREFIX_LENGTHS if n <= len(key)}
     keys = [(f"{prefix}\x1f{card['name_key']}\x1f{card['_id']}", prefix) for prefix in sorted(prefixes)]
     return [{"_id": key, "order": key, "prefix": prefix, "customer_id": card["_id"], **shared} for key, prefix in keys]
 
@@ -445,7 +447,7 @@ def _key_queries(text: str, where: CustomerFilter, listed: list[dict[str, Any]])
     for case in listed:
         if any(name in base and base[name] != value for name, value in case.items()):
             continue  # the filter asks for what this case never shows
-        queries.append(base | case | {"prefix": text[:SEARCH_PREFIX_MAX]})
+        queries.append(base | case | {"prefix": text[:max(n for n in PREFIX_LENGTHS if n <= len(text))]})
     return queries
 
 
