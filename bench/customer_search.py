@@ -111,8 +111,7 @@ async def timed(client: httpx.AsyncClient, base: str, bearer: str, query: str, t
 
 
 def p99(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return statistics.quantiles(values, n=100)[98] if len(values) > 1 else values[0]
 
 
 async def measure(base: str) -> None:

@@ -182,15 +182,16 @@ class ComplaintStore:
         total = await self.complaints.count_documents(query)
         return Statistics(total, by, summarise(acknowledge), summarise(resolve))
 
-    async def due_for_reminder(self, until: datetime, limit: int = 500) -> list[str]:
+    async def due_for_reminder(self, until: datetime) -> list[str]:
         """Complaints with a deadline due by `until` whose handler has not been reminded of it."""
-        cursor = self.complaints.find({"next_to_remind": {"$lte": until}}, {"_id": 1}).sort(
-            "next_to_remind", ASCENDING).limit(limit)
-        return [d["_id"] async for d in cursor]
+        return await self._due("next_to_remind", until)
 
-    async def due_for_escalation(self, now: datetime, limit: int = 500) -> list[str]:
-        cursor = self.complaints.find({"next_escalation_at": {"$lte": now}}, {"_id": 1}).sort(
-            "next_escalation_at", ASCENDING).limit(limit)
+    async def due_for_escalation(self, now: datetime) -> list[str]:
+        return await self._due("next_escalation_at", now)
+
+    async def _due(self, field: str, until: datetime, limit: int = 500) -> list[str]:
+        """The complaints whose `field` (a time a sweep acts at) has come by `until`, earliest first."""
+        cursor = self.complaints.find({field: {"$lte": until}}, {"_id": 1}).sort(field, ASCENDING).limit(limit)
         return [d["_id"] async for d in cursor]
 
     # -- writes ---------------------------------------------------------------------------------------

@@ -30,12 +30,12 @@ def told(tell: Callable[[Any], list[Notification]]) -> Callable[[Any, Uow], Any]
     """The use case of a consumed event: the notifications `tell` makes of it, for whoever wants them."""
 
     async def use_case(event: Event, uow: Uow) -> None:
-        fresh = tell(event)
-        known = await uow.store.known([n.id for n in fresh])
-        preferences = await uow.store.preferences_of(sorted({n.recipient_id for n in fresh}))
-        new = domain.wanted([n for n in fresh if n.id not in known], preferences)
-        uow.store.add(new, uow)
-        uow.publish(*map(to_contract, new))
+        if fresh := tell(event):  # most ownership changes tell nobody: no look-ups for them
+            known = await uow.store.known([n.id for n in fresh])
+            preferences = await uow.store.preferences_of(sorted({n.recipient_id for n in fresh}))
+            new = domain.wanted([n for n in fresh if n.id not in known], preferences)
+            uow.store.add(new, uow)
+            uow.publish(*map(to_contract, new))
         await uow.commit()
 
     use_case.__doc__ = tell.__doc__

@@ -55,29 +55,21 @@ class Notification:
 
     @classmethod
     def of(cls, n: domain.Notification) -> "Notification":
-        return cls(id=strawberry.ID(n.id), kind=n.kind, message=n.message, at=n.at, read_at=n.read_at,
-                   customer=_customer(n.customer_id), complaint=_complaint(n.complaint_id),
-                   complaint_id=_id(n.complaint_id),
-                   recipient_id=strawberry.ID(n.recipient_id))
+        return cls._made(n.id, n.kind, n.message, n.at, n.read_at, n.customer_id, n.complaint_id, n.recipient_id)
 
     @classmethod
     def sent(cls, e: NotificationSent) -> "Notification":
-        return cls(id=strawberry.ID(e.notification_id), kind=domain.Kind(e.kind), message=e.message, at=e.at,
-                   read_at=None, customer=_customer(e.customer_id), complaint=_complaint(e.complaint_id),
-                   complaint_id=_id(e.complaint_id),
-                   recipient_id=strawberry.ID(e.recipient_id))
+        return cls._made(e.notification_id, domain.Kind(e.kind), e.message, e.at, None, e.customer_id,
+                         e.complaint_id, e.recipient_id)
 
-
-def _customer(customer_id: str | None) -> Customer | None:
-    return Customer(id=strawberry.ID(customer_id)) if customer_id else None
-
-
-def _complaint(complaint_id: str | None) -> Complaint | None:
-    return Complaint(id=strawberry.ID(complaint_id)) if complaint_id else None
-
-
-def _id(value: str | None) -> strawberry.ID | None:
-    return strawberry.ID(value) if value else None
+    @classmethod
+    def _made(cls, id: str, kind: domain.Kind, message: str, at: datetime, read_at: datetime | None,
+              customer_id: str | None, complaint_id: str | None, recipient_id: str) -> "Notification":
+        return cls(id=strawberry.ID(id), kind=kind, message=message, at=at, read_at=read_at,
+                   customer=Customer(id=strawberry.ID(customer_id)) if customer_id else None,
+                   complaint=Complaint(id=strawberry.ID(complaint_id)) if complaint_id else None,
+                   complaint_id=strawberry.ID(complaint_id) if complaint_id else None,
+                   recipient_id=strawberry.ID(recipient_id))
 
 
 @strawberry.type(description="What you do not want to hear of")

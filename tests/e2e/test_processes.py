@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -145,36 +145,44 @@ async def test_a_query_through_the_gateway_equals_the_same_query_sent_to_the_cus
         await _gateway_and_subgraph_agree(tmp_path, mongo_url, amqp_url, unique)
 
 
+@contextlib.asynccontextmanager
+async def behind_the_gateway(tmp_path: Path, service: str, env: dict[str, str]) -> AsyncIterator[tuple[str, str]]:
+    """`crm serve <service>` and `crm serve gateway` in front of it, as compose runs them, once both are ready:
+    the URLs of the subgraph and of the gateway."""
+    port, gateway_port = free_port(), free_port()
+    subgraphs = f"{service}=http://127.0.0.1:{port}/graphql"
+    with running(["serve", service], {**env, "PORT": str(port)}, port, tmp_path / f"{service}.log") as subgraph, \
+         running(["serve", "gateway"], {**env, "PORT": str(gateway_port), "SUBGRAPHS": subgraphs},
+                 gateway_port, tmp_path / "gateway.log") as gateway:
+        async with httpx.AsyncClient(timeout=10) as client:
+            await eventually(lambda: ready(client, subgraph, tmp_path / f"{service}.log"), 30)
+            await eventually(lambda: ready(client, gateway, tmp_path / "gateway.log"), 30)
+        yield subgraph, gateway
+
+
 async def _gateway_and_subgraph_agree(tmp_path: Path, mongo_url: str, amqp_url: str, unique: str) -> None:
-    customer_port, gateway_port = free_port(), free_port()
     env = {"MONGO_URL": mongo_url, "AMQP_URL": amqp_url, "CRM_INSTANCE": unique, "QUEUE_EXPIRES_S": "300",
            "PARTITIONS": str(PARTITIONS)}
-    subgraphs = f"customer=http://127.0.0.1:{customer_port}/graphql"
     try:
-        with running(["serve", "customer"], {**env, "PORT": str(customer_port)}, customer_port,
-                     tmp_path / "customer.log") as subgraph, \
-             running(["serve", "gateway"], {**env, "PORT": str(gateway_port), "SUBGRAPHS": subgraphs},
-                     gateway_port, tmp_path / "gateway.log") as gateway:
-            async with httpx.AsyncClient(timeout=10) as client:
-                await eventually(lambda: ready(client, subgraph, tmp_path / "customer.log"), 30)
-                await eventually(lambda: ready(client, gateway, tmp_path / "gateway.log"), 30)
-                token = crm("token", "--role", "SALES", "--user", "rep-3", "--region", "east")
-                for name in ("网关客户甲", "网关客户乙", "Gateway Customer C"):
-                    await graphql(client, gateway, token, """mutation($name: String!) {
-                      registerCustomer(input: {name: $name, kind: COMPANY, nature: ORDINARY_COMPANY, region: "east"})
-                      { id } }""", name=name)
-                queries = [
-                    ("""query { customers(first: 2) { totalCount pageInfo { hasNextPage endCursor }
-                         edges { cursor node { id code name kind lifecycle version } } } }""", {}),
-                    ("""query($f: CustomerFilter) { a: customers(filter: $f) { edges { node { __typename name
-                         ...Card } } } } fragment Card on Customer { region contacts { name } history { action } }""",
-                     {"f": {"text": "网关"}}),
-                    ("""query { me { id roles region } nobody: customer(id: "nobody") { id } }""", {}),
-                ]
-                for query, variables in queries:
-                    direct = await graphql(client, subgraph, token, query, **variables)
-                    through = await graphql(client, gateway, token, query, **variables)
-                    assert through == direct
+        async with behind_the_gateway(tmp_path, "customer", env) as (subgraph, gateway), \
+                httpx.AsyncClient(timeout=10) as client:
+            token = crm("token", "--role", "SALES", "--user", "rep-3", "--region", "east")
+            for name in ("网关客户甲", "网关客户乙", "Gateway Customer C"):
+                await graphql(client, gateway, token, """mutation($name: String!) {
+                  registerCustomer(input: {name: $name, kind: COMPANY, nature: ORDINARY_COMPANY, region: "east"})
+                  { id } }""", name=name)
+            queries = [
+                ("""query { customers(first: 2) { totalCount pageInfo { hasNextPage endCursor }
+                     edges { cursor node { id code name kind lifecycle version } } } }""", {}),
+                ("""query($f: CustomerFilter) { a: customers(filter: $f) { edges { node { __typename name
+                     ...Card } } } } fragment Card on Customer { region contacts { name } history { action } }""",
+                 {"f": {"text": "网关"}}),
+                ("""query { me { id roles region } nobody: customer(id: "nobody") { id } }""", {}),
+            ]
+            for query, variables in queries:
+                direct = await graphql(client, subgraph, token, query, **variables)
+                through = await graphql(client, gateway, token, query, **variables)
+                assert through == direct
     finally:
         await delete_services(amqp_url, f"customer.{unique}")
 
@@ -188,19 +196,11 @@ async def test_a_subscription_through_the_gateway_process_receives_a_notificatio
 async def _subscribe_through_the_gateway(tmp_path: Path, mongo_url: str, amqp_url: str, unique: str) -> None:
     """`crm serve notifications` and `crm serve gateway` as compose runs them: the client's WebSocket to the
     gateway, the gateway's to the subgraph, the subgraph hearing `notification.sent` on RabbitMQ."""
-    port, gateway_port = free_port(), free_port()
     env = {"MONGO_URL": mongo_url, "AMQP_URL": amqp_url, "CRM_INSTANCE": unique, "QUEUE_EXPIRES_S": "300",
            "PARTITIONS": str(PARTITIONS), "OUTBOX_POLL_S": "0.2"}
-    subgraphs = f"notifications=http://127.0.0.1:{port}/graphql"
     owner = f"rep-{unique}"
     try:
-        with running(["serve", "notifications"], {**env, "PORT": str(port)}, port,
-                     tmp_path / "notifications.log") as subgraph, \
-             running(["serve", "gateway"], {**env, "PORT": str(gateway_port), "SUBGRAPHS": subgraphs},
-                     gateway_port, tmp_path / "gateway.log") as gateway:
-            async with httpx.AsyncClient(timeout=10) as client:
-                await eventually(lambda: ready(client, subgraph, tmp_path / "notifications.log"), 30)
-                await eventually(lambda: ready(client, gateway, tmp_path / "gateway.log"), 30)
+        async with behind_the_gateway(tmp_path, "notifications", env) as (_, gateway):
             token = crm("token", "--role", "SALES", "--user", owner, "--region", "east")
             async with aiohttp.ClientSession() as session, \
                     network_socket(session, f"{gateway}/graphql") as socket:
