@@ -183,9 +183,8 @@ class RequestContext:
             await send(message)
 
         with (bound(request_id=request_id),
-              tracing.tracer.start_as_current_span(f"{scope['method']} {scope['path']}", kind=SpanKind.SERVER,
-                                                   context=tracing.context_from(headers),
-                                                   attributes={"crm.service": self.service})):
+              tracing.span(f"{scope['method']} {scope['path']}", kind=SpanKind.SERVER,
+                           context=tracing.context_from(headers), attributes={"crm.service": self.service})):
             await self.app(scope, receive, answer)
 
 

@@ -10,8 +10,13 @@ from enum import StrEnum
 
 import jwt
 
+from chassis.clock import Clock, SystemClock
 from chassis.errors import Forbidden, Unauthenticated
 from chassis.settings import Settings
+
+# Tokens remembered once verified, until they expire: a caller's next request skips the signature check (a
+# twentieth of the gateway's CPU per request). The oldest is forgotten first.
+VERIFIED_KEPT = 4096
 
 
 class Role(StrEnum):
@@ -94,11 +99,26 @@ def principal_of(claims: dict[str, object]) -> Principal:
 class TokenVerifier:
     """HS256 with the shared secret, or RS256 through a JWKS URL when one is configured."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self._secret = settings.jwt_secret
         self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
+        self._clock = clock or SystemClock()
+        self._verified: dict[str, Principal] = {}
 
     def verify(self, token: str) -> Principal:
+        if (known := self._verified.get(token)) is not None:
+            assert known.expires_at is not None  # `exp` is required
+            if self._clock.now() < known.expires_at:
+                return known
+            del self._verified[token]
+            raise Unauthenticated("invalid token: Signature has expired")
+        principal = self._decode(token)
+        if len(self._verified) >= VERIFIED_KEPT:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = principal
+        return principal
+
+    def _decode(self, token: str) -> Principal:
         try:
             if self._jwks:
                 key = self._jwks.get_signing_key_from_jwt(token).key

@@ -85,11 +85,12 @@ class OutboxRelay:
         for doc in batch:
             by_subject[doc.get("subject")].append(doc)
         published: list[str] = []
+        traced = tracing.recording()  # untraced, the event carries its trace on by itself: no span needed
 
         async def in_order(docs: list[dict[str, Any]]) -> None:
             for doc in docs:
-                with tracing.tracer.start_as_current_span(f"publish {doc['type']}", kind=SpanKind.PRODUCER,
-                                                          context=tracing.context_from(doc)):
+                with tracing.span(f"publish {doc['type']}", kind=SpanKind.PRODUCER,
+                                  context=tracing.context_from(doc) if traced else None):
                     async with asyncio.timeout(PUBLISH_TIMEOUT_S):
                         await self._bus.publish(doc["body"].encode(), event_type=doc["type"], message_id=doc["_id"],
                                                 subject=doc.get("subject"))

@@ -129,8 +129,8 @@ class Service(Generic[StoreT, SettingsT]):
         use_case = self.subscriptions[type(envelope.data)]
         joined = tracing.context_from({"traceparent": envelope.traceparent, "tracestate": envelope.tracestate})
         with (bound(event_id=envelope.id, event_type=envelope.type, correlation_id=envelope.correlationid or envelope.id),
-              tracing.tracer.start_as_current_span(f"consume {envelope.type}", context=joined, kind=SpanKind.CONSUMER,
-                                                   attributes={"crm.service": self.qualified_name})):
+              tracing.span(f"consume {envelope.type}", context=joined, kind=SpanKind.CONSUMER,
+                           attributes={"crm.service": self.qualified_name})):
             async with self.locks.hold(await self.subject(envelope)):
                 await self.run(lambda uow: use_case(envelope.data, uow), consumed=envelope)
 

@@ -272,7 +272,7 @@ class UnitOfWork(Generic[StoreT, SettingsT]):
             self.committed = True
             return
         try:
-            with tracing.tracer.start_as_current_span("commit", attributes={"crm.events": len(envelopes)}):
+            with tracing.span("commit", attributes={"crm.events": len(envelopes)}):
                 await self.database.commit(changes)
         except DuplicateKeyError as e:
             # Another delivery of the same event committed first: ours must change nothing.

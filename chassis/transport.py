@@ -41,7 +41,8 @@ class RequestGuard:
                     return
                 if not message.get("more_body"):
                     break
-            problem = body_problem(body)
+            payload, problem = graphql_payload(body)
+            scope.setdefault("state", {})["payload"] = payload  # read once: what follows need not parse it again
         else:
             problem = query_string_problem(scope.get("query_string", b""))
         if problem:
@@ -67,14 +68,14 @@ class RequestGuard:
                               code="LIMIT")
 
 
-def body_problem(body: bytes) -> str | None:
-    """Why a POST body is not a GraphQL request we read, or None."""
+def graphql_payload(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """A POST body as a GraphQL request, or why it is not one we read."""
     payload, problem = read_json(body)
     if problem is not None:
-        return problem
+        return None, problem
     if not isinstance(payload, dict):
-        return "the body must be a JSON object with `query`"
-    return _payload_problem(payload)
+        return None, "the body must be a JSON object with `query`"
+    return payload, _payload_problem(payload)
 
 
 def read_json(body: bytes) -> tuple[Any, str | None]:

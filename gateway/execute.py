@@ -169,7 +169,7 @@ class _Run:
                 continue  # no key, no entity: its fields stay null
             for name in part.required:
                 representation[name] = obj.get(required_alias(name))
-            identity = json.dumps(representation, sort_keys=True, default=str)
+            identity = _identity(representation)
             found.setdefault(identity, (representation, []))[1].append((obj, path, part))
         return list(found.values())
 
@@ -215,6 +215,15 @@ class _Run:
                 return
             current = value
         self.outcome.loose_errors.append(error)  # reported, though the subgraph still gave a value
+
+
+def _identity(representation: dict) -> object:
+    """Equal for representations of the same entity. Built in one order (type, key, required fields), so the
+    values alone tell them apart when all are strings, as ids are; anything else by its JSON."""
+    values = tuple(representation.values())
+    if all(type(v) is str for v in values):
+        return values
+    return json.dumps(representation, sort_keys=True, default=str)
 
 
 def _objects_at(data: dict, path: tuple[str, ...]) -> list[tuple[dict, list]]:

@@ -30,6 +30,7 @@ from chassis.limits import LimitExceeded, Limits, cost_error, parse_within, shap
 from gateway.execute import Outcome, run_event, run_plan, shape
 from gateway.fetches import RESERVED_PREFIX, Plan
 from gateway.plan import PlanError, plan_operation
+from gateway.projection import Object, Unfit, compile_projection, project
 from gateway.subgraphs import SubgraphClient
 from gateway.supergraph import Supergraph
 
@@ -48,6 +49,7 @@ class Prepared:
     plan: Plan | None = None
     introspection_only: bool = False
     root_field: str = "other"  # what metrics name the operation by
+    projection: Object | None = None  # shapes an answer without graphql-core, where it can
 
 
 def request_error(message: str, code: str, **extensions: object) -> dict:
@@ -108,6 +110,7 @@ class Gateway:
             operation=operation,
             introspection_only=_introspection_only(document, operation),
             root_field=operation_root_field(document, operation_name, self.supergraph.schema),
+            projection=compile_projection(self.supergraph.schema, document, operation),
         )
         try:
             prepared.plan = plan_operation(self.supergraph, document, operation)
@@ -169,6 +172,11 @@ class Gateway:
         return variables, coerced.coerced
 
     def _shape(self, prepared: Prepared, outcome: Outcome, variables: Mapping[str, object]) -> dict:
+        if prepared.projection is not None and not outcome.loose_errors:
+            try:
+                return {"data": project(prepared.projection, outcome.data)}
+            except Unfit:
+                pass  # an error or an odd value in the tree: graphql-core shapes it exactly
         operation_name = prepared.operation.name.value if prepared.operation.name else None
         return shape(self.supergraph.schema, prepared.document, operation_name, outcome, variables)
 

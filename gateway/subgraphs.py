@@ -164,8 +164,7 @@ class SubgraphClient:
 
     async def _send(self, body: bytes, headers: dict[str, str], *, read_only: bool = True) -> tuple[int, bytes]:
         started = time.perf_counter()
-        with tracing.tracer.start_as_current_span(f"fetch {self.name}", kind=SpanKind.CLIENT,
-                                                  attributes={"crm.subgraph": self.name}):
+        with tracing.span(f"fetch {self.name}", kind=SpanKind.CLIENT, attributes={"crm.subgraph": self.name}):
             try:
                 answer = await self._send_within_bound(body, headers | tracing.carried(), read_only=read_only)
             except SubgraphError as e:

@@ -170,3 +170,24 @@ async def test_full_introspection_of_the_composed_schema_equals_the_monoliths(fe
     from_monolith = (await federation.ask_monolith(query))["data"]["__schema"]
     assert {t["name"]: t for t in through_gateway["types"]} == {t["name"]: t for t in from_monolith["types"]}
     assert through_gateway["directives"] == from_monolith["directives"]
+
+
+# What only graphql-core shapes: conditions on variables, abstract types, introspection.
+SHAPED_BY_GRAPHQL_CORE = {
+    "@include and @skip on entity fields and fragments, from variables",
+    "a union with inline fragments and __typename everywhere",
+    "an interface field resolved in its subgraph, with an entity field behind it",
+    "introspection of the composed schema",
+    "a fragment on an interface spread into an object, with an entity field inside",
+    "a named fragment on a union",
+    "@include and @skip on root fields, with a variable's default",
+}
+
+
+def test_the_suite_answers_plain_documents_by_their_projection_and_the_others_by_graphql_core(
+    federation: Federation,
+) -> None:
+    """The answers above are the same either way; this says which way each took."""
+    for name, (query, variables) in SUITE.items():
+        prepared = federation.gateway.prepare(query, variables if isinstance(variables, str) else None)
+        assert (prepared.projection is None) == (name in SHAPED_BY_GRAPHQL_CORE), name

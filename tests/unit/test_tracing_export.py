@@ -1,9 +1,12 @@
 """OTEL_EXPORTER_OTLP_ENDPOINT set: spans leave the process over OTLP/HTTP to `<endpoint>/v1/traces`; unset, no
 provider is made and nothing is recorded."""
 
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +56,20 @@ def test_without_an_endpoint_nothing_is_traced(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
     monkeypatch.delenv("CRM_TRACE_CONSOLE", raising=False)
     assert provider_from_environment("credit") is None
+
+
+def test_a_process_that_records_nothing_still_carries_on_the_trace_it_is_given() -> None:
+    """Untraced, a request or event opens no span, yet what it causes carries the caller's trace on; one that
+    carries no trace adds none. A fresh process: a test's tracer provider is the whole process's."""
+    script = """
+from chassis import tracing
+assert not tracing.recording()
+given = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+with tracing.span("consume", context=tracing.context_from({"traceparent": given})):
+    print(tracing.carried().get("traceparent"))
+with tracing.span("consume", context=tracing.context_from({"traceparent": None})):
+    print(tracing.carried())
+"""
+    printed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                             cwd=Path(__file__).resolve().parents[2]).stdout.splitlines()
+    assert printed == ["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "{}"]
