@@ -62,6 +62,7 @@ class Database:
         self._interleaves: bool | None = None  # asked of the server on first use
         self._commits: Batcher[list[Change], None] | None = None  # made once `_interleaves` is known
         self._reads: dict[str, Batcher[Any, dict[str, Any] | None]] = {}
+        self._numbers: dict[str, Batcher[None, int]] = {}
 
     async def ensure_indexes(self) -> None:
         await self.outbox.create_index([("created_at", ASCENDING), ("position", ASCENDING)])
@@ -87,11 +88,19 @@ class Database:
 
     async def next_number(self, sequence: str) -> int:
         """The next number of a named sequence, for readable codes. Taken outside any transaction: a gap
-        (a refused registration) is harmless, contention on one counter document inside every commit is not."""
+        (a refused registration) is harmless, contention on one counter document inside every commit is not.
+        Concurrent callers share one request: the counter moves on by as many as they are."""
+        numbers = self._numbers.get(sequence)
+        if numbers is None:
+            numbers = self._numbers[sequence] = Batcher(functools.partial(self._take_numbers, sequence),
+                                                        most=READ_MAX)
+        return await numbers(None)
+
+    async def _take_numbers(self, sequence: str, callers: list[None]) -> list[int]:
         async with self.alone():
             counter = await self.db["counters"].find_one_and_update(
-                {"_id": sequence}, {"$inc": {"n": 1}}, upsert=True, return_document=ReturnDocument.AFTER)
-        return counter["n"]
+                {"_id": sequence}, {"$inc": {"n": len(callers)}}, upsert=True, return_document=ReturnDocument.AFTER)
+        return list(range(counter["n"] - len(callers) + 1, counter["n"] + 1))
 
     async def find_by_id(self, collection: AsyncCollection, id: Any) -> dict[str, Any] | None:
         """`find_one({"_id": id})`, shared: the look-ups of concurrent handlers that arrive while one is under

@@ -3,6 +3,7 @@
 import asyncio
 from datetime import timedelta
 
+from services.customer.identity import credit_code_check_char
 from tests.customer.conftest import CustomerHarness
 from tests.support import error_codes, eventually, listening, token
 
@@ -25,6 +26,10 @@ query($filter: CustomerFilter, $first: Int, $after: String) {
 
 # Valid unified social credit codes (GB 32100-2015 check character).
 CREDIT_CODE = "91350100M000100Y43"
+
+
+def a_credit_code(first17: str) -> str:
+    return first17 + credit_code_check_char(first17)
 
 
 def a_company(name: str = "上海东方贸易有限公司", **fields: object) -> dict[str, object]:
@@ -136,6 +141,18 @@ async def test_cus_12_same_normalised_name_and_phone_is_refused(archive: Custome
     assert answer["errors"][0]["extensions"]["existingCustomerId"] == first["id"]
     # Same name, other phone: a different company (branches exist).
     await register(archive, name="abc trading有限公司", phone="13900139000")
+
+
+async def test_cus_12_concurrent_registrations_sharing_name_and_phone_but_not_the_code_one_wins_and_is_named(
+        archive: CustomerHarness) -> None:
+    """The race the look-up before the commit cannot see: the store's unique keys decide, and the refusal names
+    the key that collided (here the second of each card's keys) and whose it is."""
+    answers = await asyncio.gather(*[archive.gql(REGISTER, {"input": a_company(
+        "东方贸易", phone="13800138000", creditCode=a_credit_code(f"91310115MA1H7X{i:03d}"))}) for i in range(5)])
+    (winner,) = [a["data"]["registerCustomer"]["id"] for a in answers if not error_codes(a)]
+    refusals = [a["errors"][0] for a in answers if error_codes(a)]
+    assert [(r["extensions"]["existingCustomerId"], "same name and phone" in r["message"]) for r in refusals] == [
+        (winner, True)] * 4
 
 
 async def test_cus_12_concurrent_duplicate_registrations_one_wins(archive: CustomerHarness) -> None:
