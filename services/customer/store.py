@@ -7,9 +7,12 @@ Collections (database `crm_customer`):
 - `dedupe_keys`: CUS-12, `_id` = the key ("credit:…", "name+phone:…"): the unique `_id` settles races.
 - `search_keys`: CUS-10, one document per prefix of a card's name or code (of the `PREFIX_LENGTHS`
   characters), `_id` = prefix ␟ name key ␟ card id, with the card's fields that filters and need-to-know ask
-  about: a text search is an equality on the indexed `prefix` (the one kind of query the embedded store answers
-  from an index), read in `_id` order (by name), so its cost grows with the page and the text's prefix, not
-  with the archive. A longer text is looked up by its first characters, the rest compared in Python.
+  about: a text search is an equality on `prefix` read in `order` (by name) from the index on both
+  (the embedded store answers an equality on the first field and an order or a range on the second from it; a
+  range on `_id` it answers by reading everything), so its cost grows with the page, not with the archive or the
+  matches. A longer text is looked up by its first characters, the rest compared in Python. A short prefix has a
+  twin per card in its owner's (or the pool's) scope, `_id` and `prefix` beginning with the scope, so that a
+  salesperson's search finds their few cards among a tenth of the archive without reading the rest.
 - `counters` (chassis `next_number`): the sequence behind readable customer codes (C000123).
 - `sales`: CUS-3 / CUS-11, one document per invoice; `overdue`: CUS-3, invoices more than 30 days overdue.
 
@@ -104,7 +107,11 @@ class CustomerStore(AccessLog, VisitRecords):
             await self.customers.create_index([(name, ASCENDING)])
         await self.revisions.create_index([("customer_id", ASCENDING), ("version", ASCENDING)], unique=True)
         await self.dedupe_keys.create_index([("customer_id", ASCENDING)])
+        # Both: the pair serves a search (an equality, then `order`); the embedded store takes an equality for one
+        # it can answer from an index only when an index is named after that field alone (else it adds a clause
+        # for arrays that reads everything), and MongoDB takes the pair.
         await self.search_keys.create_index([("prefix", ASCENDING)])
+        await self.search_keys.create_index([("prefix", ASCENDING), ("order", ASCENDING)])
         await self.search_keys.create_index([("customer_id", ASCENDING)])
         await self._index_the_archive()
         await self.ensure_access_indexes()
@@ -178,13 +185,13 @@ class CustomerStore(AccessLog, VisitRecords):
     async def _search_keys(self, queries: list[dict[str, Any]], text: str, first: int, after: str | None
                            ) -> tuple[list[Customer], Slice]:
         """A page of the keys each query (one per listed case, plain matches that never overlap) finds after the
-        cursor, merged in `_id` order; the count is the cases' counts added up. A text longer than the keys is
+        cursor, merged in `order` (by name); the count is the cases' counts added up. A text longer than the keys is
         looked up by its longest kept prefix and the rest compared here."""
         check_first(first)
         beyond = position_of(after)[0] if after else None
         rows: dict[str, str] = {}
         for query in queries:
-            rows |= {d["_id"]: d["customer_id"] async for d in self._matching_keys(query, text, beyond, first + 1)}
+            rows |= {d["order"]: d["customer_id"] async for d in self._matching_keys(query, text, beyond, first + 1)}
         ordered = sorted(rows.items())[:first + 1]
         page = ordered[:first]
         cards = await self.get_many([customer_id for _, customer_id in page])
@@ -199,15 +206,15 @@ class CustomerStore(AccessLog, VisitRecords):
 
     async def _matching_keys(self, query: dict[str, Any], text: str, beyond: Any, most: int
                              ) -> AsyncIterator[dict[str, Any]]:
-        """Up to `most` keys of `query` after `beyond`, in `_id` order, whose name or code begins with all of `text`."""
+        """Up to `most` keys of `query` after `beyond`, in `order`, whose name or code begins with all of `text`."""
         if len(text) in PREFIX_LENGTHS:
-            cursor = self.search_keys.find(query | _after(beyond), {"customer_id": 1})
-            async for row in cursor.sort("_id", ASCENDING).limit(most):
+            cursor = self.search_keys.find(query | _after(beyond), {"customer_id": 1, "order": 1})
+            async for row in cursor.sort("order", ASCENDING).limit(most):
                 yield row
             return
         while most:
             batch = await self.search_keys.find(query | _after(beyond)).sort(
-                "_id", ASCENDING).limit(KEY_BATCH).to_list(KEY_BATCH)
+                "order", ASCENDING).limit(KEY_BATCH).to_list(KEY_BATCH)
             for row in batch:
                 if _begins(row, text):
                     yield row
@@ -216,7 +223,7 @@ class CustomerStore(AccessLog, VisitRecords):
                         return
             if len(batch) < KEY_BATCH:
                 return
-            beyond = batch[-1]["_id"]
+            beyond = batch[-1]["order"]
 
     async def _count_keys(self, query: dict[str, Any], text: str) -> int:
         """A few hundred matches are counted by reading them from the index; more by `$match` + `$count`, which
@@ -412,24 +419,44 @@ class CustomerStore(AccessLog, VisitRecords):
 # The prefix lengths kept (each a key document to write): a text of another length is looked up by the longest
 # kept prefix shorter than it, and the rest compared in Python (few keys share a 4-character prefix).
 PREFIX_LENGTHS = (1, 2, 3, 4, 6, 8, 12)
+# A short prefix is shared by a tenth of the archive or more (every code begins "C0"): a salesperson's few cards
+# among them would be found by reading all of them. Up to this length, a card's owned (or pooled) keys have a
+# twin whose prefix names the owner (or the pool), and the salesperson's cases look those up.
+SCOPED_UP_TO = 3
 KEY_BATCH = 200  # keys read at once when the rest of a longer text is compared here
 COUNT_BY_READING = 500  # matches counted by reading their ids; beyond, the store counts them
-SEARCH_KEYS_VERSION = 3  # one more when what a key holds changes: every card's keys are written again
+SEARCH_KEYS_VERSION = 4  # one more when what a key holds changes: every card's keys are written again
 # What a search key repeats of its card: what `_key_queries` asks about (filters, need-to-know), and the name.
 SEARCH_KEY_FIELDS = ("name_key", "code_key", "region", "nature", "owner_id", "in_pool")
 
 
 def search_key_documents(card: dict[str, Any]) -> list[dict[str, Any]]:
-    """One document per prefix of the card's name and code (the same prefix of both is one)."""
+    """One document per prefix of the card's name and code (the same prefix of both is one), and a twin in its
+    owner's (or the pool's) scope for each short one. `order` sorts a prefix's keys by name, the same in every
+    scope."""
     shared = {name: card.get(name) for name in SEARCH_KEY_FIELDS} | {"archived": _archived(card)}
     prefixes = {key[:n] for key in (card["name_key"], card["code_key"])
                 for n in PREFIX_LENGTHS if n <= len(key)}
-    keys = [(f"{prefix}\x1f{card['name_key']}\x1f{card['_id']}", prefix) for prefix in sorted(prefixes)]
-    return [{"_id": key, "order": key, "prefix": prefix, "customer_id": card["_id"], **shared} for key, prefix in keys]
+    scope = _scope(card)
+    keys = []
+    for prefix in sorted(prefixes):
+        order = f"{prefix}\x1f{card['name_key']}\x1f{card['_id']}"
+        keys.append({"_id": order, "order": order, "prefix": prefix, "customer_id": card["_id"], **shared})
+        if scope is not None and len(prefix) <= SCOPED_UP_TO:
+            keys.append({"_id": f"{scope}\x1e{order}", "order": order, "prefix": f"{scope}\x1e{prefix}",
+                         "customer_id": card["_id"], **shared})
+    return keys
+
+
+def _scope(case: dict[str, Any]) -> str | None:
+    """The scope of a card's twins, or of a salesperson's listed case: an owner's, or the pool's."""
+    if case.get("in_pool"):
+        return "pool"
+    return f"owner:{case['owner_id']}" if case.get("owner_id") else None
 
 
 def _after(key: str | None) -> dict[str, Any]:
-    """Keys beyond a cursor, by `order` (= `_id`): the embedded store reads every document for a range on `_id`."""
+    """Keys beyond a cursor, by `order`: the embedded store reads every document for a range on `_id`."""
     return {"order": {"$gt": key}} if key else {}
 
 
@@ -456,11 +483,13 @@ def _key_queries(text: str, where: CustomerFilter, listed: list[dict[str, Any]])
         return None  # what a sale or time changes is not repeated on the keys (they would be written again each time)
     base: dict[str, Any] = {"archived": False}
     base |= {name: str(value) for name in ("region", "nature") if (value := getattr(where, name)) is not None}
+    prefix = text[:max(n for n in PREFIX_LENGTHS if n <= len(text))]
     queries = []
     for case in listed:
         if any(name in base and base[name] != value for name, value in case.items()):
             continue  # the filter asks for what this case never shows
-        queries.append(base | case | {"prefix": text[:max(n for n in PREFIX_LENGTHS if n <= len(text))]})
+        scope = _scope(case) if len(prefix) <= SCOPED_UP_TO else None
+        queries.append(base | case | {"prefix": prefix if scope is None else f"{scope}\x1e{prefix}"})
     return queries
 
 
