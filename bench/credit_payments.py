@@ -39,7 +39,7 @@ from pymongo import AsyncMongoClient
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from proc import cpu_s
+from proc import broker_pid, cpu_s
 from queues import delete_service_queues, delete_vhost, private_vhost
 
 from chassis.embedded import EmbeddedMongo, free_port
@@ -187,7 +187,9 @@ class Bench:
             payments = [("payment.received", f"{self.instance}-pay-{n}", {
                 "paymentId": f"{self.instance}-pay-{n}", "customerId": self.customers[n % CUSTOMERS],
                 "amountFen": 1_000 + n % 7, "receivedAt": now.isoformat()}) for n in range(PAYMENTS)]
-            pids = {"credit": self.server.pid, "store": self.mongo.pid}
+            pids = {"credit": self.server.pid, "store": self.mongo.pid, "bench": os.getpid()}
+            if (broker := broker_pid()) is not None:
+                pids["broker"] = broker
             cpu_before = {name: cpu_s(pid) for name, pid in pids.items()}
             t0 = time.perf_counter()
             published = await self.publish(exchange, payments)
@@ -224,6 +226,8 @@ class Bench:
 
             body = json.dumps({"id": str(uuid.uuid4()), "type": "payment.received", "data": {"amountFen": 1}}).encode()
             tag = await queue.consume(on_message)
+            pids = {"bench": os.getpid()} | ({"broker": broker} if (broker := broker_pid()) is not None else {})
+            cpu_before = {name: cpu_s(pid) for name, pid in pids.items()}
             t0 = time.perf_counter()
             await asyncio.gather(*(channel.default_exchange.publish(
                 aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key=queue.name)
@@ -231,9 +235,10 @@ class Bench:
             published = time.perf_counter() - t0
             await asyncio.wait_for(done.wait(), PHASE_TIMEOUT_S)
             total = time.perf_counter() - t0
+            cpu = {name: cpu_s(pid) - cpu_before[name] for name, pid in pids.items()}
             await queue.cancel(tag)
             await queue.delete(if_unused=False, if_empty=False)
-            return {"published_s": published, "total_s": total}
+            return {"published_s": published, "total_s": total, "cpu_s": cpu}
         finally:
             await connection.close()
 
@@ -259,9 +264,19 @@ class Bench:
         ours, broker = PAYMENTS / payments["total_s"], RAW_MESSAGES / raw["total_s"]
         print(f"  payment events processed per second end to end: {ours:.0f} (raw broker: {broker:.0f})")
         print(f"table: payments\t{ours:,.0f} vs {broker:,.0f} /s = {ours / broker:.1%}")
-        credit_ms, store_ms = (payments["cpu_s"][name] * 1000 / PAYMENTS for name in ("credit", "store"))
+        per_payment = {name: s * 1000 / PAYMENTS for name, s in payments["cpu_s"].items()}
+        credit_ms, store_ms = per_payment["credit"], per_payment["store"]
         print(f"  CPU per payment: credit process {credit_ms:.2f} ms, embedded store {store_ms:.2f} ms "
               f"(one credit replica at a full core: {1000 / credit_ms:,.0f} payments/s; README \"Scaling out\")")
+        if "broker" in per_payment:  # what bounds the rate on this machine: every process shares its cores
+            whole = sum(per_payment.values())
+            raw_ms = sum(raw["cpu_s"].values()) * 1000 / RAW_MESSAGES
+            cores = os.cpu_count() or 1
+            ceiling, without_credit = cores * 1000 / whole, cores * 1000 / (whole - credit_ms)
+            print(f"  CPU per payment, every process: {', '.join(f'{n} {ms:.2f}' for n, ms in per_payment.items())}"
+                  f" = {whole:.2f} ms (raw broker: {raw_ms:.2f} ms a message, broker and this bench). {cores} cores"
+                  f" at that cost: at most {ceiling:,.0f} /s = {ceiling / broker:.0%} of the raw rate; with the credit"
+                  f" process costing nothing at all: {without_credit:,.0f} /s = {without_credit / broker:.0%}")
         ok = payments["exposure_drop"] == payments["paid"]
         print(f"  exposure fell by {payments['exposure_drop']} fen for {payments['paid']} fen paid: "
               f"{'every payment counted' if ok else 'MISMATCH'}")

@@ -19,8 +19,10 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "gateway")]
@@ -53,7 +55,7 @@ def serve_subgraphs(ports: list[int]) -> None:
     async def serve_all() -> None:
         await asyncio.wait_for(asyncio.gather(*(s.serve() for s in servers)), DEADLINE_S)
 
-    asyncio.run(serve_all())
+    as_uvicorn_runs(serve_all(), servers[0].config)
 
 
 def serve_gateway(port: int, subgraphs: str) -> None:
@@ -66,7 +68,13 @@ def serve_gateway(port: int, subgraphs: str) -> None:
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     )
-    asyncio.run(asyncio.wait_for(server.serve(), DEADLINE_S))
+    as_uvicorn_runs(asyncio.wait_for(server.serve(), DEADLINE_S), server.config)
+
+
+def as_uvicorn_runs(main: Coroutine[Any, Any, None], config: Any) -> None:
+    """On the event loop `crm serve` gets from uvicorn (uvloop where installed), as production runs."""
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        runner.run(main)
 
 
 class Load:

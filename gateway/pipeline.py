@@ -50,6 +50,9 @@ class Prepared:
     introspection_only: bool = False
     root_field: str = "other"  # what metrics name the operation by
     projection: Object | None = None  # shapes an answer without graphql-core, where it can
+    # An operation without variables costs the same every time: its refusal (or None) is known once prepared.
+    cost_known: bool = False
+    cost_refusal: LimitExceeded | None = None
 
 
 def request_error(message: str, code: str, **extensions: object) -> dict:
@@ -117,6 +120,8 @@ class Gateway:
             self.plans_built += 1
         except PlanError as e:
             return Prepared([request_error(str(e), "QUERY_PLANNING_FAILED")])
+        if not operation.variable_definitions:
+            prepared.cost_known, prepared.cost_refusal = True, self._cost_error(prepared, {})
         return prepared
 
     async def execute(
@@ -166,10 +171,13 @@ class Gateway:
         if isinstance(coerced, list):  # business input the operation's types refuse
             return {"errors": [e.formatted | {"extensions": {"code": "VALIDATION", "field": _variable_field(e)}}
                                for e in coerced]}
-        if refused := cost_error(self.supergraph.schema, prepared.document, prepared.operation, variables,
-                                 self.limits, self.supergraph.list_sizes):
+        if refused := prepared.cost_refusal if prepared.cost_known else self._cost_error(prepared, variables):
             return {"errors": [refused.formatted]}
         return variables, coerced.coerced
+
+    def _cost_error(self, prepared: Prepared, variables: Mapping[str, object]) -> LimitExceeded | None:
+        return cost_error(self.supergraph.schema, prepared.document, prepared.operation, variables, self.limits,
+                          self.supergraph.list_sizes)
 
     def _shape(self, prepared: Prepared, outcome: Outcome, variables: Mapping[str, object]) -> dict:
         if prepared.projection is not None and not outcome.loose_errors:

@@ -107,6 +107,18 @@ async def test_more_aliases_than_the_limit_are_refused_counting_each_fragment_sp
         assert once == {"data": {"customer": {"a": "Acme Trading", "b": "C-0001", "c": "COMPANY"}}}
 
 
+async def test_an_operation_over_the_cost_budget_is_refused_by_the_gateway_every_time_with_or_without_variables(
+) -> None:
+    async with a_federation(limits=Limits(max_cost=50)) as federation:
+        costly = "{ customers(first: 20) { edges { node { credit { rating } ownership { since } } } } }"
+        with_variables = "query($n: Int!) { customers(first: $n) { edges { node { credit { rating } } } } }"
+        for _ in range(2):  # the second time from what was prepared the first
+            assert codes(await federation.ask(costly)) == ["LIMIT"]
+            assert codes(await federation.ask(with_variables, {"n": 20})) == ["LIMIT"]
+        assert "errors" not in await federation.ask(with_variables, {"n": 1})
+        assert federation.request_counts()["customer"] == 1
+
+
 async def test_a_document_larger_than_the_limit_is_refused() -> None:
     async with a_federation(limits=Limits(max_document_bytes=200)) as federation:
         answer = await federation.ask('{ customer(id: "c1") { name } }' + " " * 200)
