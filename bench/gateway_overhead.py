@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "gateway")]
 
 import httpx
+from proc import cpu_s
 
 CUSTOMER_LIST = (
     "{ customers(first: 6) { totalCount edges { node { id code name kind level region tags } } } }"
@@ -80,8 +81,11 @@ def as_uvicorn_runs(main: Coroutine[Any, Any, None], config: Any) -> None:
 class Load:
     """`concurrency` clients on one target, sending the same query back to back, for a while at a time."""
 
-    def __init__(self, url: str, query: str, headers: dict, concurrency: int) -> None:
+    def __init__(self, url: str, query: str, headers: dict, concurrency: int, server_pid: int | None = None
+                 ) -> None:
+        """`server_pid`: the process serving `url`, whose CPU per request is then measured too."""
         self.url, self.query, self.headers, self.concurrency = url, query, headers, concurrency
+        self.server_pid, self.server_cpu_s = server_pid, 0.0
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         self.client = httpx.AsyncClient(limits=limits, timeout=10)
         self.latencies_ms: list[float] = []
@@ -111,9 +115,16 @@ class Load:
                 if response.status_code != 200 or "errors" in response.json():
                     self.failures[f"HTTP {response.status_code}: {response.text[:120]}"] += 1
 
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), cpu_s(self.server_pid) if self.server_pid else 0.0
         await asyncio.gather(*(one_client() for _ in range(self.concurrency)))
         self.busy_s += time.perf_counter() - began
+        if self.server_pid:
+            self.server_cpu_s += cpu_s(self.server_pid) - cpu
+
+    @property
+    def server_cpu_ms(self) -> float:
+        """The serving process's CPU per request answered (ms)."""
+        return self.server_cpu_s * 1000 / len(self.latencies_ms)
 
     @property
     def rate(self) -> float:

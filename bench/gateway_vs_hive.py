@@ -8,8 +8,9 @@ repo), seeds `crm dev`'s demo data into an embedded Mongo, starts the four servi
 subgraphs) and Hive (serving a supergraph The Guild's composer made from the checked-in
 services/*/schema.graphql). Then, for `me` and for a customer list that reaches all four subgraphs,
 at 1 and 32 clients, it alternates short rounds between the two gateways (gateway_overhead.py's `Load`
-and `compare`) and prints req/s, p50 and p99 of each and ours/Hive. Without node ≥ 20 and npm it
-says so and exits 0. Every process it started is stopped at the end, also on errors.
+and `compare`) and prints req/s, p50 and p99 of each, ours/Hive, and the CPU each gateway process spent
+per request (at 32 clients the subgraphs saturate the cores: what a gateway spends, they lack). Without
+node ≥ 20 and npm it says so and exits 0. Every process it started is stopped at the end, also on errors.
 
 Client, gateways and subgraphs share this machine's cores: compare runs on one machine, not across.
 """
@@ -228,16 +229,19 @@ async def run(children: Children, mongo_url: str) -> None:
     print(f"\nours: crm gateway (python, 1 process); Hive Gateway {HIVE_PACKAGES['@graphql-hive/gateway']} "
           f"(node {node_version()}, 1 process)")
     print(f"{'query':<22} {'clients':>7} | {'ours req/s':>10} {'p50 ms':>8} {'p99 ms':>8} | "
-          f"{'Hive req/s':>10} {'p50 ms':>8} {'p99 ms':>8} | {'ours/Hive req/s':>15} {'p50':>5} {'p99':>5}")
+          f"{'Hive req/s':>10} {'p50 ms':>8} {'p99 ms':>8} | {'ours/Hive req/s':>15} {'p50':>5} {'p99':>5} | "
+          f"{'CPU ms/req ours':>15} {'Hive':>5}")
     ratios: dict[str, list[str]] = {}
     for name, query in QUERIES.items():
         for concurrency in (1, 32):
-            loads = [Load(url, query, headers, concurrency) for url in (ours, hive)]
+            loads = [Load(url, query, headers, concurrency, children.started[name].pid)
+                     for url, name in ((ours, "gateway"), (hive, "hive"))]
             await compare(*loads)  # alternating rounds: both see the same background load
             (r1, a1, b1), (r2, a2, b2) = [
                 (load.rate, statistics.median(load.latencies_ms), p99(load.latencies_ms)) for load in loads]
             print(f"{name:<22} {concurrency:>7} | {r1:>10.0f} {a1:>8.1f} {b1:>8.1f} | "
-                  f"{r2:>10.0f} {a2:>8.1f} {b2:>8.1f} | {r1 / r2:>15.2f} {a1 / a2:>5.2f} {b1 / b2:>5.2f}")
+                  f"{r2:>10.0f} {a2:>8.1f} {b2:>8.1f} | {r1 / r2:>15.2f} {a1 / a2:>5.2f} {b1 / b2:>5.2f} | "
+                  f"{loads[0].server_cpu_ms:>15.2f} {loads[1].server_cpu_ms:>5.2f}")
             ratios.setdefault(name, []).append(f"{r1 / r2:.2f}x at {concurrency}")
             for load in loads:
                 if load.failures:

@@ -115,9 +115,7 @@ def create_service_app(
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await stop(tasks)
             if own_bus:
                 await service.bus.close()
             await database.client.close()
@@ -186,6 +184,25 @@ class RequestContext:
               tracing.span(f"{scope['method']} {scope['path']}", kind=SpanKind.SERVER,
                            context=tracing.context_from(headers), attributes={"crm.service": self.service})):
             await self.app(scope, receive, answer)
+
+
+STOP_ROUNDS = 5  # cancels sent to a task that is still running
+STOP_WAIT_S = 1.0  # how long each round waits for the tasks to end
+
+
+async def stop(tasks: list[asyncio.Task[Any]]) -> None:
+    """Cancelled, and cancelled again while any is still running: a cancel can be swallowed on its way (seen: the
+    outbox relay, cancelled, back waiting for events, and the process waiting for it forever). One that outlives
+    every round is left behind, named in the log: stopping the process matters more."""
+    running = set(tasks)
+    for _ in range(STOP_ROUNDS):
+        if not running:
+            return
+        for task in running:
+            task.cancel()
+        _, running = await asyncio.wait(running, timeout=STOP_WAIT_S)
+    for task in running:
+        log.error("%s did not stop after %d cancels; left behind", task.get_name(), STOP_ROUNDS)
 
 
 async def _hear(live: Mapping[type[Event], Callable[[Any], str]], service: Service[Any, Any], body: bytes) -> None:
