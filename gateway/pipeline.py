@@ -50,8 +50,7 @@ class Prepared:
     introspection_only: bool = False
     root_field: str = "other"  # what metrics name the operation by
     projection: Object | None = None  # shapes an answer without graphql-core, where it can
-    # An operation without variables costs the same every time: its refusal (or None) is known once prepared.
-    cost_known: bool = False
+    # An operation without variables costs the same every time: its refusal (or None), known once prepared.
     cost_refusal: LimitExceeded | None = None
 
 
@@ -121,7 +120,7 @@ class Gateway:
         except PlanError as e:
             return Prepared([request_error(str(e), "QUERY_PLANNING_FAILED")])
         if not operation.variable_definitions:
-            prepared.cost_known, prepared.cost_refusal = True, self._cost_error(prepared, {})
+            prepared.cost_refusal = self._cost_error(prepared, {})
         return prepared
 
     async def execute(
@@ -171,7 +170,8 @@ class Gateway:
         if isinstance(coerced, list):  # business input the operation's types refuse
             return {"errors": [e.formatted | {"extensions": {"code": "VALIDATION", "field": _variable_field(e)}}
                                for e in coerced]}
-        if refused := prepared.cost_refusal if prepared.cost_known else self._cost_error(prepared, variables):
+        fixed = not prepared.operation.variable_definitions
+        if refused := prepared.cost_refusal if fixed else self._cost_error(prepared, variables):
             return {"errors": [refused.formatted]}
         return variables, coerced.coerced
 
