@@ -20,6 +20,8 @@ SUBSCRIPTIONS = Gauge("crm_gateway_subscriptions", "Subscriptions the gateway fo
 SHARED_FETCHES = Counter("crm_gateway_shared_fetches_total",
                          "Subgraph queries answered by the same caller's identical request already in flight",
                          ["subgraph"])
+SHARED_OPERATIONS = Counter("crm_gateway_shared_operations_total",
+                            "Query operations answered by the same caller's identical operation already in flight")
 
 EVENTS = Counter("crm_events_total", "Events taken from the bus, by what became of them",
                  ["service", "type", "outcome"])  # outcome: consumed | retried | dead_lettered | moved

@@ -27,8 +27,10 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from chassis import metrics
 from chassis.graphql import field_of, operation_root_field, variable_path
 from chassis.limits import LimitExceeded, Limits, cost_error, parse_within, shape_errors
+from gateway import jsonio
 from gateway.execute import Outcome, run_event, run_plan, shape
 from gateway.fetches import RESERVED_PREFIX, Plan
+from gateway.flights import Flights
 from gateway.plan import PlanError, plan_operation
 from gateway.projection import Object, Unfit, compile_projection, project
 from gateway.subgraphs import SubgraphClient
@@ -39,7 +41,7 @@ log = logging.getLogger("gateway")
 INTROSPECTION_FIELDS = {"__schema", "__type", "__typename"}
 
 
-@dataclass
+@dataclass(eq=False)  # compared, and shared in flight (see `Gateway.execute`), as the one object it is
 class Prepared:
     """What the gateway knows about a document before any variable or subgraph is involved."""
 
@@ -75,6 +77,7 @@ class Gateway:
         self.cache_size = cache_size
         self.plans_built = 0
         self._prepared: OrderedDict[tuple[str, str | None], Prepared] = OrderedDict()
+        self._flights: Flights[tuple[Prepared, bytes, str | None], dict] = Flights(metrics.SHARED_OPERATIONS.inc)
 
     def prepare(self, query: str, operation_name: str | None) -> Prepared:
         cache_key = (query, operation_name)
@@ -126,10 +129,30 @@ class Gateway:
     async def execute(
         self, prepared: Prepared, variables: Mapping[str, object] | None, headers: dict[str, str]
     ) -> dict:
-        """The response for a prepared operation; `headers` go to every subgraph request."""
-        if prepared.operation is not None and prepared.operation.operation == OperationType.SUBSCRIPTION:
+        """The response for a prepared operation; `headers` go to every subgraph request.
+
+        A query identical (document, operation and variables) to one the same caller's credentials already have
+        in flight gets that one's response (the same dict: not to be changed), as `SubgraphClient.post` shares
+        one subgraph query: a client retrying, or many clients of one account asking at once, costs the gateway
+        and the subgraphs one execution. Never across callers, never a mutation.
+        """
+        operation = prepared.operation
+        if operation is not None and operation.operation == OperationType.QUERY:
+            key = (prepared, jsonio.dumps(variables), headers.get("authorization"))
+            return await self._flights.share(key, lambda: self._execute(prepared, variables, headers))
+        if operation is not None and operation.operation == OperationType.SUBSCRIPTION:
             return {"errors": [request_error("a subscription needs a WebSocket: graphql-transport-ws at /graphql",
                                              "BAD_REQUEST")]}
+        return await self._execute(prepared, variables, headers)
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a query operation in flight; several may wait for one."""
+        return self._flights.waiting
+
+    async def _execute(
+        self, prepared: Prepared, variables: Mapping[str, object] | None, headers: dict[str, str]
+    ) -> dict:
         admitted = self._admit(prepared, variables)
         if isinstance(admitted, dict):
             return admitted

@@ -5,7 +5,6 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -15,6 +14,7 @@ from opentelemetry.trace import SpanKind
 from chassis import metrics, tracing
 from gateway import jsonio, sockets
 from gateway.compose import CompositionError
+from gateway.flights import Flights
 
 log = logging.getLogger("gateway")
 
@@ -64,14 +64,6 @@ class SubgraphError(Exception):
         self.message = message
 
 
-@dataclass
-class _Flight:
-    """One request on its way to the subgraph, and how many callers are waiting for its answer."""
-
-    task: asyncio.Task
-    waiters: int = 0
-
-
 class SubgraphClient:
     """One subgraph's connection pool (aiohttp), or, with `transport`, an httpx client over it: tests and
     `crm dev` serve subgraphs in-process.
@@ -93,7 +85,8 @@ class SubgraphClient:
         self.name = name
         self.url = url
         self.timeout_s = timeout_s
-        self._in_flight: dict[tuple[bytes, str | None], _Flight] = {}
+        self._flights: Flights[tuple[bytes, str | None], tuple[int, bytes]] = Flights(
+            metrics.SHARED_FETCHES.labels(name).inc)
         self._in_process = getattr(transport, "app", None)  # an httpx.ASGITransport's app: its sockets too
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout_s) if transport else None
         self._pool = None if transport else aiohttp.ClientSession(
@@ -117,21 +110,8 @@ class SubgraphClient:
         body = jsonio.dumps({"query": document, "variables": variables})
         if not read_only:
             return self._answer(*await self._send(body, headers, read_only=False))
-        key = (body, headers.get("authorization"))
-        flight = self._in_flight.get(key)
-        if flight is None:
-            flight = self._in_flight[key] = _Flight(asyncio.ensure_future(self._send(body, headers)))
-            flight.task.add_done_callback(lambda _: self._land(key, flight))
-        else:
-            metrics.SHARED_FETCHES.labels(self.name).inc()
-        flight.waiters += 1
-        try:
-            status, content = await asyncio.shield(flight.task)  # one caller's deadline is not the others'
-        finally:
-            flight.waiters -= 1
-            if not flight.waiters and not flight.task.done():  # every caller gave up: so does the request
-                flight.task.cancel()
-                self._land(key, flight)
+        status, content = await self._flights.share((body, headers.get("authorization")),
+                                                    lambda: self._send(body, headers))
         return self._answer(status, content)
 
     async def subscribe(self, document: str, variables: dict[str, object], connection_params: dict[str, object]
@@ -156,11 +136,7 @@ class SubgraphClient:
     @property
     def waiting(self) -> int:
         """Callers waiting for the answer of a query in flight; several may wait for one request."""
-        return sum(flight.waiters for flight in self._in_flight.values())
-
-    def _land(self, key: tuple[bytes, str | None], flight: _Flight) -> None:
-        if self._in_flight.get(key) is flight:
-            del self._in_flight[key]
+        return self._flights.waiting
 
     async def _send(self, body: bytes, headers: dict[str, str], *, read_only: bool = True) -> tuple[int, bytes]:
         started = time.perf_counter()

@@ -1,6 +1,7 @@
 """How many subgraph requests an operation costs, and which run at the same time."""
 
 import asyncio
+from collections.abc import Callable
 
 from crm_federation import Federation, a_token
 
@@ -108,19 +109,44 @@ async def test_a_request_id_is_made_up_when_the_client_sends_none(federation: Fe
     assert federation.operations("customer")[0]["headers"]["x-request-id"] == made_up
 
 
-async def _all_waiting(federation: Federation, subgraph: str, callers: int) -> None:
-    client = federation.gateway.clients[subgraph]
+async def _all_waiting(waiting: Callable[[], int], callers: int) -> None:
     async with asyncio.timeout(10):
-        while client.waiting != callers:
+        while waiting() != callers:
             await asyncio.sleep(0.005)
 
 
-async def test_identical_queries_in_flight_from_one_caller_share_one_subgraph_request(
+def _at_subgraph(federation: Federation, subgraph: str) -> Callable[[], int]:
+    return lambda: federation.gateway.clients[subgraph].waiting
+
+
+async def test_identical_queries_in_flight_from_one_caller_share_one_execution(federation: Federation) -> None:
+    federation.subgraphs["customer"].gate = gate = asyncio.Event()
+    asks = [asyncio.create_task(federation.ask('{ customer(id: "c1") { name credit { rating } } }'))
+            for _ in range(3)]
+    await _all_waiting(lambda: federation.gateway.waiting, 3)
+    gate.set()
+    answers = await asyncio.gather(*asks)
+    assert answers == [{"data": {"customer": {"name": "Acme Trading", "credit": {"rating": "A"}}}}] * 3
+    assert federation.request_counts() == {"customer": 1, "credit": 1, "ownership": 0}
+
+
+async def test_queries_differing_only_in_variables_are_each_executed(federation: Federation) -> None:
+    federation.subgraphs["customer"].gate = gate = asyncio.Event()
+    query = "query($id: ID!) { customer(id: $id) { name } }"
+    asks = [asyncio.create_task(federation.ask(query, {"id": id_})) for id_ in ("c1", "c2")]
+    await _all_waiting(_at_subgraph(federation, "customer"), 2)
+    gate.set()
+    assert [a["data"]["customer"]["name"] for a in await asyncio.gather(*asks)] == ["Acme Trading",
+                                                                                  "Blue River Foods"]
+
+
+async def test_different_operations_asking_one_subgraph_the_same_share_one_subgraph_request(
     federation: Federation,
 ) -> None:
     federation.subgraphs["customer"].gate = gate = asyncio.Event()
-    asks = [asyncio.create_task(federation.ask('{ customer(id: "c1") { name } }')) for _ in range(3)]
-    await _all_waiting(federation, "customer", 3)
+    documents = ['{ customer(id: "c1") { name } }', '{customer(id: "c1") {name}}', '{ customer(id: "c1") {name} }']
+    asks = [asyncio.create_task(federation.ask(document)) for document in documents]
+    await _all_waiting(_at_subgraph(federation, "customer"), 3)
     gate.set()
     answers = await asyncio.gather(*asks)
     assert answers == [{"data": {"customer": {"name": "Acme Trading"}}}] * 3
@@ -132,7 +158,7 @@ async def test_identical_queries_of_two_callers_are_each_sent(federation: Federa
     federation.subgraphs["customer"].gate = gate = asyncio.Event()
     asks = [asyncio.create_task(federation.ask('{ customer(id: "c1") { name } }', token=a_token(user)))
             for user in ("u1", "u2")]
-    await _all_waiting(federation, "customer", 2)
+    await _all_waiting(_at_subgraph(federation, "customer"), 2)
     gate.set()
     await asyncio.gather(*asks)
     assert federation.request_counts()["customer"] == 2
@@ -153,9 +179,9 @@ async def test_identical_mutations_in_flight_are_each_sent(federation: Federatio
 async def test_a_caller_giving_up_does_not_cancel_the_request_others_wait_for(federation: Federation) -> None:
     federation.subgraphs["customer"].gate = gate = asyncio.Event()
     leaving, staying = (asyncio.create_task(federation.ask('{ customer(id: "c2") { name } }')) for _ in range(2))
-    await _all_waiting(federation, "customer", 2)
+    await _all_waiting(lambda: federation.gateway.waiting, 2)
     leaving.cancel()
-    await _all_waiting(federation, "customer", 1)
+    await _all_waiting(lambda: federation.gateway.waiting, 1)
     gate.set()
     assert await staying == {"data": {"customer": {"name": "Blue River Foods"}}}
     assert federation.request_counts()["customer"] == 1

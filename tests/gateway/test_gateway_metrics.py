@@ -1,5 +1,6 @@
 """The gateway's `/metrics`: operations by root field and outcome, errors by code, and its requests to each
-subgraph by outcome, with their time, and those an identical request in flight answered."""
+subgraph by outcome, with their time, and the operations and subgraph requests an identical one in flight
+answered."""
 
 import asyncio
 
@@ -24,9 +25,11 @@ async def test_metrics_count_operations_errors_and_subgraph_fetches(federation: 
     before = await scrape(federation)
     await federation.ask('{ customer(id: "c1") { name credit { rating } } }')
     federation.subgraphs["customer"].gate = gate = asyncio.Event()
-    same = [asyncio.create_task(federation.ask('{ customer(id: "c2") { name } }')) for _ in range(2)]
+    # two identical operations and a third asking the customer subgraph the same: one execution shared, one fetch
+    same = [asyncio.create_task(federation.ask(document))
+            for document in ('{ customer(id: "c2") { name } }',) * 2 + ('{customer(id: "c2") {name}}',)]
     async with asyncio.timeout(10):
-        while federation.gateway.clients["customer"].waiting != 2:
+        while (federation.gateway.waiting, federation.gateway.clients["customer"].waiting) != (3, 2):
             await asyncio.sleep(0.005)
     gate.set()
     await asyncio.gather(*same)
@@ -36,7 +39,7 @@ async def test_metrics_count_operations_errors_and_subgraph_fetches(federation: 
     after = await scrape(federation)
 
     customer = {"service": "gateway", "operation": "customer"}
-    assert grown(before, after, "crm_graphql_operations_total", **customer, outcome="ok") == 3
+    assert grown(before, after, "crm_graphql_operations_total", **customer, outcome="ok") == 4
     assert grown(before, after, "crm_graphql_operations_total", service="gateway", operation="creditCheck",
                  outcome="error") == 1
     assert grown(before, after, "crm_graphql_errors_total", service="gateway", code="SUBGRAPH_UNAVAILABLE") == 1
@@ -47,3 +50,4 @@ async def test_metrics_count_operations_errors_and_subgraph_fetches(federation: 
     assert grown(before, after, "crm_gateway_subgraph_fetches_total", subgraph="credit", outcome="unavailable") == 1
     assert grown(before, after, "crm_gateway_subgraph_fetch_seconds_count", subgraph="customer") == 2
     assert grown(before, after, "crm_gateway_shared_fetches_total", subgraph="customer") == 1
+    assert grown(before, after, "crm_gateway_shared_operations_total") == 1
