@@ -4,7 +4,8 @@ Starts the test subgraphs (tests/gateway/crm_subgraphs.py) in one process and th
 both under uvicorn on free localhost ports, then sends the same customer-list query to the customer
 subgraph directly and through the gateway, at 1 and at 32 concurrent clients. Prints median and p99
 latency of each (direct and through alternate in short rounds, so that both see the same
-background load), the gateway's overhead (through minus direct) and requests/s through the gateway.
+background load), the gateway's overhead (through minus direct), requests/s through the gateway and the
+gateway process's CPU per request (what of the overhead is its work rather than the extra hops).
 A federated query (customers with their credit, one `_entities` fetch) is measured too, for scale.
 
     .venv/bin/python bench/gateway_overhead.py            # about 30 s; stops by itself within a minute
@@ -81,10 +82,13 @@ def as_uvicorn_runs(main: Coroutine[Any, Any, None], config: Any) -> None:
 class Load:
     """`concurrency` clients on one target, sending the same query back to back, for a while at a time."""
 
-    def __init__(self, url: str, query: str, headers: dict, concurrency: int, server_pid: int | None = None
-                 ) -> None:
-        """`server_pid`: the process serving `url`, whose CPU per request is then measured too."""
-        self.url, self.query, self.headers, self.concurrency = url, query, headers, concurrency
+    def __init__(self, url: str, query: str, headers: dict | list[dict], concurrency: int,
+                 server_pid: int | None = None) -> None:
+        """`headers`: every client's, or a list, client i sending the i-th (modulo its length): different
+        tokens are different callers. `server_pid`: the process serving `url`, whose CPU per request is then
+        measured too."""
+        self.url, self.query, self.concurrency = url, query, concurrency
+        self.callers = headers if isinstance(headers, list) else [headers]
         self.server_pid, self.server_cpu_s = server_pid, 0.0
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         self.client = httpx.AsyncClient(limits=limits, timeout=10)
@@ -93,21 +97,18 @@ class Load:
         self.busy_s = 0.0
 
     async def warm_up(self) -> None:
-        for _ in range(WARM_UP):
-            (
-                await self.client.post(self.url, json={"query": self.query}, headers=self.headers)
-            ).raise_for_status()
+        for n in range(WARM_UP):
+            headers = self.callers[n % len(self.callers)]
+            (await self.client.post(self.url, json={"query": self.query}, headers=headers)).raise_for_status()
 
     async def run_for(self, seconds: float) -> None:
         stop_at = time.perf_counter() + seconds
 
-        async def one_client() -> None:
+        async def one_client(headers: dict) -> None:
             while time.perf_counter() < stop_at:
                 started = time.perf_counter()
                 try:
-                    response = await self.client.post(
-                        self.url, json={"query": self.query}, headers=self.headers
-                    )
+                    response = await self.client.post(self.url, json={"query": self.query}, headers=headers)
                 except httpx.TransportError as e:  # counted and shown: a benchmark reports, it does not die
                     self.failures[type(e).__name__] += 1
                     continue
@@ -116,7 +117,7 @@ class Load:
                     self.failures[f"HTTP {response.status_code}: {response.text[:120]}"] += 1
 
         began, cpu = time.perf_counter(), cpu_s(self.server_pid) if self.server_pid else 0.0
-        await asyncio.gather(*(one_client() for _ in range(self.concurrency)))
+        await asyncio.gather(*(one_client(self.callers[n % len(self.callers)]) for n in range(self.concurrency)))
         self.busy_s += time.perf_counter() - began
         if self.server_pid:
             self.server_cpu_s += cpu_s(self.server_pid) - cpu
@@ -183,17 +184,17 @@ async def run() -> None:
         print(f"customer-list query: {CUSTOMER_LIST}")
         print(
             f"{'clients':>7} {'direct p50':>11} {'direct p99':>11} {'gateway p50':>12} {'gateway p99':>12} "
-            f"{'overhead p50':>13} {'overhead p99':>13} {'gateway req/s':>14}"
+            f"{'overhead p50':>13} {'overhead p99':>13} {'gateway req/s':>14} {'gateway CPU ms/req':>19}"
         )
         for concurrency in (1, 32):
             direct = Load(direct_url, CUSTOMER_LIST, headers, concurrency)
-            through = Load(gateway_url, CUSTOMER_LIST, headers, concurrency)
+            through = Load(gateway_url, CUSTOMER_LIST, headers, concurrency, server_pid=children[1].pid)
             await compare(direct, through)
             d50, d99 = statistics.median(direct.latencies_ms), p99(direct.latencies_ms)
             g50, g99, rate = statistics.median(through.latencies_ms), p99(through.latencies_ms), through.rate
             print(
                 f"{concurrency:>7} {d50:>9.2f}ms {d99:>9.2f}ms {g50:>10.2f}ms {g99:>10.2f}ms "
-                f"{g50 - d50:>11.2f}ms {g99 - d99:>11.2f}ms {rate:>14.0f}"
+                f"{g50 - d50:>11.2f}ms {g99 - d99:>11.2f}ms {rate:>14.0f} {through.server_cpu_ms:>19.2f}"
             )
             if concurrency == 1:
                 print(f"table: overhead\t{g50 - d50:.2f} ms")

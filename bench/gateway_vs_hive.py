@@ -7,8 +7,9 @@ repo), seeds `crm dev`'s demo data into an embedded Mongo, starts the four servi
 (one process each, as in production), our gateway (`crm serve gateway`, which composes from the
 subgraphs) and Hive (serving a supergraph The Guild's composer made from the checked-in
 services/*/schema.graphql). Then, for `me` and for a customer list that reaches all four subgraphs,
-at 1 and 32 clients, it alternates short rounds between the two gateways (gateway_overhead.py's `Load`
-and `compare`) and prints req/s, p50 and p99 of each, ours/Hive, and the CPU each gateway process spent
+at 1 and 32 clients (32 with one token, then 32 each with a token of its own: different callers, whose
+identical requests neither gateway shares), it alternates short rounds between the two gateways
+(gateway_overhead.py's `Load` and `compare`) and prints req/s, p50 and p99 of each, ours/Hive, and the CPU each gateway process spent
 per request (at 32 clients the subgraphs saturate the cores: what a gateway spends, they lack). Without
 node ≥ 20 and npm it says so and exits 0. Every process it started is stopped at the end, also on errors.
 
@@ -231,22 +232,27 @@ async def run(children: Children, mongo_url: str) -> None:
     print(f"{'query':<22} {'clients':>7} | {'ours req/s':>10} {'p50 ms':>8} {'p99 ms':>8} | "
           f"{'Hive req/s':>10} {'p50 ms':>8} {'p99 ms':>8} | {'ours/Hive req/s':>15} {'p50':>5} {'p99':>5} | "
           f"{'CPU ms/req ours':>15} {'Hive':>5}")
+    # 32 clients: first with the one token `crm dev` prints, as an account open on many devices (identical
+    # queries meet in flight: both gateways share them, ours whole operations too); then each with a token of
+    # its own, as 32 people (nothing is shared between callers).
+    own_tokens = [seller_headers(age_s=n) for n in range(32)]
+    cases = (("1", 1, headers), ("32", 32, headers), ("32 own", 32, own_tokens))
     ratios: dict[str, list[str]] = {}
     for name, query in QUERIES.items():
-        for concurrency in (1, 32):
-            loads = [Load(url, query, headers, concurrency, children.started[name].pid)
+        for clients, concurrency, callers in cases:
+            loads = [Load(url, query, callers, concurrency, children.started[name].pid)
                      for url, name in ((ours, "gateway"), (hive, "hive"))]
             await compare(*loads)  # alternating rounds: both see the same background load
             (r1, a1, b1), (r2, a2, b2) = [
                 (load.rate, statistics.median(load.latencies_ms), p99(load.latencies_ms)) for load in loads]
-            print(f"{name:<22} {concurrency:>7} | {r1:>10.0f} {a1:>8.1f} {b1:>8.1f} | "
+            print(f"{name:<22} {clients:>7} | {r1:>10.0f} {a1:>8.1f} {b1:>8.1f} | "
                   f"{r2:>10.0f} {a2:>8.1f} {b2:>8.1f} | {r1 / r2:>15.2f} {a1 / a2:>5.2f} {b1 / b2:>5.2f} | "
                   f"{loads[0].server_cpu_ms:>15.2f} {loads[1].server_cpu_ms:>5.2f}")
-            ratios.setdefault(name, []).append(f"{r1 / r2:.2f}x at {concurrency}")
+            ratios.setdefault(name, []).append(f"{r1 / r2:.2f}x at {clients}")
             for load in loads:
                 if load.failures:
                     print(f"        failed requests to {load.url}: {dict(load.failures)}")
-    print("ours/Hive above 1 in req/s, below 1 in p50/p99: ours is faster")
+    print("ours/Hive above 1 in req/s, below 1 in p50/p99: ours is faster; 32 own: each client its own token")
     for row, name in zip(("hive-me", "hive-list"), QUERIES, strict=True):
         print(f"table: {row}\t{', '.join(ratios[name])}")
     print(f"(ran {time.monotonic() - started:.0f} s; {os.cpu_count()} CPUs shared by the client, both "

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterab
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from fastapi.routing import APIRoute
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -20,7 +21,9 @@ from graphql import (
     validate,
 )
 from opentelemetry import trace
+from starlette.background import BackgroundTasks
 from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, Response
 from strawberry.dataloader import DataLoader
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import FieldExtension, SchemaExtension
@@ -42,6 +45,7 @@ from chassis.logs import bind
 from chassis.pagination import Slice
 from chassis.scalars import SCALARS
 from chassis.settings import Settings
+from chassis.transport import Receive, Scope, Send
 from contracts.access import AccessEntry, AccessRecorded
 
 # The company's departments as every subgraph that names them shows them (one enum: composition needs them equal).
@@ -367,9 +371,34 @@ class ServiceRouter(GraphQLRouter):
     (graphql-transport-ws) sign in with the connection's first message: `{"Authorization": "Bearer …"}`, as
     browsers cannot set headers on a WebSocket; a connection without a valid token is closed (4403)."""
 
-    def __init__(self, schema: strawberry.federation.Schema, *, verifier: TokenVerifier, **kwargs: Any) -> None:
-        super().__init__(schema, **kwargs)
+    def __init__(self, schema: strawberry.federation.Schema, *, verifier: TokenVerifier,
+                 context_getter: Callable[[HTTPConnection], Awaitable["ServiceContext[Any]"]], **kwargs: Any) -> None:
+        super().__init__(schema, context_getter=context_getter, **kwargs)
         self.verifier = verifier
+        self._context = context_getter
+        # Strawberry's own POST endpoint, called with what FastAPI would have injected (see `answer_post`).
+        self._post = next(route.endpoint for route in self.routes
+                          if isinstance(route, APIRoute) and "POST" in route.methods)
+
+    async def answer_post(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """POST /graphql as this router's FastAPI route answers it, without FastAPI's routing and dependency
+        injection (`chassis.app.GraphQLApp`): the same context and sub-response (which resolvers may set a status
+        on) handed to Strawberry's own endpoint."""
+        request = Request(scope, receive)
+        sub_response = Response()  # as FastAPI makes it for a route that asks for one
+        del sub_response.headers["content-length"]
+        sub_response.status_code = None  # type: ignore[assignment]
+        try:
+            context = await self._context(request)
+            context.request, context.response, context.background_tasks = request, sub_response, BackgroundTasks()
+            answer: Response = await self._post(request=request, response=sub_response, context=context,
+                                                root_value=None)
+        except Exception:
+            request_id = scope["state"].get("request_id", "-")
+            log.exception("request_id=%s failed", request_id)
+            answer = JSONResponse({"errors": [{"message": f"internal error (request {request_id})",
+                                               "extensions": {"code": "INTERNAL"}}]}, status_code=500)
+        await answer(scope, receive, send)
 
     async def on_ws_connect(self, context: "ServiceContext[Any]") -> None:  # type: ignore[override]
         try:

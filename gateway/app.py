@@ -9,7 +9,7 @@ GraphiQL can show the schema before a token is pasted into its headers.
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 
 import anyio
@@ -20,7 +20,7 @@ from graphql import OperationType
 from strawberry.http.ides import get_graphql_ide_html
 
 from chassis import metrics
-from chassis.app import FASTAPI_TELEMETRY, RequestContext, observe_requests
+from chassis.app import GraphQLApp
 from chassis.auth import Principal, Role, TokenVerifier, mint_token
 from chassis.clock import SystemClock
 from chassis.errors import CODES, Unauthenticated
@@ -29,7 +29,7 @@ from chassis.logs import bind
 from chassis.ratelimit import RateLimiter
 from chassis.service import qualified
 from chassis.settings import Settings
-from chassis.transport import Receive, RequestGuard, Scope, Send
+from chassis.transport import Receive, Scope, Send
 from gateway import jsonio
 from gateway.compose import compose
 from gateway.pipeline import Gateway, request_error
@@ -37,20 +37,6 @@ from gateway.subgraphs import SubgraphClient, fetch_sdls, parse_subgraphs
 from gateway.websocket import Connection
 
 log = logging.getLogger("gateway")
-
-
-class GatewayApp(FastAPI):
-    """FastAPI, except for POST /graphql: the gateway's one hot path goes straight to its handler through the same
-    request context and guard, skipping FastAPI's own layers (exception and body-limit middleware, routing, the
-    request object), about a tenth of the gateway's CPU per request."""
-
-    graphql_post: Callable[[Scope, Receive, Send], Awaitable[None]]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/graphql":
-            await self.graphql_post(scope, receive, send)
-        else:
-            await super().__call__(scope, receive, send)
 
 
 def create_gateway_app(
@@ -61,7 +47,7 @@ def create_gateway_app(
     sdls: Mapping[str, str] | None = None,
     limits: Limits | None = None,
     subgraph_timeout_s: float | Mapping[str, float] = 10.0,
-) -> GatewayApp:
+) -> GraphQLApp:
     """`subgraphs`: name → URL, default `settings.subgraphs` (`name=url,...`). `sdls`: name → SDL to
     compose from instead of asking the subgraphs (checked-in files). `transports`: name → httpx
     transport, for serving subgraphs in-process in tests. `subgraph_timeout_s`: one bound for every
@@ -93,11 +79,8 @@ def create_gateway_app(
             for client in clients.values():
                 await client.aclose()
 
-    app = GatewayApp(title="CRM gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None,
-                     telemetry=FASTAPI_TELEMETRY)
-    guard = {"max_body_bytes": settings.max_body_bytes, "deadline_s": settings.request_deadline_s}
-    app.add_middleware(RequestGuard, **guard)
-    observe_requests(app, service)
+    app = GraphQLApp(service=service, settings=settings, title="CRM gateway", lifespan=lifespan, docs_url=None,
+                     redoc_url=None, openapi_url=None)
     limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst) if settings.rate_limit_per_s else None
 
     async def verify(authorization: str | None) -> Principal:
@@ -146,7 +129,7 @@ def create_gateway_app(
         return 200, body, {}
 
     async def graphql_post(scope: Scope, receive: Receive, send: Send) -> None:
-        """POST /graphql, plain ASGI behind the request context and guard (see `GatewayApp`)."""
+        """POST /graphql, plain ASGI behind the request context and guard (see `GraphQLApp`)."""
         state, payload = scope["state"], scope["state"]["payload"]  # read and checked by RequestGuard
         authorization = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None)
         try:
@@ -163,7 +146,7 @@ def create_gateway_app(
             *((k.encode(), v.encode()) for k, v in headers.items())]})
         await send({"type": "http.response.body", "body": content})
 
-    app.graphql_post = RequestContext(RequestGuard(graphql_post, **guard), service=service)
+    app.serve_graphql_post(graphql_post)
 
     @app.get("/graphql")
     async def graphql_get(request: Request) -> Response:
