@@ -29,6 +29,7 @@ from chassis.logs import bound
 from chassis.outbox import OutboxRelay
 from chassis.service import Job, Locate, Service, UseCase, qualified
 from chassis.settings import Settings
+from chassis.stopping import raise_if_cancel_lost, stop
 from chassis.store import Database, SettingsT, StoreT, ToContract, connect
 from chassis.transport import Message, Receive, RequestGuard, Scope, Send
 from contracts.envelope import Event
@@ -209,25 +210,6 @@ class RequestContext:
             await self.app(scope, receive, answer)
 
 
-STOP_ROUNDS = 5  # cancels sent to a task that is still running
-STOP_WAIT_S = 1.0  # how long each round waits for the tasks to end
-
-
-async def stop(tasks: list[asyncio.Task[Any]]) -> None:
-    """Cancelled, and cancelled again while any is still running: a cancel can be swallowed on its way (seen: the
-    outbox relay, cancelled, back waiting for events, and the process waiting for it forever). One that outlives
-    every round is left behind, named in the log: stopping the process matters more."""
-    running = set(tasks)
-    for _ in range(STOP_ROUNDS):
-        if not running:
-            return
-        for task in running:
-            task.cancel()
-        _, running = await asyncio.wait(running, timeout=STOP_WAIT_S)
-    for task in running:
-        log.error("%s did not stop after %d cancels; left behind", task.get_name(), STOP_ROUNDS)
-
-
 async def _hear(live: Mapping[type[Event], Callable[[Any], str]], service: Service[Any, Any], body: bytes) -> None:
     try:
         envelope, key_of = decode(body, live)  # type: ignore[arg-type]
@@ -241,6 +223,7 @@ async def _every(job: Job[Any], service: Service[Any, Any]) -> None:
     while True:
         await asyncio.sleep(job.every_s(service.settings))
         await run_job(job, service)
+        raise_if_cancel_lost(f"job {job.name}")
 
 
 async def run_job(job: Job[Any], service: Service[Any, Any]) -> None:

@@ -26,6 +26,7 @@ from chassis.bus import (
     stated_subject,
     unheard,
 )
+from chassis.stopping import stop
 from contracts.envelope import Event
 
 log = logging.getLogger("crm.bus")
@@ -81,9 +82,7 @@ class InProcessBus:
         for timer in self._timers:
             timer.cancel()
         self._timers.clear()
-        for worker in self._workers:
-            worker.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
+        await stop(list(self._workers))
         self._workers.clear()
 
     async def publish(self, body: bytes, *, event_type: str, message_id: str, subject: str | None = None) -> None:

@@ -15,6 +15,7 @@ from opentelemetry.trace import SpanKind
 
 from chassis import metrics, tracing
 from chassis.bus import Bus
+from chassis.stopping import raise_if_cancel_lost
 from chassis.store import Database
 
 log = logging.getLogger("crm.outbox")
@@ -37,6 +38,7 @@ class OutboxRelay:
                 await self.relay_pending()
             except Exception:  # the relay must outlive any one failure; the events stay in the outbox
                 log.exception("outbox relay pass failed")
+            raise_if_cancel_lost("a relay pass")
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the cancel that stops the relay.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._poll_s):

@@ -58,6 +58,7 @@ from chassis.bus import (
     stated_subject,
     unheard,
 )
+from chassis.stopping import raise_if_cancel_lost, stop
 from contracts.envelope import Event
 
 log = logging.getLogger("crm.bus")
@@ -242,9 +243,7 @@ class _Partition:
         others = self._tasks - {current}
         if others:
             _, unfinished = await asyncio.wait(others, timeout=DRAIN_TIMEOUT_S)
-            for task in unfinished:
-                task.cancel()  # unacked: the broker redelivers it to the next consumer
-            await asyncio.gather(*unfinished, return_exceptions=True)
+            await stop(list(unfinished))  # unacked: the broker redelivers each to the next consumer
         if self._channel is not None:
             with contextlib.suppress(Exception):
                 await self._channel.close()
@@ -288,6 +287,7 @@ class _Subscription:
                 await self.rebalance(since=asyncio.get_running_loop().time() - rebalance_s)
             except Exception as error:  # noqa: BLE001 - the broker may be away; try again next time
                 log.info("%s: rebalancing skipped (%s)", self.service, failure_reason(error))
+            raise_if_cancel_lost("rebalancing")
 
     async def rebalance(self, *, since: float) -> None:
         channel = await self._channel.get_underlay_channel()
@@ -304,8 +304,7 @@ class _Subscription:
 
     async def close(self, current: asyncio.Task[Any] | None) -> None:
         if self._rebalancer is not None:
-            self._rebalancer.cancel()
-            await asyncio.gather(self._rebalancer, return_exceptions=True)
+            await stop([self._rebalancer])
         await asyncio.gather(*(p.leave(current) for p in self.partitions))
 
 

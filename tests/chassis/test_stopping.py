@@ -1,5 +1,6 @@
 """A process stops even when one of its tasks swallows the cancel meant to stop it (as the outbox relay once did:
-cancelled, then back waiting for events, and the lifespan waiting for it forever)."""
+cancelled, then back waiting for events, and the lifespan waiting for it forever): its loops honour a cancel lost
+on the way at once, naming the step; what is still running is cancelled again."""
 
 import asyncio
 import contextlib
@@ -10,9 +11,12 @@ from typing import Any
 
 import pytest
 
+from chassis.inprocess import InProcessBus
+from chassis.outbox import OutboxRelay
 from chassis.service import Job
+from chassis.store import Database
 from services.complaints.app import KIT
-from tests.support import serving, settings_for
+from tests.support import TEST_RETRY_DELAYS_S, serving, settings_for
 
 
 def deaf(cancels_swallowed: int, running: asyncio.Event) -> Callable[[Any], Awaitable[None]]:
@@ -29,11 +33,21 @@ def deaf(cancels_swallowed: int, running: asyncio.Event) -> Callable[[Any], Awai
     return run
 
 
+def forgetful(running: asyncio.Event) -> Callable[[Any], Awaitable[None]]:
+    """A job that loses the cancel asked of it and returns as if nothing happened."""
+    async def run(service: Any) -> None:
+        running.set()
+        with contextlib.suppress(asyncio.CancelledError):  # lost, as a library on the way may lose it
+            await asyncio.Event().wait()
+
+    return run
+
+
 class Kept(logging.Handler):
     """On the logger itself: the process's logging is configured anew on start (the root's handlers replaced)."""
 
     def __init__(self) -> None:
-        super().__init__(logging.ERROR)
+        super().__init__(logging.WARNING)
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -42,7 +56,8 @@ class Kept(logging.Handler):
 
 async def stop_with(job_run: Callable[[Any], Awaitable[None]], running: asyncio.Event, mongo_url: str,
                     unique: str) -> list[str]:
-    """Starts the complaints service with the job, stops it once the job runs; the errors its stopping logged."""
+    """Starts the complaints service with the job, stops it once the job runs; the warnings and errors its stopping
+    logged."""
     kept, logger = Kept(), logging.getLogger("crm.app")
     logger.addHandler(kept)
     app = replace(KIT, jobs=[Job("deaf", lambda settings: 0.0, job_run)]).create_app(
@@ -73,7 +88,7 @@ async def test_a_task_that_swallows_a_cancel_is_cancelled_again_and_the_service_
 
 async def test_a_task_deaf_to_every_cancel_is_left_behind_named_and_the_service_stops(
         mongo_url: str, unique: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("chassis.app.STOP_WAIT_S", 0.05)
+    monkeypatch.setattr("chassis.stopping.STOP_WAIT_S", 0.05)
     running = asyncio.Event()
     assert await stop_with(deaf(5, running), running, mongo_url, unique) == [
         "complaints-deaf did not stop after 5 cancels; left behind"]
@@ -81,3 +96,28 @@ async def test_a_task_deaf_to_every_cancel_is_left_behind_named_and_the_service_
     left.cancel()  # its sixth: it ends, not left to the next test's loop
     with contextlib.suppress(asyncio.CancelledError):
         await left
+
+
+async def test_a_job_that_loses_its_cancel_stops_at_the_first_one_and_says_so(
+        mongo_url: str, unique: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("chassis.stopping.STOP_WAIT_S", 0.05)  # without the check: five rounds, then left behind
+    running = asyncio.Event()
+    assert await stop_with(forgetful(running), running, mongo_url, unique) == [
+        "complaints-deaf: a cancel was lost during job deaf; stopping as asked"]
+
+
+async def test_the_outbox_relay_stops_when_a_pass_loses_its_cancel(database: Database) -> None:
+    passing = asyncio.Event()
+
+    class Losing(OutboxRelay):
+        async def relay_pending(self) -> int:
+            passing.set()
+            with contextlib.suppress(asyncio.CancelledError):  # lost on the way, as pymongo or aio-pika may
+                await asyncio.Event().wait()
+            return 0
+
+    relay = asyncio.create_task(Losing(database, InProcessBus(retry_delays_s=TEST_RETRY_DELAYS_S), poll_s=0.01).run())
+    await passing.wait()
+    relay.cancel()
+    stopped, _ = await asyncio.wait({relay}, timeout=60)  # a bound on a hang: it stops at once
+    assert stopped and relay.cancelled()
