@@ -1,6 +1,7 @@
-"""Stopping a process's own tasks (the outbox relay, the jobs), though a library on their way may swallow the
-cancel meant to stop them: seen twice in the suite, the outbox relay cancelled and yet back waiting for events,
-and the process waiting for it forever (as a pod would, until killed)."""
+"""Stopping a process's own tasks (the outbox relay, the jobs, the partition rebalancer, the handlers still
+running), though a library on their way may swallow the cancel meant to stop them: seen twice in the suite, the
+outbox relay cancelled and yet back waiting for events, and the process waiting for it forever (as a pod would,
+until killed)."""
 
 import asyncio
 import logging
