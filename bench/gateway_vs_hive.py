@@ -9,10 +9,11 @@ subgraphs) and Hive (serving a supergraph The Guild's composer made from the che
 services/*/schema.graphql). Then, for `me` and for a customer list that reaches all four subgraphs,
 at 1 and 32 clients (32 with one token, then 32 each with a token of its own: different callers, whose
 identical requests neither gateway shares), it alternates short rounds between the two gateways
-(gateway_overhead.py's `Load` and `compare`) and prints req/s, p50 and p99 of each, ours/Hive, and the CPU
-each gateway process spent per request (at 32 clients the subgraphs saturate the cores: what a gateway spends,
-they lack; with 32 tokens both gateways send the subgraphs the same requests, and the subgraphs and their store
-set the pace). Without node ≥ 20 and npm it says so and exits 0. Every process it started is stopped at the end, also on errors.
+(gateway_overhead.py's `Load` and `compare`) and prints req/s, p50 and p99 of each, ours/Hive, and the
+CPU each gateway process spent per request (at 32 clients the subgraphs saturate the cores: what a gateway
+spends, they lack; with 32 tokens both gateways send the subgraphs the same requests, and the subgraphs and
+their store set the pace). Without node ≥ 20 and npm it says so and exits 0. Every process it started is
+stopped at the end, also on errors.
 
 Client, gateways and subgraphs share this machine's cores: compare runs on one machine, not across.
 """
