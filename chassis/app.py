@@ -172,7 +172,7 @@ class GraphQLApp(FastAPI):
 
     def serve_graphql_post(self, handler: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
         """`handler` answers POST /graphql; the guard has read the body into `scope["state"]["payload"]` (and
-        replays it to `receive`). It answers every error itself: no FastAPI middleware stands behind it."""
+        replays it to `receive`), and answers what the handler raises (no FastAPI middleware stands behind it)."""
         self._graphql_post = RequestContext(RequestGuard(handler, **self._guard), service=self._service)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -23,7 +23,7 @@ from graphql import (
 from opentelemetry import trace
 from starlette.background import BackgroundTasks
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import FieldExtension, SchemaExtension
@@ -388,16 +388,9 @@ class ServiceRouter(GraphQLRouter):
         sub_response = Response()  # as FastAPI makes it for a route that asks for one
         del sub_response.headers["content-length"]
         sub_response.status_code = None  # type: ignore[assignment]
-        try:
-            context = await self._context(request)
-            context.request, context.response, context.background_tasks = request, sub_response, BackgroundTasks()
-            answer: Response = await self._post(request=request, response=sub_response, context=context,
-                                                root_value=None)
-        except Exception:
-            request_id = scope["state"].get("request_id", "-")
-            log.exception("request_id=%s failed", request_id)
-            answer = JSONResponse({"errors": [{"message": f"internal error (request {request_id})",
-                                               "extensions": {"code": "INTERNAL"}}]}, status_code=500)
+        context = await self._context(request)
+        context.request, context.response, context.background_tasks = request, sub_response, BackgroundTasks()
+        answer: Response = await self._post(request=request, response=sub_response, context=context, root_value=None)
         await answer(scope, receive, send)
 
     async def on_ws_connect(self, context: "ServiceContext[Any]") -> None:  # type: ignore[override]

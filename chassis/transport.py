@@ -2,7 +2,8 @@
 that is UTF-8 JSON, an object, not nested deeper than `MAX_NESTING`, holding no lone surrogates, with a
 string `query`, a short string `operationName` and an object (or no) `variables`; anything else is a 400
 with the GraphQL error shape (`BAD_REQUEST`). And a deadline: work on a request still running after it is
-cancelled (its subgraph fetches and store queries with it) and the caller told so (`LIMIT`)."""
+cancelled (its subgraph fetches and store queries with it) and the caller told so (`LIMIT`); an unexpected
+error is logged and answered 500 (`INTERNAL`, naming the request), whichever way the request was served."""
 
 import asyncio
 import json
@@ -66,6 +67,11 @@ class RequestGuard:
             if not started:
                 await _refuse(send, 504, f"the request took longer than {self.deadline_s} s and was stopped",
                               code="LIMIT")
+        except Exception:  # a bug: logged, and answered in the errors' shape without internals
+            request_id = scope.get("state", {}).get("request_id", "-")
+            log.exception("request_id=%s %s %s failed", request_id, scope["method"], scope["path"])
+            if not started:
+                await _refuse(send, 500, f"internal error (request {request_id})", code="INTERNAL")
 
 
 def graphql_payload(body: bytes) -> tuple[dict[str, Any] | None, str | None]:

@@ -129,17 +129,13 @@ def create_gateway_app(
         return 200, body, {}
 
     async def graphql_post(scope: Scope, receive: Receive, send: Send) -> None:
-        """POST /graphql, plain ASGI behind the request context and guard (see `GraphQLApp`)."""
+        """POST /graphql, plain ASGI behind the request context and guard (see `GraphQLApp`; the guard answers an
+        unexpected error)."""
         state, payload = scope["state"], scope["state"]["payload"]  # read and checked by RequestGuard
         authorization = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None)
-        try:
-            status, body, headers = await respond(
-                app.state.gateway, state["request_id"], authorization, payload.get("query"), payload.get("variables"),
-                payload.get("operationName"))
-        except Exception:
-            log.exception("request_id=%s failed", state["request_id"])
-            status, body, headers = 500, {"errors": [request_error(
-                f"internal error (request {state['request_id']})", "INTERNAL")]}, {}
+        status, body, headers = await respond(
+            app.state.gateway, state["request_id"], authorization, payload.get("query"), payload.get("variables"),
+            payload.get("operationName"))
         content = jsonio.dumps(body)
         await send({"type": "http.response.start", "status": status, "headers": [
             (b"content-type", b"application/json"), (b"content-length", str(len(content)).encode()),
